@@ -1,0 +1,5 @@
+"""``python -m convexgan`` runs the ``convexgan`` command."""
+
+from convexgan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""Input checks shared by the whole package.
+
+Every check raises ``ValueError`` (or ``TypeError`` for a wrong type) with a message that names the argument,
+the value received and what was expected.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def as_samples(X, name="X", *, min_rows=1, dtype=np.float64):
+    """Return ``X`` as a finite 2-D float array with samples as rows.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Samples, one per row.
+    name : str
+        The argument's name, used in error messages.
+    min_rows : int
+        The least number of rows accepted.
+    dtype : numpy dtype
+        The dtype of the returned array.
+
+    Returns
+    -------
+    X : ndarray (n, d)
+    """
+    try:
+        arr = np.asarray(X)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a rectangular 2-D array of numbers; got a ragged sequence ({err})") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (samples as rows); got shape {arr.shape}")
+    if arr.shape[0] < min_rows or arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least {min_rows} row(s) and 1 column; got shape {arr.shape}")
+    arr = arr.astype(dtype, copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite; it holds {bad} NaN or infinite entries")
+    return arr
+
+
+def check_positive(value, name):
+    """Return ``value`` as a float after checking that it is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive real number; got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}={value!r} must be a finite number > 0")
+    return value
+
+
+def check_int(value, name, low, high):
+    """Return ``value`` after checking that it is an integer with ``low <= value <= high``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value!r} must be between {low} and {high}")
+    return int(value)
+
+
+def check_choice(value, name, choices):
+    """Return ``value`` after checking that it is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} must be one of {', '.join(repr(c) for c in choices)}")
+    return value

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``convexgan`` command line, one module each (see :mod:`convexgan.cli`)."""

@@ -1,0 +1,168 @@
+r"""Closed-form solutions of the WGAN generator problems (THEORY sections 2 and 3).
+
+With empirical means, ``S_X = X^T X / n = V diag(lambda) V^T`` (lambda descending) and, for a linear generator
+``G = Z W``, ``S_Z = Z^T Z / m = Q diag(s^2) Q^T`` (s descending).
+
+Quadratic critic: the optimal generated second moment is the eigenvalue soft-threshold
+
+.. math::  S_G^* = (S_X - \beta I)_+ = V \operatorname{diag}((\lambda - \beta)_+) V^T,
+
+attained with the least :math:`\|W\|_F^2` by :math:`W^* = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2})
+V_k^T`, :math:`k = \#\{i : \lambda_i > \beta\}`.
+
+Linear critic: the optimal generated mean is the soft-threshold of the data mean,
+:math:`\mu_G^* = \mu_X (1 - \beta / \|\mu_X\|)_+`.
+
+The functions that take eigenpairs use only ``*``, ``@``, ``.T`` and ``** 0.5``, so they work on numpy arrays and
+torch tensors alike.
+"""
+
+import numpy as np
+
+from convexgan._validation import as_samples, check_int, check_positive
+
+
+class InfeasibleError(ValueError):
+    """The constraint (C) cannot be met by the given generator; the message names the smallest feasible beta."""
+
+
+def second_moment(X):
+    r"""Return :math:`S_X = X^T X / n` for samples ``X`` of shape ``(n, d)``."""
+    X = np.asarray(X)
+    return X.T @ X / X.shape[0]
+
+
+def eigh_descending(S):
+    """Eigen-decomposition of a symmetric matrix with eigenvalues in descending order.
+
+    Signs are made deterministic: the largest-magnitude entry of each eigenvector is positive.
+
+    Returns
+    -------
+    lam : ndarray (d,)
+    V : ndarray (d, d), columns are eigenvectors
+    """
+    lam, V = np.linalg.eigh((S + S.T) / 2)
+    lam, V = lam[::-1], V[:, ::-1]
+    pivot = np.argmax(np.abs(V), axis=0)
+    V = V * np.sign(V[pivot, np.arange(V.shape[1])])
+    return lam, V
+
+
+def numerical_rank(eigenvalues, size):
+    """Number of eigenvalues of a PSD Gram matrix above ``size * eps * max`` (numpy's ``matrix_rank`` rule)."""
+    eigenvalues = np.asarray(eigenvalues)
+    if eigenvalues.size == 0 or eigenvalues.max() <= 0:
+        return 0
+    tol = eigenvalues.max() * size * np.finfo(eigenvalues.dtype).eps
+    return int(np.count_nonzero(eigenvalues > tol))
+
+
+def k_from_beta(X, beta):
+    r"""Number of components the quadratic critic keeps: :math:`k = \#\{i : \lambda_i(S_X) > \beta\}`.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Real samples.
+    beta : float > 0
+        Critic regularisation in mean units (THEORY section 0).
+    """
+    X = as_samples(X)
+    beta = check_positive(beta, "beta")
+    lam = np.linalg.eigvalsh(second_moment(X))
+    return int(np.count_nonzero(lam > beta))
+
+
+def beta_from_k(X, k):
+    r"""The regularisation that keeps exactly ``k`` components: :math:`\beta = \lambda_{k+1}(S_X)`.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Real samples.
+    k : int
+        Number of kept components, ``1 <= k <= rank(S_X) - 1`` (``k = rank`` would need ``beta = 0``).
+    """
+    X = as_samples(X)
+    lam = eigh_descending(second_moment(X))[0]
+    rank = numerical_rank(lam, max(X.shape))
+    k = check_int(k, "k", 1, rank - 1)
+    return float(lam[k])
+
+
+def soft_threshold(lam, beta):
+    r"""Return :math:`(\lambda - \beta)_+`, elementwise."""
+    return np.maximum(np.asarray(lam) - beta, 0.0)
+
+
+def quadratic_critic_weights(lam, V, s2, Q, beta):
+    r"""Minimum-norm linear generator for the quadratic critic, from eigenpairs.
+
+    .. math::  W^* = Q_k \operatorname{diag}\big(\sqrt{(\lambda_k - \beta) / s_k^2}\big) V_k^T,
+               \qquad W^{*T} S_Z W^* = (S_X - \beta I)_+ .
+
+    Parameters
+    ----------
+    lam : array (k,)
+        The ``k`` kept eigenvalues of ``S_X`` (all ``> beta``), descending.
+    V : array (d, k)
+        Their eigenvectors.
+    s2 : array (k,)
+        The ``k`` largest eigenvalues of ``S_Z = Z^T Z / m`` (all ``> 0``), descending.
+    Q : array (d_z, k)
+        Their eigenvectors.
+    beta : float
+        Critic regularisation.
+
+    Returns
+    -------
+    W : array (d_z, d)
+        Works for numpy arrays and torch tensors.
+    """
+    scale = ((lam - beta) / s2) ** 0.5
+    return (Q * scale) @ V.T
+
+
+def quadratic_critic_value(lam, s2, beta):
+    r"""Optimal :math:`\|W^*\|_F^2 = \sum_{i \le k} (\lambda_i - \beta) / s_i^2` for the kept pairs."""
+    return float(np.sum((np.asarray(lam) - beta) / np.asarray(s2)))
+
+
+def smallest_feasible_beta(lam, rank_Z):
+    r"""Smallest beta a generator of input rank ``rank_Z`` can meet: :math:`\lambda_{\operatorname{rank}(Z)+1}(S_X)`."""
+    lam = np.asarray(lam)
+    return float(lam[rank_Z]) if rank_Z < lam.size else 0.0
+
+
+def linear_critic_mean(mu_X, beta):
+    r"""Soft-thresholded mean :math:`\mu_G^* = \mu_X (1 - \beta / \|\mu_X\|)_+` (the linear critic's optimum)."""
+    mu_X = np.asarray(mu_X, dtype=np.float64)
+    norm = np.linalg.norm(mu_X)
+    if norm <= beta:
+        return np.zeros_like(mu_X)
+    return mu_X * (1.0 - beta / norm)
+
+
+def linear_critic_weights(mu_X, mu_Z, beta):
+    r"""Minimum-norm linear generator for the linear critic.
+
+    .. math::  W^* = \mu_Z \mu_X^T (1 - \beta / \|\mu_X\|)_+ / \|\mu_Z\|^2 .
+
+    Raises
+    ------
+    InfeasibleError
+        If ``mu_Z = 0`` while ``||mu_X|| > beta``; the smallest feasible beta is then ``||mu_X||``.
+    """
+    mu_X = np.asarray(mu_X, dtype=np.float64)
+    mu_Z = np.asarray(mu_Z, dtype=np.float64)
+    target = linear_critic_mean(mu_X, beta)
+    norm_Z2 = float(mu_Z @ mu_Z)
+    if not np.any(target):
+        return np.zeros((mu_Z.size, mu_X.size))
+    if norm_Z2 <= (np.finfo(np.float64).eps * mu_Z.size) ** 2:
+        raise InfeasibleError(
+            f"Z has zero mean, so G = Z W has zero mean and cannot meet ||mu_X - mu_G|| <= beta={beta!r}; "
+            f"the smallest feasible beta is ||mu_X|| = {np.linalg.norm(mu_X)!r} (or append a ones column to Z)"
+        )
+    return np.outer(mu_Z, target) / norm_Z2
