@@ -1,0 +1,285 @@
+r"""Hyperplane arrangements: the activation patterns a ReLU neuron can realise on a point set (THEORY section 5).
+
+A direction :math:`u \in \mathbb{R}^d` induces on the rows :math:`s_i` of ``S`` (shape ``(N, d)``) the pattern
+:math:`P = 1[S u \ge 0] \in \{0, 1\}^N`; its cone is
+
+.. math::  K_P = \{u : (2 P - 1) \odot (S u) \ge 0\}.
+
+The hyperplanes :math:`s_i^T u = 0` cut :math:`\mathbb{R}^d` into open chambers whose closures cover the space, so
+the chambers' patterns are all a maximisation over :math:`u` needs. With :math:`r = \operatorname{rank} S`, their
+number is at most
+
+.. math::  2 \sum_{k=0}^{r-1} \binom{N-1}{k} \;\le\; 2 r \left(\frac{e (N-1)}{r}\right)^r,
+
+with equality on the left when the rows are in general position. Directions are taken in the row space of ``S``
+(a component orthogonal to it changes no pattern). Enumeration is exact by angles when ``r <= 2``, from the
+chambers' extreme rays in general position, and by incremental linear programs in any position; otherwise patterns are sampled from Gaussian directions, which only
+gives a subset (a lower bound on the set of patterns), and the result says so.
+"""
+
+from dataclasses import dataclass
+from itertools import combinations
+from math import comb
+
+import numpy as np
+from scipy.optimize import linprog
+
+from convexgan._validation import as_samples, check_choice, check_int
+
+METHODS = ("auto", "angles", "vertices", "incremental", "sampled")
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """Activation patterns of a point set.
+
+    Attributes
+    ----------
+    patterns : ndarray (p, N) of bool
+        One row per chamber found, ``P = 1[S u >= 0]``.
+    directions : ndarray (p, d)
+        A unit direction strictly inside each chamber (``S u`` has no zero entry on rows with ``s_i != 0``).
+    basis : ndarray (d, r)
+        Orthonormal basis of the row space of ``S``.
+    exact : bool
+        True if every chamber was found; False for sampled patterns (a lower bound).
+    method : str
+        ``"angles"``, ``"vertices"``, ``"incremental"`` or ``"sampled"``.
+    """
+
+    patterns: np.ndarray
+    directions: np.ndarray
+    basis: np.ndarray
+    exact: bool
+    method: str
+
+    @property
+    def rank(self):
+        """Rank ``r`` of the point set."""
+        return self.basis.shape[1]
+
+    def __len__(self):
+        return self.patterns.shape[0]
+
+
+def pattern_count_bound(N, r):
+    r"""Upper bound :math:`2 r (e (N - 1) / r)^r` on the number of chambers of ``N`` points of rank ``r``.
+
+    Parameters
+    ----------
+    N : int
+        Number of points (hyperplanes through the origin).
+    r : int
+        Rank of the point set.
+
+    Returns
+    -------
+    float
+        The bound (``2`` when ``r = 1``, ``1`` when ``r = 0``).
+    """
+    N = check_int(N, "N", 1, np.iinfo(np.int64).max)
+    r = check_int(r, "r", 0, N)
+    if r == 0:
+        return 1.0
+    if N == 1:
+        return 2.0
+    return float(2 * r * (np.e * (N - 1) / r) ** r)
+
+
+def max_chamber_count(N, r):
+    r"""Largest number of chambers of ``N`` hyperplanes through the origin of rank ``r``.
+
+    .. math::  2 \sum_{k=0}^{r-1} \binom{N-1}{k},
+
+    attained exactly when the normals are in general position (Cover 1965); :func:`pattern_count_bound` bounds it.
+    """
+    N = check_int(N, "N", 1, np.iinfo(np.int64).max)
+    r = check_int(r, "r", 1, N)
+    return 2 * sum(comb(N - 1, k) for k in range(r))
+
+
+def row_space(S, tol=None):
+    """Orthonormal basis ``(d, r)`` of the row space of ``S`` (numerical rank by numpy's ``matrix_rank`` rule)."""
+    _, sv, Vt = np.linalg.svd(S, full_matrices=False)
+    if tol is None:
+        tol = sv.max(initial=0.0) * max(S.shape) * np.finfo(np.float64).eps
+    r = int(np.count_nonzero(sv > tol))
+    return Vt[:r].T
+
+
+def _nonzero_rows(S, basis):
+    scale = np.abs(S).max(initial=0.0)
+    return np.linalg.norm(S @ basis, axis=1) > max(scale, 1.0) * S.shape[1] * np.finfo(np.float64).eps
+
+
+def _chambers_by_angles(T):
+    """Chambers of the lines ``t_i^T y = 0`` in the plane; ``T`` is ``(N, 2)``, rows nonzero."""
+    normal = np.arctan2(T[:, 1], T[:, 0])
+    cuts = np.mod(np.concatenate([normal + np.pi / 2, normal - np.pi / 2]), 2 * np.pi)
+    cuts = np.unique(np.round(cuts, 12))
+    gaps = np.diff(np.append(cuts, cuts[0] + 2 * np.pi))
+    mids = cuts + gaps / 2
+    return np.stack([np.cos(mids), np.sin(mids)], axis=1)
+
+
+def _chambers_by_vertices(T, chunk=4096):
+    """Chambers of hyperplanes in general position, from their extreme rays; None if not in general position.
+
+    In an essential arrangement of rank ``r >= 2`` every chamber is a pointed cone with an extreme ray on
+    ``r - 1`` independent hyperplanes ``J``; in general position the chambers at that ray are the ``2^(r-1)``
+    sign choices on ``J`` with the other signs fixed by the ray. The chamber count is checked against
+    :func:`max_chamber_count`, which general position attains.
+    """
+    N, r = T.shape
+    scale = np.linalg.norm(T, axis=1)
+    tol = 1e-9 * scale.max()
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * (r - 1), indexing="ij")).reshape(r - 1, -1)
+    points = []
+    subsets = np.array(list(combinations(range(N), r - 1)), dtype=np.intp)
+    for start in range(0, len(subsets), chunk):
+        J = subsets[start : start + chunk]
+        TJ = T[J]
+        _, sv, Vt = np.linalg.svd(TJ, full_matrices=True)
+        if sv[:, -1].min() <= tol:
+            return None
+        v = Vt[:, -1, :]
+        TV = T @ v.T
+        off = np.ones_like(TV, dtype=bool)
+        off[J.T, np.arange(len(J))] = False
+        clearance = np.where(off, np.abs(TV), np.inf).min(axis=0)
+        if N > r - 1 and clearance.min() <= tol:
+            return None
+        delta = np.linalg.pinv(TJ) @ signs
+        step = 0.5 * np.minimum(clearance, 1.0) / (scale.max() * np.linalg.norm(delta, axis=1).max(axis=1))
+        for ray in (v, -v):
+            y = ray[:, :, None] + step[:, None, None] * delta
+            points.append(np.moveaxis(y, 1, 2).reshape(-1, r))
+    Y = np.concatenate(points)
+    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    _, first = np.unique(np.packbits(T @ Y.T > 0, axis=0), axis=1, return_index=True)
+    if len(first) != max_chamber_count(N, r):
+        return None
+    return Y[first]
+
+
+def _strict_point(A):
+    """A unit ``y`` with ``A y >= 1`` scaled (strictly inside ``{A y > 0}``), or None if the cone has no interior."""
+    r = A.shape[1]
+    res = linprog(
+        np.zeros(r), A_ub=-A, b_ub=-np.ones(A.shape[0]), bounds=[(None, None)] * r, method="highs"
+    )
+    if res.status != 0:
+        return None
+    y = res.x
+    return y / np.linalg.norm(y)
+
+
+def _chambers_incremental(T):
+    """Chambers of the hyperplanes ``t_i^T y = 0`` by adding one hyperplane at a time.
+
+    Each chamber keeps an interior point; a new hyperplane splits it iff the side its point is not on is also
+    open, which one linear program decides (``A y >= 1`` with the chamber's sign-adjusted rows).
+    """
+    first = T[0] / np.linalg.norm(T[0])
+    points, signs = [first, -first], [np.array([1.0]), np.array([-1.0])]
+    for i in range(1, T.shape[0]):
+        new_points, new_signs = [], []
+        for y, s in zip(points, signs):
+            side = 1.0 if T[i] @ y > 0 else -1.0
+            new_points.append(y)
+            new_signs.append(np.append(s, side))
+            A = np.vstack([s[:, None] * T[:i], -side * T[i]])
+            other = _strict_point(A)
+            if other is not None:
+                new_points.append(other)
+                new_signs.append(np.append(s, -side))
+        points, signs = new_points, new_signs
+        points = [_recentre(T[: i + 1], s, y) for y, s in zip(points, signs)]
+    return np.array(points)
+
+
+def _recentre(T, s, y):
+    """Keep the interior point away from the walls: if ``y`` is too close to one, move it by a linear program."""
+    margins = s * (T @ y)
+    if margins.min() > 1e-9 * np.abs(T).max():
+        return y
+    better = _strict_point(s[:, None] * T)
+    return y if better is None else better
+
+
+def _sampled_directions(r, n_samples, rng):
+    y = rng.standard_normal((n_samples, r))
+    return y / np.linalg.norm(y, axis=1, keepdims=True)
+
+
+def _distinct_hyperplanes(T):
+    """Rows of ``T`` normalised and with repeated hyperplanes (parallel rows, either sign) removed."""
+    unit = T / np.linalg.norm(T, axis=1, keepdims=True)
+    pivot = np.argmax(np.abs(unit) > 1e-12, axis=1)
+    unit = unit * np.sign(unit[np.arange(len(unit)), pivot])[:, None]
+    _, first = np.unique(np.round(unit, 10), axis=0, return_index=True)
+    return unit[np.sort(first)]
+
+
+def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None, seed=None):
+    r"""Enumerate (or sample) the chambers of the arrangement :math:`\{u : s_i^T u = 0\}`.
+
+    Parameters
+    ----------
+    S : array-like (N, d)
+        The points (rows); for a ReLU critic ``S = [X; G]``.
+    method : {"auto", "angles", "vertices", "incremental", "sampled"}
+        Exact methods: ``"angles"`` (rank ``<= 2``, sorting the lines' angles), ``"vertices"`` (hyperplanes in
+        general position, from the extreme rays of the chambers, vectorised) and ``"incremental"`` (any
+        position, about one linear program per chamber and hyperplane: slow). ``"sampled"`` keeps the distinct
+        patterns of ``n_samples`` Gaussian directions: a subset, so a lower bound. ``"auto"``: angles for rank
+        ``<= 2``; otherwise, when :func:`max_chamber_count` (the exact worst case, below
+        :func:`pattern_count_bound`) is at most ``max_patterns``, vertices, falling back to incremental when the
+        hyperplanes are not in general position; sampling otherwise.
+    max_patterns : int
+        Size limit for the exact methods, compared with :func:`max_chamber_count` before enumerating.
+    n_samples : int, optional
+        Number of Gaussian directions for ``"sampled"`` (default ``max_patterns``).
+    seed : int or numpy.random.Generator, optional
+        Random source for ``"sampled"``.
+
+    Returns
+    -------
+    Arrangement
+        Patterns ``(p, N)``, interior unit directions ``(p, d)``, the row-space basis, and whether it is exact.
+    """
+    S = as_samples(S, "S")
+    method = check_choice(method, "method", METHODS)
+    max_patterns = check_int(max_patterns, "max_patterns", 2, np.iinfo(np.int64).max)
+    basis = row_space(S)
+    r = basis.shape[1]
+    if r == 0:
+        raise ValueError("S must have a nonzero row; got an all-zero point set (every pattern is all ones)")
+    active = _nonzero_rows(S, basis)
+    T = _distinct_hyperplanes(S[active] @ basis)
+    worst = max_chamber_count(T.shape[0], r)
+    if method == "auto":
+        method = "angles" if r <= 2 else "vertices" if worst <= max_patterns else "sampled"
+    if method == "angles" and r > 2:
+        raise ValueError(f"method='angles' needs a point set of rank <= 2; S has rank {r}")
+    if method in ("vertices", "incremental") and worst > max_patterns:
+        raise ValueError(
+            f"method={method!r} on {T.shape[0]} distinct hyperplanes of rank {r} may produce up to {worst} "
+            f"chambers, more than max_patterns={max_patterns}; raise max_patterns or use method='sampled'"
+        )
+    if method == "angles":
+        Y = np.array([[1.0], [-1.0]]) if r == 1 else _chambers_by_angles(T)
+    elif method == "vertices":
+        Y = _chambers_by_vertices(T) if r >= 2 else np.array([[1.0], [-1.0]])
+        if Y is None:
+            method, Y = "incremental", _chambers_incremental(T)
+    elif method == "incremental":
+        Y = _chambers_incremental(T)
+    else:
+        n_samples = max_patterns if n_samples is None else check_int(n_samples, "n_samples", 1, 10**9)
+        Y = _sampled_directions(r, n_samples, np.random.default_rng(seed))
+    U = Y @ basis.T
+    patterns = (S @ U.T >= 0).T
+    patterns[:, ~active] = True
+    patterns, first = np.unique(patterns, axis=0, return_index=True)
+    return Arrangement(patterns, U[first], basis, exact=method != "sampled", method=method)
