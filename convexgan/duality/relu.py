@@ -1,0 +1,387 @@
+r"""ReLU critic: the exact critic gap over hyperplane-arrangement cones, and a cutting-plane generator solve.
+
+With :math:`S = [X; G]` (shape ``(n + m, d)``) and the pattern :math:`P = 1[S u \ge 0]` of a direction, the gap
+is linear on the pattern's cone :math:`K_P = \{u : (2P - 1) \odot (S u) \ge 0\}`:
+
+.. math::
+
+    E_X (x^T u)_+ - E_G (g^T u)_+ = c_P^T u, \qquad
+    c_P = \frac{1}{n} \sum_{i \in P,\ \text{real}} x_i - \frac{1}{m} \sum_{j \in P,\ \text{fake}} g_j ,
+
+so (THEORY section 5)
+
+.. math::
+
+    \max_{\|u\|_2 \le 1} \big| E_X (x^T u)_+ - E_G (g^T u)_+ \big|
+    = \max_{P,\ s = \pm 1} \ \max_{u \in K_P,\ \|u\| \le 1} s\, c_P^T u
+    = \max_{P,\ s = \pm 1} \big\| \Pi_{K_P}(s\, c_P) \big\|_2 .
+
+The last step is Moreau's decomposition: the SOCP over a cone and the unit ball is solved by the projection onto
+the cone, :math:`\Pi_{K}(c) = c + A^T \lambda^*` with :math:`K = \{A u \ge 0\}` and
+:math:`\lambda^* = \arg\min_{\lambda \ge 0} \|c + A^T \lambda\|` (a non-negative least-squares problem).
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import cvxpy as cp
+import numpy as np
+from scipy.optimize import nnls
+
+from convexgan._validation import as_samples, check_int, check_positive
+from convexgan.duality.arrangements import activation_patterns
+
+
+@dataclass(frozen=True)
+class ReluCriticGap:
+    r"""Value of :math:`\max_{\|u\| \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+|` and the neuron that attains it.
+
+    Attributes
+    ----------
+    value : float
+        The maximum (exact if ``exact``, else a lower bound from sampled patterns).
+    direction : ndarray (d,)
+        A maximising unit neuron :math:`u^*` (zero if the value is zero).
+    sign : float
+        :math:`\pm 1`: the optimal critic is :math:`D(x) = \text{sign} \cdot (x^T u^*)_+` times its weight.
+    exact : bool
+        Whether every activation pattern was enumerated.
+    n_patterns : int
+        Number of patterns examined.
+    method : str
+        The arrangement method (see :func:`convexgan.duality.arrangements.activation_patterns`).
+    """
+
+    value: float
+    direction: np.ndarray
+    sign: float
+    exact: bool
+    n_patterns: int
+    method: str
+
+
+def relu_gap_at(X, G, U):
+    r"""The critic gap :math:`E_X (x^T u)_+ - E_G (g^T u)_+` at given neurons.
+
+    Parameters
+    ----------
+    X : ndarray (n, d)
+    G : ndarray (m, d)
+    U : ndarray (K, d)
+        Neurons, one per row.
+
+    Returns
+    -------
+    ndarray (K,)
+    """
+    return np.maximum(X @ U.T, 0).mean(axis=0) - np.maximum(G @ U.T, 0).mean(axis=0)
+
+
+def _cone_projection_norm(A, c):
+    r"""Return :math:`(\|\Pi_K(c)\|, \Pi_K(c))` for :math:`K = \{y : A y \ge 0\}`."""
+    if np.all(A @ c >= 0):
+        return float(np.linalg.norm(c)), c
+    lam, _ = nnls(A.T, -c)
+    proj = c + A.T @ lam
+    return float(np.linalg.norm(proj)), proj
+
+
+def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None, seed=None):
+    r"""Exact ReLU critic gap :math:`\max_{\|u\|_2 \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+|`.
+
+    One cone projection per realisable pattern and sign (see the module docstring). The value is exact when
+    every pattern of :math:`[X; G]` is enumerated and a lower bound when the patterns are sampled (the result's
+    ``exact`` says which).
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Real samples.
+    G : array-like (m, d)
+        Generated samples.
+    method, max_patterns, n_samples, seed
+        Passed to :func:`convexgan.duality.arrangements.activation_patterns`.
+
+    Returns
+    -------
+    ReluCriticGap
+    """
+    X = as_samples(X, "X")
+    G = as_samples(G, "G")
+    if G.shape[1] != X.shape[1]:
+        raise ValueError(f"G must have d={X.shape[1]} columns like X; got shape {G.shape}")
+    n, m = X.shape[0], G.shape[0]
+    S = np.vstack([X, G])
+    if not np.any(S):
+        return ReluCriticGap(0.0, np.zeros(X.shape[1]), 1.0, True, 1, "angles")
+    arrangement = activation_patterns(S, method=method, max_patterns=max_patterns, n_samples=n_samples, seed=seed)
+    basis = arrangement.basis
+    T = S @ basis
+    weights = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
+    C = (arrangement.patterns * weights) @ T
+    best = (0.0, np.zeros(basis.shape[1]), 1.0)
+    for P, c in zip(arrangement.patterns, C):
+        A = np.where(P, 1.0, -1.0)[:, None] * T
+        for sign in (1.0, -1.0):
+            value, proj = _cone_projection_norm(A, sign * c)
+            if value > best[0]:
+                best = (value, proj, sign)
+    value, proj, sign = best
+    direction = basis @ proj / value if value > 0 else np.zeros(X.shape[1])
+    return ReluCriticGap(value, direction, sign, arrangement.exact, len(arrangement), arrangement.method)
+
+
+@dataclass
+class ReluSolve:
+    r"""Result of the cutting-plane solve of the ReLU-critic generator problem (a local optimum).
+
+    Attributes
+    ----------
+    G : ndarray (m, d)
+        Generated samples.
+    W : ndarray (d_z, d) or None
+        Linear generator weights (``G = Z W``) for ``generator="linear"``.
+    value : float
+        The generator regulariser :math:`R_g` at ``G`` (``||G||_F^2 / m`` or ``||W||_F^2``).
+    lower_bound : float
+        A valid lower bound on the global optimum (see :func:`relu_lower_bound`).
+    critic : ReluCriticGap
+        The critic gap at ``G``; feasible when ``critic.value <= beta (1 + tol)``.
+    neurons : ndarray (K, d)
+        The cutting planes (critic neurons) of the last restriction.
+    feasible : bool
+    iterations : int
+    seconds : float
+    history : list of dict
+        Per iteration: regulariser, slack, critic gap, number of neurons.
+    """
+
+    G: np.ndarray
+    W: np.ndarray
+    value: float
+    lower_bound: float
+    critic: ReluCriticGap
+    neurons: np.ndarray
+    feasible: bool
+    iterations: int
+    seconds: float
+    history: list = field(default_factory=list)
+
+
+def relu_lower_bound(X, beta, Z=None):
+    r"""A valid lower bound on the optimal regulariser of the ReLU-critic problem.
+
+    Since :math:`(t)_+ - (-t)_+ = t`, the constraint at :math:`\pm u` implies
+    :math:`\|\mu_X - \mu_G\| \le 2\beta`; and :math:`E_G (g^T u)_+ \le E_G \|g\|` with the constraint at the
+    maximiser of :math:`a(u) = E_X (x^T u)_+` gives :math:`E_G \|g\| \ge \max_{\|u\| \le 1} a(u) - \beta`. Hence
+
+    .. math::
+
+        \|G\|_F^2 / m \ \ge\ \max\big( (\|\mu_X\| - 2\beta)_+^2,\ (\max_u a(u) - \beta)_+^2 \big),
+
+    and for :math:`G = Z W` (using :math:`\|W^T z\| \le \|W\|_F \|z\|`) the same terms divided by
+    :math:`\|\mu_Z\|^2` and :math:`(E_Z \|z\|)^2` bound :math:`\|W\|_F^2`.
+
+    Parameters
+    ----------
+    X : ndarray (n, d)
+    beta : float
+    Z : ndarray (m, d_z), optional
+        Generator input for the linear generator.
+    """
+    mean_term = max(np.linalg.norm(X.mean(axis=0)) - 2 * beta, 0.0)
+    relu_term = max(relu_critic_gap(X, np.zeros((1, X.shape[1]))).value - beta, 0.0)
+    if Z is None:
+        return max(mean_term, relu_term) ** 2
+    mu_Z = np.linalg.norm(Z.mean(axis=0))
+    mean_z = np.linalg.norm(Z, axis=1).mean()
+    bounds = [relu_term / mean_z if mean_z > 0 else 0.0, mean_term / mu_Z if mu_Z > 0 else 0.0]
+    return max(bounds) ** 2
+
+
+def _fake_patterns(X, G, U, beta):
+    r"""Fixed patterns :math:`p_{jk}` for the restriction at the current samples ``G`` and neurons ``U``.
+
+    :math:`p_{jk} = 1[g_j^T u_k \ge 0]`, except on neurons where ``G`` violates the reverse-convex side
+    (:math:`E_G (g^T u_k)_+ < E_X (x^T u_k)_+ - \beta`): there the fake samples with the largest
+    :math:`g_j^T u_k` are also switched on until as large a fraction of them as of the real samples is, so
+    that samples can cross the hyperplane. Any :math:`p \in \{0, 1\}` keeps the restriction valid because
+    :math:`(t)_+ \ge p t` for every :math:`t`.
+    """
+    H = G @ U.T
+    patterns = H >= -1e-6 * (1.0 + np.abs(X).max())
+    short = np.maximum(H, 0).mean(axis=0) < np.maximum(X @ U.T, 0).mean(axis=0) - beta
+    need = np.ceil(G.shape[0] * (X @ U.T > 0).mean(axis=0)).astype(int)
+    order = np.argsort(-H, axis=0)
+    for k in np.flatnonzero(short):
+        patterns[order[: need[k], k], k] = True
+    return patterns.astype(float)
+
+
+def _restriction(X, beta, U, patterns, Z, m, d, rho):
+    r"""The convex restriction at fixed fake patterns ``patterns`` ``(m, K)`` and neurons ``U`` ``(K, d)``."""
+    a = np.maximum(X @ U.T, 0).mean(axis=0)
+    t = cp.Variable(nonneg=True)
+    if Z is None:
+        W = None
+        G = cp.Variable((m, d))
+        regulariser = cp.sum_squares(G) / m
+    else:
+        W = cp.Variable((Z.shape[1], d))
+        G = Z @ W
+        regulariser = cp.sum_squares(W)
+    H = G @ U.T
+    constraints = [
+        cp.sum(cp.pos(H), axis=0) / m <= a + beta + t,
+        cp.sum(cp.multiply(patterns, H), axis=0) / m >= a - beta - t,
+    ]
+    problem = cp.Problem(cp.Minimize(regulariser + rho * t), constraints)
+    return problem, G, W, t
+
+
+def _solve_restriction(problem, solver):
+    try:
+        problem.solve(solver=solver)
+    except cp.SolverError as err:
+        raise RuntimeError(f"solver {solver} failed on the ReLU restriction: {err}") from None
+    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        raise RuntimeError(f"solver {solver} returned status {problem.status!r} on the ReLU restriction")
+
+
+def solve_relu_critic(
+    X,
+    beta,
+    *,
+    Z=None,
+    m=None,
+    tol=1e-3,
+    max_iter=60,
+    solver="CLARABEL",
+    seed=0,
+    max_patterns=100000,
+    n_samples=None,
+):
+    r"""Locally optimal generator against a ReLU critic, by convex restrictions and cutting planes.
+
+    The problem (THEORY sections 1 and 5), with :math:`R_g = \|G\|_F^2 / m` (free samples) or
+    :math:`\|W\|_F^2` (:math:`G = Z W`):
+
+    .. math::
+
+        \min_G R_g \quad \text{s.t.} \quad
+        \max_{\|u\| \le 1} \big| E_X (x^T u)_+ - E_G (g^T u)_+ \big| \le \beta .
+
+    For a finite set of neurons :math:`u_k` the constraint :math:`E_G (g^T u_k)_+ \le a_k + \beta`
+    (:math:`a_k = E_X (x^T u_k)_+`) is convex, and :math:`E_G (g^T u_k)_+ \ge a_k - \beta` is reverse-convex;
+    replacing :math:`(g_j^T u_k)_+` there by :math:`p_{jk}\, g_j^T u_k` with the patterns
+    :math:`p_{jk} = 1[g_j^T u_k \ge 0]` of the current samples (fixed patterns; :math:`(t)_+ \ge p t` for
+    :math:`p \in \{0, 1\}`) gives a convex restriction that contains the current point. Each iteration solves the
+    restriction (with a slack :math:`t \ge 0` priced by an increasing penalty :math:`\rho` until it is zero),
+    recomputes the patterns, evaluates the exact critic gap and adds its maximising neuron as a new cut when the
+    gap exceeds :math:`\beta (1 + \text{tol})`. It stops when the samples are feasible and the regulariser
+    changes by less than ``tol`` (relative).
+
+    The result is **feasible** when ``critic.value <= beta (1 + tol)`` (exact when ``critic.exact``), and only
+    **locally optimal**: the fixed-pattern restriction makes it a descent method, not a global one.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Real samples.
+    beta : float > 0
+        Critic regularisation (mean units).
+    Z : array-like (m, d_z), optional
+        Generator input; gives the linear generator ``G = Z W``. Without it the samples are free.
+    m : int, optional
+        Number of free samples (default ``n``); ignored when ``Z`` is given.
+    tol : float
+        Relative feasibility and stopping tolerance.
+    max_iter : int
+        Iteration limit.
+    solver : str
+        CVXPY solver for the restrictions (SOCPs).
+    seed : int or numpy.random.Generator
+        Chooses the starting samples (data rows) when ``m != n`` or ``Z`` is given.
+    max_patterns, n_samples
+        Passed to :func:`relu_critic_gap` (exact enumeration limit; number of sampled directions beyond it).
+
+    Returns
+    -------
+    ReluSolve
+    """
+    start = time.perf_counter()
+    X = as_samples(X, "X")
+    beta = check_positive(beta, "beta")
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", 1, 10**6)
+    n, d = X.shape
+    rng = np.random.default_rng(seed)
+    if Z is not None:
+        Z = as_samples(Z, "Z")
+        m = Z.shape[0]
+    m = n if m is None else check_int(m, "m", 1, 10**7)
+    rows = np.arange(n) if m == n else rng.choice(n, m, replace=m > n)
+    if Z is None:
+        G_cur, W_cur = X[rows].copy(), None
+    else:
+        W_cur = np.linalg.lstsq(Z, X[rows], rcond=None)[0]
+        G_cur = Z @ W_cur
+
+    def gap(G):
+        return relu_critic_gap(X, G, max_patterns=max_patterns, n_samples=n_samples, seed=rng)
+
+    top = relu_critic_gap(X, np.zeros((1, d)), max_patterns=max_patterns, n_samples=n_samples, seed=rng)
+    U = [top.direction, -top.direction]
+    critic = gap(G_cur)
+    if critic.value > 0:
+        U.append(critic.direction)
+    rho = 10.0 * (1.0 + np.sqrt(np.trace(X.T @ X) / n))
+    rho_max = 1e4 * rho
+    value_cur = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
+    history = []
+    best = (value_cur, G_cur, W_cur, critic) if critic.value <= beta * (1 + tol) else None
+    for iteration in range(1, max_iter + 1):
+        Uarr = np.array(U)
+        patterns = _fake_patterns(X, G_cur, Uarr, beta)
+        problem, G_var, W_var, t = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
+        _solve_restriction(problem, solver)
+        W_new = None if W_var is None else W_var.value
+        G_new = G_var.value if Z is None else Z @ W_new
+        value = float(np.sum(G_new**2) / m if Z is None else np.sum(W_new**2))
+        slack = float(t.value)
+        critic = gap(G_new)
+        feasible = critic.value <= beta * (1 + tol)
+        history.append({"regulariser": value, "slack": slack, "critic_gap": critic.value, "neurons": len(U)})
+        if feasible and (best is None or value < best[0]):
+            best = (value, G_new, W_new, critic)
+        if slack > tol * beta:
+            rho = min(10.0 * rho, rho_max)
+        if not feasible and np.min(np.linalg.norm(Uarr - critic.direction, axis=1)) > 1e-9:
+            U.append(critic.direction)
+        converged = feasible and slack <= tol * beta and abs(value_cur - value) <= tol * max(value, 1e-12)
+        G_cur, value_cur = G_new, value
+        if converged:
+            break
+    if best is None:
+        best = (value_cur, G_cur, W_new, critic)
+        warnings.warn(
+            f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
+            f"in {iteration} iterations (last gap {critic.value!r}); the problem may be infeasible for this "
+            f"generator, or raise beta or max_iter",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    value, G, W, critic = best
+    return ReluSolve(
+        G=G,
+        W=W,
+        value=value,
+        lower_bound=relu_lower_bound(X, beta, Z),
+        critic=critic,
+        neurons=np.array(U),
+        feasible=critic.value <= beta * (1 + tol),
+        iterations=iteration,
+        seconds=time.perf_counter() - start,
+        history=history,
+    )
