@@ -1,0 +1,131 @@
+r"""Moment errors of generated samples against a target (THEORY section 8).
+
+With a centre :math:`c` (0 by default; the per-pixel data mean for the progressive stages of THEORY section 7),
+:math:`\mu = \frac1n \sum_i x_i`, :math:`S = \frac1n \sum_i (x_i - c)(x_i - c)^T`, and likewise for the generated
+samples, the errors are
+
+.. math::
+    \|\mu_G - \mu_X\|_2, \qquad \frac{\|S_G - S_X\|_F}{\|S_X\|_F}, \qquad \frac{\|S_X - S_G\|_2}{\beta},
+
+the last being the value of the quadratic critic's constraint (C): at most 1 when the constraint holds.
+No ``d x d`` matrix is formed when ``n + m < d``: with :math:`C = [A; B]` and the reduced QR factorisation
+:math:`C^T = Q R`, the non-zero eigenvalues of :math:`S_X - S_G = C^T W C`, :math:`W = \operatorname{diag}(1/n,
+\dots, -1/m, \dots)`, are those of the small matrix :math:`R W R^T`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from convexgan._validation import as_samples, check_positive
+
+
+@dataclass(frozen=True)
+class MomentErrors:
+    """Moment errors of generated samples ``G`` against targets ``X``.
+
+    Attributes
+    ----------
+    mean_error : float
+        :math:`\\|\\mu_G - \\mu_X\\|_2`.
+    second_moment_error : float
+        :math:`\\|S_G - S_X\\|_F / \\|S_X\\|_F`.
+    spectral_gap : float
+        :math:`\\|S_X - S_G\\|_2`, the left side of the quadratic critic's constraint (C).
+    beta : float or None
+        The critic regularisation the constraint is measured against.
+    constraint_value : float or None
+        ``spectral_gap / beta`` (``None`` without ``beta``); at most 1 when (C) holds.
+    n_target, n_generated, dim : int
+        Sample counts and dimension.
+    """
+
+    mean_error: float
+    second_moment_error: float
+    spectral_gap: float
+    beta: float | None
+    constraint_value: float | None
+    n_target: int
+    n_generated: int
+    dim: int
+
+
+def moment_errors(G, X, *, beta=None, center=None):
+    r"""Mean error, relative Frobenius error of second moments and constraint value of (C), in float64.
+
+    .. math::
+        \|\mu_G - \mu_X\|_2, \qquad \|S_G - S_X\|_F / \|S_X\|_F, \qquad \|S_X - S_G\|_2 / \beta,
+        \qquad S_X = \tfrac1n (X - 1 c^T)^T (X - 1 c^T) .
+
+    Parameters
+    ----------
+    G : array-like (m, d)
+        Generated samples.
+    X : array-like (n, d)
+        Target samples.
+    beta : float > 0, optional
+        Critic regularisation in mean units (THEORY section 0); gives ``constraint_value``.
+    center : array-like (d,), optional
+        Vector subtracted from both sets before the second moments (default 0, THEORY section 0; pass the data
+        mean to measure the centred stages of THEORY section 7).
+
+    Returns
+    -------
+    MomentErrors
+    """
+    G = as_samples(G, "G")
+    X = as_samples(X, "X")
+    if G.shape[1] != X.shape[1]:
+        raise ValueError(f"G and X must have the same number of columns; got G {G.shape} and X {X.shape}")
+    d = X.shape[1]
+    if center is not None:
+        center = np.asarray(center, dtype=np.float64)
+        if center.shape != (d,) or not np.all(np.isfinite(center)):
+            raise ValueError(f"center must be a finite vector of length {d}; got shape {center.shape}")
+        A, B = X - center, G - center
+    else:
+        A, B = X, G
+    if beta is not None:
+        beta = check_positive(beta, "beta")
+    lam = second_moment_difference_eigenvalues(A, B)
+    norm_target = np.linalg.norm(_gram(A)) / A.shape[0]
+    spectral_gap = float(np.abs(lam).max(initial=0.0))
+    return MomentErrors(
+        mean_error=float(np.linalg.norm(G.mean(axis=0) - X.mean(axis=0))),
+        second_moment_error=float(np.linalg.norm(lam) / norm_target) if norm_target > 0 else float("inf"),
+        spectral_gap=spectral_gap,
+        beta=beta,
+        constraint_value=None if beta is None else spectral_gap / beta,
+        n_target=X.shape[0],
+        n_generated=G.shape[0],
+        dim=d,
+    )
+
+
+def second_moment_difference_eigenvalues(A, B):
+    r"""Non-zero eigenvalues of :math:`A^T A / n - B^T B / m` (float64).
+
+    Parameters
+    ----------
+    A : ndarray (n, d)
+    B : ndarray (m, d)
+
+    Returns
+    -------
+    lam : ndarray (min(n + m, d),), ascending
+        Through the ``(n + m) x (n + m)`` matrix :math:`R W R^T` (``C^T = Q R``) when ``n + m < d``, else through
+        the ``d x d`` difference.
+    """
+    (n, d), m = A.shape, B.shape[0]
+    if n + m < d:
+        R = np.linalg.qr(np.vstack([A, B]).T, mode="r")
+        w = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
+        M = (R * w) @ R.T
+    else:
+        M = A.T @ A / n - B.T @ B / m
+    return np.linalg.eigvalsh((M + M.T) / 2)
+
+
+def _gram(A):
+    """The smaller of :math:`A A^T` and :math:`A^T A` (they have the same Frobenius norm)."""
+    return A @ A.T if A.shape[0] < A.shape[1] else A.T @ A
