@@ -144,6 +144,36 @@ def linear_critic_mean(mu_X, beta):
     return mu_X * (1.0 - beta / norm)
 
 
+def check_mean_feasible(mu_X, mu_Z, beta):
+    r"""Raise :class:`InfeasibleError` if ``G = Z W`` cannot meet :math:`\|\mu_X - W^T \mu_Z\| \le \beta`.
+
+    That happens when :math:`\mu_Z = 0` and :math:`\|\mu_X\| > \beta`; the smallest feasible beta is then
+    :math:`\|\mu_X\|`.
+    """
+    mu_Z = np.asarray(mu_Z, dtype=np.float64)
+    norm_X = float(np.linalg.norm(mu_X))
+    if norm_X > beta and float(mu_Z @ mu_Z) <= (np.finfo(np.float64).eps * mu_Z.size) ** 2:
+        raise InfeasibleError(
+            f"Z has zero mean, so G = Z W has zero mean and cannot meet ||mu_X - mu_G|| <= beta={beta!r}; "
+            f"the smallest feasible beta is ||mu_X|| = {norm_X!r} (or append a ones column to Z)"
+        )
+
+
+def check_rank_feasible(lam, rank_Z, beta):
+    r"""Raise :class:`InfeasibleError` if :math:`k = \#\{i : \lambda_i > \beta\} > \operatorname{rank}(Z)`.
+
+    A linear generator ``G = Z W`` has :math:`\operatorname{rank} S_G \le \operatorname{rank} Z`, while every
+    feasible :math:`S_G` has at least ``k`` eigenvalues :math:`\ge \lambda_i - \beta > 0` (Weyl).
+    """
+    k = int(np.count_nonzero(np.asarray(lam) > beta))
+    if k > rank_Z:
+        raise InfeasibleError(
+            f"beta={beta!r} keeps k={k} components but Z has rank {rank_Z}, so G = Z W cannot meet the quadratic "
+            f"critic's constraint; the smallest feasible beta is lambda_(rank(Z)+1)(S_X) = "
+            f"{smallest_feasible_beta(lam, rank_Z)!r} (or give Z more independent columns)"
+        )
+
+
 def linear_critic_weights(mu_X, mu_Z, beta):
     r"""Minimum-norm linear generator for the linear critic.
 
@@ -156,13 +186,8 @@ def linear_critic_weights(mu_X, mu_Z, beta):
     """
     mu_X = np.asarray(mu_X, dtype=np.float64)
     mu_Z = np.asarray(mu_Z, dtype=np.float64)
+    check_mean_feasible(mu_X, mu_Z, beta)
     target = linear_critic_mean(mu_X, beta)
-    norm_Z2 = float(mu_Z @ mu_Z)
     if not np.any(target):
         return np.zeros((mu_Z.size, mu_X.size))
-    if norm_Z2 <= (np.finfo(np.float64).eps * mu_Z.size) ** 2:
-        raise InfeasibleError(
-            f"Z has zero mean, so G = Z W has zero mean and cannot meet ||mu_X - mu_G|| <= beta={beta!r}; "
-            f"the smallest feasible beta is ||mu_X|| = {np.linalg.norm(mu_X)!r} (or append a ones column to Z)"
-        )
-    return np.outer(mu_Z, target) / norm_Z2
+    return np.outer(mu_Z, target) / float(mu_Z @ mu_Z)

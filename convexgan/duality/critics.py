@@ -1,0 +1,265 @@
+r"""Two-layer critics and the constraint (C) they impose on the generated samples (THEORY section 1).
+
+A critic :math:`D(x) = \sum_j v_j \sigma(u_j^T x)` with :math:`\|u_j\|_2 \le 1` and penalty
+:math:`\beta \sum_j |v_j|` turns the WGAN into the constraint
+
+.. math::  \max_{\|u\|_2 \le 1} \big| E_X \sigma(x^T u) - E_G \sigma(g^T u) \big| \le \beta .   \tag{C}
+
+Its left side, the *critic gap*, is computed here without any solver:
+
+- linear :math:`\sigma(t) = t`: :math:`\|\mu_X - \mu_G\|_2`;
+- quadratic :math:`\sigma(t) = t^2`: :math:`\|S_X - S_G\|_2` (largest absolute eigenvalue);
+- polynomial :math:`\sigma(t) = a t^2 + b t + c`: :math:`\max_{\|u\| \le 1} |a u^T D_2 u + b D_1^T u|` with
+  :math:`D_2 = S_X - S_G`, :math:`D_1 = \mu_X - \mu_G`, two trust-region problems solved exactly through their
+  one-dimensional S-lemma duals (:func:`max_quadratic_on_ball`).
+
+Extension point
+---------------
+``CRITIC_GAPS`` maps a critic name to ``fn(X, G, **params) -> float``. The keyword-only parameters of ``fn``
+(with their defaults) are the parameters that critic accepts: :func:`critic_parameters` reads them from the
+signature, so registering a new critic is one new entry here (and one in ``ACTIVATIONS`` for its neurons).
+"""
+
+import inspect
+import numbers
+
+import numpy as np
+from scipy.optimize import brentq
+
+from convexgan._validation import as_samples, check_choice
+
+
+def _polynomial(t, a, b, c):
+    return a * t * t + b * t + c
+
+
+ACTIVATIONS = {
+    "linear": lambda t: t,
+    "quadratic": lambda t: t * t,
+    "polynomial": _polynomial,
+}
+
+
+class Critic:
+    r"""A two-layer critic :math:`D(x) = \sum_j v_j \sigma(u_j^T x)`.
+
+    Parameters
+    ----------
+    activation : str
+        A key of ``ACTIVATIONS``.
+    U : ndarray (d, p)
+        Neurons :math:`u_j` as columns (each of norm at most 1 up to solver tolerance).
+    v : ndarray (p,)
+        Output weights :math:`v_j`; the critic's penalty is :math:`\beta \sum_j |v_j|`.
+    **params
+        Parameters of the activation (``a, b, c`` for the polynomial).
+    """
+
+    def __init__(self, activation, U, v, **params):
+        self.activation = activation
+        self.U = np.asarray(U, dtype=np.float64)
+        self.v = np.asarray(v, dtype=np.float64).reshape(-1)
+        self.params = dict(params)
+
+    def __call__(self, X):
+        """Evaluate the critic on the rows of ``X`` (shape ``(n, d)``); returns shape ``(n,)``."""
+        X = as_samples(X)
+        return ACTIVATIONS[self.activation](X @ self.U, **self.params) @ self.v
+
+    @property
+    def neurons(self):
+        """The pairs :math:`(u_j, v_j)` as ``(U, v)`` with ``U`` of shape ``(d, p)``."""
+        return self.U, self.v
+
+    @property
+    def penalty(self):
+        r""":math:`\sum_j |v_j|`, the critic's weight-decay term divided by beta."""
+        return float(np.abs(self.v).sum())
+
+    def __repr__(self):
+        return f"Critic({self.activation!r}, {self.U.shape[1]} neurons, d={self.U.shape[0]}, params={self.params})"
+
+
+def moments(G):
+    r"""Return :math:`(\mu_G, S_G) = (G^T 1 / m, G^T G / m)` of samples ``G`` (shape ``(m, d)``)."""
+    return G.mean(axis=0), G.T @ G / G.shape[0]
+
+
+def max_quadratic_on_ball(A, g):
+    r"""Exact :math:`\max_{\|u\|_2 \le 1} u^T A u + g^T u` for a symmetric ``A`` (d, d) and ``g`` (d,).
+
+    By the S-lemma (exact: :math:`u = 0` is strictly feasible) the value is the one-dimensional convex minimum
+
+    .. math::  \min_{\lambda \ge \max(0, \lambda_{\max}(A))} \; \lambda + \tfrac14 g^T (\lambda I - A)^{-1} g
+               = \min_\lambda \; \lambda + \tfrac14 \sum_i \tilde g_i^2 / (\lambda - a_i),
+
+    with :math:`A = P \operatorname{diag}(a) P^T`, :math:`\tilde g = P^T g`. Its stationarity condition
+    :math:`\|u(\lambda)\| = 1`, :math:`u(\lambda) = (\lambda I - A)^{-1} g / 2`, is monotone in
+    :math:`\lambda` and solved by Brent's method; when it has no root the minimum is at the lower end
+    (interior maximiser, or the "hard case").
+    """
+    a, P = np.linalg.eigh((A + A.T) / 2)
+    gt = P.T @ g
+    g2 = gt * gt
+    lower = max(0.0, float(a[-1]))
+    scale = max(1.0, float(np.abs(a).max()), float(np.sqrt(g2.sum())))
+    active = g2 > (np.finfo(np.float64).eps * scale) ** 2
+
+    def half_norm_sq(lam):
+        gap = lam - a[active]
+        with np.errstate(divide="ignore"):
+            return float(np.sum(g2[active] / (gap * gap))) / 4.0
+
+    def secular(lam):
+        norm2 = half_norm_sq(lam)
+        return 1.0 / np.sqrt(norm2) - 1.0 if norm2 > 0 else np.inf
+
+    if not np.any(active) or (np.all(lower > a[active]) and half_norm_sq(lower) <= 1.0):
+        lam = lower
+    else:
+        upper = lower + np.sqrt(g2.sum()) / 2.0
+        lam = brentq(secular, lower, upper, xtol=4 * np.finfo(np.float64).eps * scale, rtol=1e-15)
+    return float(lam + np.sum(g2[active] / (lam - a[active])) / 4.0)
+
+
+def polynomial_moment_gap(D1, D2, a, b):
+    r""":math:`\max_{\|u\| \le 1} |a u^T D_2 u + b D_1^T u|` from moment differences ``D1`` (d,) and ``D2`` (d, d)."""
+    return max(max_quadratic_on_ball(a * D2, b * D1), max_quadratic_on_ball(-a * D2, -b * D1))
+
+
+def _check_samples_pair(X, G):
+    X = as_samples(X, "X")
+    G = as_samples(G, "G")
+    if G.shape[1] != X.shape[1]:
+        raise ValueError(f"G must have d={X.shape[1]} columns like X; got shape {G.shape}")
+    return X, G
+
+
+def _check_real(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name}={value!r} must be a finite real number")
+    return float(value)
+
+
+def linear_critic_gap(X, G):
+    r"""Left side of (C) for the linear critic: :math:`\|\mu_X - \mu_G\|_2`."""
+    X, G = _check_samples_pair(X, G)
+    return float(np.linalg.norm(X.mean(axis=0) - G.mean(axis=0)))
+
+
+def quadratic_critic_gap(X, G):
+    r"""Left side of (C) for the quadratic critic: :math:`\|S_X - S_G\|_2 = \max_i |\lambda_i(S_X - S_G)|`."""
+    X, G = _check_samples_pair(X, G)
+    D2 = moments(X)[1] - moments(G)[1]
+    return float(np.abs(np.linalg.eigvalsh((D2 + D2.T) / 2)).max())
+
+
+def polynomial_critic_gap(X, G, *, a=0.09, b=0.5, c=0.47):
+    r"""Left side of (C) for :math:`\sigma(t) = a t^2 + b t + c` (``c`` cancels between the two means).
+
+    .. math::  \max_{\|u\|_2 \le 1} \big| a\, u^T (S_X - S_G) u + b\, (\mu_X - \mu_G)^T u \big| .
+    """
+    X, G = _check_samples_pair(X, G)
+    a, b = check_polynomial(a, b, c)
+    mu_X, S_X = moments(X)
+    mu_G, S_G = moments(G)
+    return polynomial_moment_gap(mu_X - mu_G, S_X - S_G, a, b)
+
+
+def check_polynomial(a, b, c):
+    """Validate the polynomial activation's coefficients; return ``(a, b)`` as floats."""
+    a, b = _check_real(a, "a"), _check_real(b, "b")
+    _check_real(c, "c")
+    if a == 0 and b == 0:
+        raise ValueError("a=0 and b=0 make the polynomial critic constant; expected a != 0 or b != 0")
+    return a, b
+
+
+CRITIC_GAPS = {
+    "linear": linear_critic_gap,
+    "quadratic": quadratic_critic_gap,
+    "polynomial": polynomial_critic_gap,
+}
+
+
+def critic_parameters(critic, params):
+    """Check ``params`` against the keyword-only parameters of ``CRITIC_GAPS[critic]``; return them with defaults.
+
+    Raises
+    ------
+    ValueError
+        For an unknown critic or a parameter that critic does not take.
+    """
+    check_choice(critic, "critic", tuple(CRITIC_GAPS))
+    signature = inspect.signature(CRITIC_GAPS[critic])
+    accepted = {
+        name: p.default for name, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) if accepted else "none"
+        raise ValueError(f"critic_params {unknown} are not parameters of critic={critic!r}; it takes: {takes}")
+    return {**accepted, **params}
+
+
+def critic_gap(X, G, critic, **critic_params):
+    r"""The left side of constraint (C) for real samples ``X`` (n, d) and generated samples ``G`` (m, d).
+
+    Computed from moments by norms, eigenvalues or the S-lemma, independently of any solver.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+    G : array-like (m, d)
+    critic : str
+        A key of ``CRITIC_GAPS`` (``"linear"``, ``"quadratic"``, ``"polynomial"``, ...).
+    **critic_params
+        The critic's parameters, e.g. ``a, b, c`` for the polynomial.
+
+    Returns
+    -------
+    float
+        ``(C)`` holds when this is at most beta.
+    """
+    params = critic_parameters(critic, critic_params)
+    return float(CRITIC_GAPS[critic](X, G, **params))
+
+
+def neurons_from_moment_matrix(Y):
+    r"""Split a PSD :math:`Y = [[Y_{11}, y], [y^T, y_0]]` with :math:`\operatorname{tr} Y_{11} \le y_0` into neurons.
+
+    Returns ``U`` (d, p) and ``w`` (p,) > 0 with
+
+    .. math::  Y = \sum_j w_j \begin{bmatrix} u_j \\ 1 \end{bmatrix} \begin{bmatrix} u_j \\ 1 \end{bmatrix}^T,
+               \qquad \|u_j\|_2 \le 1,
+
+    by the rank-one decomposition of Sturm and Zhang (2003) for :math:`\langle \operatorname{diag}(I, -1), Y
+    \rangle \le 0`: starting from an eigen-factorisation, pairs of factors with opposite signs of
+    :math:`p^T \operatorname{diag}(I, -1) p` are rotated until no factor has a positive sign.
+    """
+    d = Y.shape[0] - 1
+    e, P = np.linalg.eigh((Y + Y.T) / 2)
+    keep = e > np.finfo(np.float64).eps * max(1.0, float(np.abs(e).max())) * Y.shape[0]
+    F = P[:, keep] * np.sqrt(e[keep])
+    sign = np.ones(d + 1)
+    sign[d] = -1.0
+
+    def form(p):
+        return float(p @ (sign * p))
+
+    tol = np.finfo(np.float64).eps * max(1.0, float(np.trace(np.abs(Y)))) * 16
+    while True:
+        values = np.array([form(F[:, j]) for j in range(F.shape[1])])
+        positive, negative = np.flatnonzero(values > tol), np.flatnonzero(values < -tol)
+        if positive.size == 0 or negative.size == 0:
+            break
+        i, j = positive[0], negative[0]
+        p, q = F[:, i], F[:, j]
+        qa, qb, qc = form(q), 2 * float(p @ (sign * q)), form(p)
+        disc = np.sqrt(max(qb * qb - 4 * qa * qc, 0.0))
+        alpha = (-qb - disc) / (2 * qa)
+        norm = np.sqrt(1 + alpha * alpha)
+        F[:, i], F[:, j] = (p + alpha * q) / norm, (q - alpha * p) / norm
+    tau = F[d]
+    nonzero = np.abs(tau) > np.sqrt(tol)
+    return F[:d, nonzero] / tau[nonzero], tau[nonzero] ** 2

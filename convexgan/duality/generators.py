@@ -1,0 +1,137 @@
+r"""Generators: from optimal moments to samples (free generator) or weights (linear generator ``G = Z W``).
+
+The convex programs optimise the lifted moment matrix
+
+.. math::  K = \begin{bmatrix} S_G & \mu_G \\ \mu_G^T & 1 \end{bmatrix} \succeq 0
+           = \frac1m [G, 1]^T [G, 1] .
+
+:func:`recover_samples` factors ``K`` into ``m`` rows (eigen-factorisation, then a Householder reflection that maps
+the factor's last column onto the ones vector, THEORY section 3). :func:`min_norm_weights` gives the linear
+generator of least :math:`\|W\|_F^2` with a prescribed second moment (THEORY section 2, von Neumann pairing), and
+:func:`realize_moments` a linear generator with a prescribed mean and second moment.
+"""
+
+import numpy as np
+
+from convexgan.duality.closed_form import (
+    InfeasibleError,
+    eigh_descending,
+    numerical_rank,
+    quadratic_critic_weights,
+    second_moment,
+)
+
+
+def gram_factor(K, rows):
+    r"""Return ``F`` of shape ``(rows, p)`` with :math:`F^T F = K` for a PSD ``K`` (p, p) of rank at most ``rows``.
+
+    Built from the eigen-decomposition :math:`K = V \operatorname{diag}(e) V^T`: the first rows are
+    :math:`\operatorname{diag}(\sqrt{e_+}) V^T`, the rest zero. Eigenvalues below the numerical rank are dropped.
+    """
+    e, V = eigh_descending(K)
+    r = numerical_rank(np.maximum(e, 0.0), K.shape[0])
+    if r > rows:
+        raise ValueError(f"a Gram matrix of rank {r} cannot be factored into {rows} rows; expected rows >= {r}")
+    F = np.zeros((rows, K.shape[0]))
+    F[:r] = np.sqrt(e[:r])[:, None] * V[:, :r].T
+    return F
+
+
+def reflect_column(F, j, target):
+    r"""Apply the Householder reflection :math:`H = I - 2 w w^T / w^T w`, :math:`w = F_{:, j} - t`, to ``F``.
+
+    ``target`` ``t`` must have the norm of column ``j``; afterwards column ``j`` equals ``t`` and
+    :math:`(HF)^T (HF) = F^T F`.
+    """
+    w = F[:, j] - target
+    ww = float(w @ w)
+    if ww <= (np.finfo(np.float64).eps * max(1.0, float(target @ target))) ** 2:
+        return F.copy()
+    return F - np.outer(w, (2.0 / ww) * (w @ F))
+
+
+def recover_samples(M, g, m):
+    r"""Samples ``G`` (m, d) with :math:`G^T G / m = M` and :math:`G^T 1 / m = g`.
+
+    Factor :math:`m K = F^T F` with ``F`` (m, d+1), reflect its last column onto :math:`1_m`, keep the first ``d``
+    columns. Needs :math:`m \ge \operatorname{rank} K` and :math:`M \succeq g g^T`.
+
+    Parameters
+    ----------
+    M : ndarray (d, d)
+    g : ndarray (d,)
+    m : int
+
+    Returns
+    -------
+    G : ndarray (m, d)
+    """
+    d = M.shape[0]
+    K = np.block([[M, g[:, None]], [g[None, :], np.ones((1, 1))]])
+    e = np.linalg.eigvalsh((K + K.T) / 2)
+    rank = numerical_rank(np.maximum(e, 0.0), d + 1)
+    if m < rank:
+        raise ValueError(f"m={m} samples cannot carry moments of rank {rank}; expected m >= {rank}")
+    F = gram_factor(m * K, m)
+    return reflect_column(F, d, np.ones(m))[:, :d]
+
+
+def min_norm_weights(S_G, Z):
+    r"""The least-:math:`\|W\|_F^2` weights with :math:`W^T (Z^T Z / m) W = S_G` (THEORY section 2).
+
+    With :math:`S_G = U \operatorname{diag}(\sigma) U^T` and :math:`Z^T Z / m = Q \operatorname{diag}(s^2) Q^T`
+    (both descending), :math:`W = Q_r \operatorname{diag}(\sqrt{\sigma_r / s_r^2}) U_r^T`,
+    :math:`r = \operatorname{rank} S_G`; the largest :math:`s` meets the largest :math:`\sigma` (von Neumann).
+
+    Raises
+    ------
+    InfeasibleError
+        If :math:`\operatorname{rank} S_G > \operatorname{rank} Z`.
+    """
+    sigma, U = eigh_descending(S_G)
+    s2, Q = eigh_descending(second_moment(Z))
+    r = numerical_rank(np.maximum(sigma, 0.0), S_G.shape[0])
+    rank_Z = numerical_rank(s2, max(Z.shape))
+    if r > rank_Z:
+        raise InfeasibleError(
+            f"Z has rank {rank_Z} but the optimal second moment has rank {r}; expected rank(Z) >= {r}"
+        )
+    return quadratic_critic_weights(sigma[:r], U[:, :r], s2[:r], Q[:, :r], 0.0)
+
+
+def realize_moments(Z, M, g):
+    r"""Weights ``W`` (d_z, d) such that ``G = Z W`` has second moment ``M`` and mean ``g``.
+
+    The columns of :math:`[G, 1] / \sqrt m` must lie in the column space of ``Z`` except for the ones vector,
+    which only enters through its projection :math:`t` onto that space. With an orthonormal basis ``E`` of the
+    column space, factor the Gram matrix :math:`[[M, g], [g^T, \|t\|^2]]` in ``rank(Z)`` rows, reflect its last
+    column onto :math:`E^T t`, and set :math:`W = Z^+ \sqrt m\, E (H F)_{:, :d}` (the least-norm ``W`` for that
+    ``G``; the rotation is not optimised, so :math:`\|W\|_F` is not certified minimal).
+
+    Raises
+    ------
+    InfeasibleError
+        If the moments cannot be produced by ``Z W`` (rank too small, or a mean that ``Z`` cannot carry).
+    """
+    m, d = Z.shape[0], M.shape[0]
+    E_full, sv, _ = np.linalg.svd(Z, full_matrices=False)
+    rank_Z = numerical_rank(sv * sv, max(Z.shape))
+    E = E_full[:, :rank_Z]
+    t = E.T @ np.ones(m) / np.sqrt(m)
+    K = np.block([[M, g[:, None]], [g[None, :], np.array([[t @ t]])]])
+    e, V = eigh_descending(K)
+    scale = max(1.0, float(np.abs(e).max()))
+    if e[-1] < -1e-7 * scale:
+        raise InfeasibleError(
+            f"Z cannot produce the optimal mean: its column space carries only {float(t @ t)!r} of the ones "
+            "vector's squared norm (append a ones column to Z)"
+        )
+    K = (V * np.maximum(e, 0.0)) @ V.T
+    try:
+        F = gram_factor(K, rank_Z)
+    except ValueError:
+        raise InfeasibleError(
+            f"Z has rank {rank_Z}, too small for the optimal moments (rank {numerical_rank(np.maximum(e, 0), d + 1)})"
+        ) from None
+    B = reflect_column(F, d, t)[:, :d]
+    return np.linalg.lstsq(Z, np.sqrt(m) * (E @ B), rcond=None)[0]

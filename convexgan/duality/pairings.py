@@ -1,0 +1,234 @@
+r"""Each (generator, critic) pairing solved by its closed form or its CVXPY program, recovered and certified.
+
+Every function here has the registry signature of :mod:`convexgan.duality.programs`::
+
+    fn(X, *, Z, beta, k, solver, m, **params) -> Solution
+
+with ``X`` (n, d) float64 and validated, ``Z`` (m, d_z) float64 or None, ``beta`` > 0 resolved from ``k`` when
+``k`` was given, ``m`` the number of samples the free generator returns.
+
+Dual bounds in the certificates (each is a lower bound on the optimal value):
+
+- linear critic (``D(x) = v u^T x``): :math:`v\, u^T \mu_X - \beta v - v^2 c \|u\|^2 / 4`, the Lagrangian dual
+  function, with :math:`c = 1` (free) or :math:`c = \|\mu_Z\|^2` (linear generator);
+- quadratic critic, free generator: :math:`\langle Y_+ - Y_-, S_X \rangle - \beta \operatorname{tr}(Y_+ + Y_-)`
+  (for the closed form :math:`Y_+ = V_k V_k^T`, :math:`Y_- = 0`);
+- quadratic critic, linear generator: the bound :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2`, valid for
+  every feasible ``W`` (Weyl: :math:`\lambda_i(S_G) \ge \lambda_i - \beta`; von Neumann:
+  :math:`\|W\|_F^2 \ge \sum_i \lambda_i(S_G) / s_i^2`);
+- polynomial critic, free generator: the dual objective of the S-lemma SDP,
+  :math:`a \langle Y_{+,11} - Y_{-,11}, S_X \rangle + b (y_+ - y_-)^T \mu_X - \beta (y_{+,0} + y_{-,0}) - y_K`.
+
+The optimal critic of the linear generator is the lifted program's (THEORY section 2:
+:math:`D^*(x) = \|V_k^T x\|^2` for the quadratic critic).
+"""
+
+import time
+
+import numpy as np
+
+from convexgan.duality import closed_form as cf
+from convexgan.duality.critics import Critic, check_polynomial, moments, neurons_from_moment_matrix
+from convexgan.duality.generators import min_norm_weights, realize_moments, recover_samples
+from convexgan.duality.lifted import mean_program, polynomial_program, second_moment_program
+from convexgan.duality.solution import make_solution
+from convexgan.duality.solvers import refuse_large_sdp
+
+EXACT = "exact"
+
+
+def _closed_form_run(start):
+    return {"solver": "closed_form", "status": "optimal", "iterations": 0, "seconds": time.perf_counter() - start}
+
+
+def _unit(x):
+    norm = float(np.linalg.norm(x))
+    if norm == 0:
+        e = np.zeros_like(x)
+        e[0] = 1.0
+        return e
+    return x / norm
+
+
+def _linear_critic_dual(u, v, mu_X, beta, c):
+    return v * float(u @ mu_X) - beta * v - v * v * c * float(u @ u) / 4
+
+
+def _quadratic_critic(A):
+    e, U = cf.eigh_descending(A)
+    keep = np.abs(e) > 1e-9 * max(1.0, float(np.abs(e).max()))
+    return Critic("quadratic", U[:, keep], e[keep])
+
+
+def _polynomial_critic(Y_plus, Y_minus, a, b, c):
+    U_p, w_p = neurons_from_moment_matrix(Y_plus)
+    U_m, w_m = neurons_from_moment_matrix(Y_minus)
+    return Critic("polynomial", np.hstack([U_p, U_m]), np.concatenate([w_p, -w_m]), a=a, b=b, c=c)
+
+
+def _free_m(X, m):
+    return X.shape[0] if m is None else m
+
+
+def free_linear_closed_form(X, *, Z, beta, k, solver, m):
+    r"""Free generator, linear critic: :math:`\mu_G = \mu_X (1 - \beta / \|\mu_X\|)_+`, all samples equal."""
+    start = time.perf_counter()
+    mu_X = X.mean(axis=0)
+    mu = cf.linear_critic_mean(mu_X, beta)
+    G = np.tile(mu, (_free_m(X, m), 1))
+    u, v = _unit(mu_X), 2 * float(np.linalg.norm(mu))
+    dual = _linear_critic_dual(u, v, mu_X, beta, 1.0)
+    critic = Critic("linear", u[:, None], [v])
+    return make_solution(
+        X, G, W=None, value=float(mu @ mu), critic=critic, critic_name="linear", params={}, beta=beta, k=None,
+        generator="free", method="closed_form", dual=dual, run=_closed_form_run(start), optimality=EXACT,
+    )
+
+
+def free_linear_cvxpy(X, *, Z, beta, k, solver, m):
+    r"""Free generator, linear critic by the SOCP :math:`\min \|\mu\|^2 \text{ s.t. } \|\mu_X - \mu\| \le \beta`."""
+    mu_X = X.mean(axis=0)
+    mu, v, run = mean_program(mu_X, beta, solver)
+    G = np.tile(mu, (_free_m(X, m), 1))
+    u = _unit(mu_X - mu)
+    dual = _linear_critic_dual(u, v, mu_X, beta, 1.0)
+    critic = Critic("linear", u[:, None], [v])
+    return make_solution(
+        X, G, W=None, value=float(mu @ mu), critic=critic, critic_name="linear", params={}, beta=beta, k=None,
+        generator="free", method="cvxpy", dual=dual, run=run, optimality=EXACT,
+    )
+
+
+def free_quadratic_closed_form(X, *, Z, beta, k, solver, m):
+    r"""Free generator, quadratic critic: :math:`S_G = (S_X - \beta I)_+`, critic :math:`\|V_k^T x\|^2`."""
+    start = time.perf_counter()
+    lam, V = cf.eigh_descending(cf.second_moment(X))
+    kept = int(np.count_nonzero(lam > beta))
+    Vk = V[:, :kept]
+    M = (Vk * (lam[:kept] - beta)) @ Vk.T
+    G = recover_samples(M, np.zeros(X.shape[1]), _free_m(X, m))
+    dual = float(np.sum(lam[:kept]) - beta * kept)
+    critic = Critic("quadratic", Vk, np.ones(kept))
+    return make_solution(
+        X, G, W=None, value=float(np.trace(G.T @ G) / G.shape[0]), critic=critic, critic_name="quadratic",
+        params={}, beta=beta, k=kept, generator="free", method="closed_form", dual=dual,
+        run=_closed_form_run(start), optimality=EXACT,
+    )
+
+
+def free_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
+    r"""Free generator, quadratic critic by the SDP :math:`\min \operatorname{tr} M` s.t. the two LMIs."""
+    refuse_large_sdp(X.shape[1], closed_form=True)
+    S_X = cf.second_moment(X)
+    M, Y_plus, Y_minus, run = second_moment_program(S_X, beta, solver)
+    G = recover_samples(M, np.zeros(X.shape[1]), _free_m(X, m))
+    dual = float(np.sum((Y_plus - Y_minus) * S_X) - beta * np.trace(Y_plus + Y_minus))
+    return make_solution(
+        X, G, W=None, value=float(np.trace(G.T @ G) / G.shape[0]), critic=_quadratic_critic(Y_plus - Y_minus),
+        critic_name="quadratic", params={}, beta=beta, k=cf.k_from_beta(X, beta), generator="free", method="cvxpy",
+        dual=dual, run=run, optimality=EXACT,
+    )
+
+
+def free_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
+    r"""Free generator, polynomial critic by the lifted S-lemma SDP (no closed form)."""
+    a, b = check_polynomial(a, b, c)
+    refuse_large_sdp(X.shape[1], closed_form=False)
+    mu_X, S_X = moments(X)
+    M, g, Y_plus, Y_minus, y_K, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
+    G = recover_samples(M, g, _free_m(X, m))
+    d = X.shape[1]
+    dual = (
+        a * float(np.sum((Y_plus[:d, :d] - Y_minus[:d, :d]) * S_X))
+        + b * float((Y_plus[:d, d] - Y_minus[:d, d]) @ mu_X)
+        - beta * float(Y_plus[d, d] + Y_minus[d, d])
+        - y_K
+    )
+    return make_solution(
+        X, G, W=None, value=float(np.trace(G.T @ G) / G.shape[0]), critic=_polynomial_critic(Y_plus, Y_minus, a, b, c),
+        critic_name="polynomial", params={"a": a, "b": b, "c": c}, beta=beta, k=None, generator="free",
+        method="cvxpy", dual=dual, run=run, optimality=EXACT,
+    )
+
+
+def linear_linear_closed_form(X, *, Z, beta, k, solver, m):
+    r"""Linear generator, linear critic: :math:`W^* = \mu_Z \mu_X^T (1 - \beta / \|\mu_X\|)_+ / \|\mu_Z\|^2`."""
+    start = time.perf_counter()
+    mu_X, mu_Z = X.mean(axis=0), Z.mean(axis=0)
+    W = cf.linear_critic_weights(mu_X, mu_Z, beta)
+    c = float(mu_Z @ mu_Z)
+    u = _unit(mu_X)
+    v = 2 * float(np.linalg.norm(W.T @ mu_Z)) / c if c > 0 else 0.0
+    return make_solution(
+        X, Z @ W, W=W, value=float(np.sum(W * W)), critic=Critic("linear", u[:, None], [v]), critic_name="linear",
+        params={}, beta=beta, k=None, generator="linear", method="closed_form",
+        dual=_linear_critic_dual(u, v, mu_X, beta, c), run=_closed_form_run(start), optimality=EXACT,
+    )
+
+
+def linear_linear_cvxpy(X, *, Z, beta, k, solver, m):
+    r"""Linear generator, linear critic by the SOCP :math:`\min \|W\|_F^2 \text{ s.t. } \|\mu_X - W^T\mu_Z\| \le \beta`."""
+    mu_X, mu_Z = X.mean(axis=0), Z.mean(axis=0)
+    cf.check_mean_feasible(mu_X, mu_Z, beta)
+    W, v, run = mean_program(mu_X, beta, solver, mu_Z=mu_Z)
+    u = _unit(mu_X - W.T @ mu_Z)
+    return make_solution(
+        X, Z @ W, W=W, value=float(np.sum(W * W)), critic=Critic("linear", u[:, None], [v]), critic_name="linear",
+        params={}, beta=beta, k=None, generator="linear", method="cvxpy",
+        dual=_linear_critic_dual(u, v, mu_X, beta, float(mu_Z @ mu_Z)), run=run, optimality=EXACT,
+    )
+
+
+def _spectra(X, Z, beta):
+    lam, V = cf.eigh_descending(cf.second_moment(X))
+    s2, Q = cf.eigh_descending(cf.second_moment(Z))
+    cf.check_rank_feasible(lam, cf.numerical_rank(s2, max(Z.shape)), beta)
+    return lam, V, s2, Q, int(np.count_nonzero(lam > beta))
+
+
+def linear_quadratic_closed_form(X, *, Z, beta, k, solver, m):
+    r"""Linear generator, quadratic critic (ProCoGAN stage): minimum-norm soft-thresholding, THEORY section 2."""
+    start = time.perf_counter()
+    lam, V, s2, Q, kept = _spectra(X, Z, beta)
+    W = cf.quadratic_critic_weights(lam[:kept], V[:, :kept], s2[:kept], Q[:, :kept], beta)
+    return make_solution(
+        X, Z @ W, W=W, value=float(np.sum(W * W)), critic=Critic("quadratic", V[:, :kept], np.ones(kept)),
+        critic_name="quadratic", params={}, beta=beta, k=kept, generator="linear", method="closed_form",
+        dual=cf.quadratic_critic_value(lam[:kept], s2[:kept], beta), run=_closed_form_run(start), optimality=EXACT,
+    )
+
+
+def linear_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
+    r"""Linear generator, quadratic critic: the lifted SDP in :math:`S_G`, then the minimum-norm ``W``.
+
+    Exact: the lifted optimum :math:`(S_X - \beta I)_+` is the smallest feasible second moment in every
+    eigenvalue, and the minimum-norm :math:`\|W\|_F^2 = \sum_i \lambda_i(S_G) / s_i^2` increases with each.
+    """
+    refuse_large_sdp(X.shape[1], closed_form=True)
+    lam, _, s2, _, kept = _spectra(X, Z, beta)
+    M, Y_plus, Y_minus, run = second_moment_program(cf.second_moment(X), beta, solver)
+    W = min_norm_weights(M, Z)
+    return make_solution(
+        X, Z @ W, W=W, value=float(np.sum(W * W)), critic=_quadratic_critic(Y_plus - Y_minus),
+        critic_name="quadratic", params={}, beta=beta, k=kept, generator="linear", method="cvxpy",
+        dual=cf.quadratic_critic_value(lam[:kept], s2[:kept], beta), run=run, optimality=EXACT,
+    )
+
+
+def linear_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
+    r"""Linear generator, polynomial critic: the lifted S-lemma SDP, then a ``W`` realising its moments.
+
+    The lifted program minimises :math:`\operatorname{tr} S_G` (:math:`R_g = \|ZW\|_F^2 / m`); the returned ``W``
+    meets (C) but :math:`\|W\|_F^2` is not certified minimal (no dual bound is reported).
+    """
+    a, b = check_polynomial(a, b, c)
+    refuse_large_sdp(X.shape[1], closed_form=False)
+    mu_X, S_X = moments(X)
+    M, g, Y_plus, Y_minus, _, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
+    W = realize_moments(Z, M, g)
+    return make_solution(
+        X, Z @ W, W=W, value=float(np.sum(W * W)), critic=_polynomial_critic(Y_plus, Y_minus, a, b, c),
+        critic_name="polynomial", params={"a": a, "b": b, "c": c}, beta=beta, k=None, generator="linear",
+        method="cvxpy", dual=None, run=run,
+        optimality="moments optimal for tr(S_G); ||W||_F^2 not certified minimal",
+    )

@@ -1,0 +1,101 @@
+r"""The result of a solve: optimal generator, optimal critic and the certificate (THEORY section 4).
+
+The certificate is a dict with
+
+- ``primal``: the generator objective reached (:math:`\|W\|_F^2` or :math:`\operatorname{tr} S_G`);
+- ``dual``: a lower bound on the optimum (a dual objective, or for the linear generator with the quadratic
+  critic the Weyl/von Neumann bound :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2`); ``None`` where there is
+  none;
+- ``gap``: ``primal - dual`` (``None`` without a dual);
+- ``violation``: ``critic_gap(X, G) - beta`` evaluated from the returned samples, independently of any solver
+  (``<= 0`` means (C) holds);
+- ``solver``, ``status``, ``iterations``, ``seconds``: how it was obtained (``solver="closed_form"`` for closed
+  forms);
+- ``optimality``: ``"exact"`` when the result is the proven optimum (closed form, or a convex program whose
+  relaxation is exact), otherwise a phrase saying what is and is not certified.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from convexgan.duality.critics import CRITIC_GAPS, Critic
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Optimal generated samples, generator weights and critic of one WGAN problem, with a certificate.
+
+    Attributes
+    ----------
+    G : ndarray (m, d), float64
+        Generated samples (``Z @ W`` for the linear generator; recovered from the optimal moments for the free
+        generator).
+    W : ndarray (d_z, d) or None
+        Linear generator weights (None for the free generator).
+    mean : ndarray (d,)
+        :math:`\\mu_G = G^T 1 / m`.
+    second_moment : ndarray (d, d)
+        :math:`S_G = G^T G / m`.
+    value : float
+        The generator objective: :math:`\\|W\\|_F^2` (linear) or :math:`\\operatorname{tr} S_G` (free).
+    critic : Critic
+        The optimal critic, callable on ``(n, d)`` arrays, with its neurons.
+    certificate : dict
+        See the module docstring.
+    method : str
+        ``"closed_form"`` or ``"cvxpy"`` (or a method another pairing registers).
+    beta : float
+        The critic regularisation used (mean units).
+    k : int or None
+        Number of kept components (quadratic critic), else None.
+    generator : str
+    """
+
+    G: np.ndarray
+    W: np.ndarray
+    mean: np.ndarray
+    second_moment: np.ndarray
+    value: float
+    critic: Critic
+    certificate: dict
+    method: str
+    beta: float
+    k: int
+    generator: str
+
+
+def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, generator, method, dual, run, optimality):
+    """Assemble a :class:`Solution`; the violation of (C) is measured here from ``G`` with ``CRITIC_GAPS``.
+
+    Parameters
+    ----------
+    X, G : ndarray (n, d), (m, d)
+    run : dict
+        ``solver``, ``status``, ``iterations``, ``seconds`` of the solve.
+    dual : float or None
+        A lower bound on the optimal value.
+    """
+    G = np.asarray(G, dtype=np.float64)
+    violation = float(CRITIC_GAPS[critic_name](X, G, **params)) - beta
+    certificate = {
+        "primal": float(value),
+        "dual": None if dual is None else float(dual),
+        "gap": None if dual is None else float(value - dual),
+        "violation": violation,
+        **run,
+        "optimality": optimality,
+    }
+    return Solution(
+        G=G,
+        W=W,
+        mean=G.mean(axis=0),
+        second_moment=G.T @ G / G.shape[0],
+        value=float(value),
+        critic=critic,
+        certificate=certificate,
+        method=method,
+        beta=float(beta),
+        k=k,
+        generator=generator,
+    )
