@@ -1,0 +1,96 @@
+"""``convexgan solve``: solve one WGAN exactly on an array of samples and print its certificate."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from convexgan.duality import solve
+from convexgan.duality.critics import CRITIC_GAPS
+from convexgan.duality.programs import PROGRAMS
+
+
+def add_parser(subparsers):
+    """Register ``convexgan solve``."""
+    parser = subparsers.add_parser(
+        "solve",
+        help="solve a WGAN with a two-layer critic exactly and print the certificate",
+        description="Solve min R_g(G) s.t. (C) for samples in DATA (.npy, or .npz with --key); rows are samples, "
+        "extra axes are flattened.",
+    )
+    parser.add_argument("data", type=Path, help="samples: DATA.npy or DATA.npz")
+    parser.add_argument("--key", help="array name inside a .npz holding several arrays")
+    parser.add_argument("--critic", required=True, choices=sorted(CRITIC_GAPS))
+    parser.add_argument("--generator", default="free", choices=sorted({g for g, _ in PROGRAMS}))
+    strength = parser.add_mutually_exclusive_group(required=True)
+    strength.add_argument("--beta", type=float, help="critic regularisation in mean units")
+    strength.add_argument("--k", type=int, help="number of kept components (quadratic critic)")
+    parser.add_argument("--z", type=Path, help="generator input Z as .npy (generators other than free)")
+    parser.add_argument("--latent", type=int, help="draw Z ~ N(0, I) with this many columns plus a ones column")
+    parser.add_argument("--seed", type=int, default=0, help="seed for --latent (default 0)")
+    parser.add_argument("--method", default="auto", choices=["auto", "closed_form", "cvxpy"])
+    parser.add_argument("--solver", help="SCS, CLARABEL or MOSEK (default: per problem class)")
+    parser.add_argument("--m", type=int, help="number of samples of the free generator (default n)")
+    for name in ("a", "b", "c"):
+        parser.add_argument(f"--{name}", type=float, help=f"polynomial critic coefficient {name}")
+    parser.add_argument("--json", type=Path, help="also write the certificate and summary to this JSON file")
+    parser.set_defaults(func=run)
+
+
+def load_samples(path, key=None):
+    """Load an ``(n, ...)`` array from ``.npy``/``.npz`` (no pickles) and flatten it to ``(n, d)``."""
+    if not path.exists():
+        raise FileNotFoundError(f"data file {path} does not exist")
+    loaded = np.load(path, allow_pickle=False)
+    if isinstance(loaded, np.ndarray):
+        array = loaded
+    else:
+        with loaded:
+            names = list(loaded.files)
+            if key is None and len(names) != 1:
+                raise ValueError(f"{path} holds arrays {names}; choose one with --key")
+            name = key if key is not None else names[0]
+            if name not in names:
+                raise ValueError(f"--key={name!r} is not in {path}; it holds {names}")
+            array = loaded[name]
+    if array.ndim < 2:
+        raise ValueError(f"{path} must hold an array with samples as rows; got shape {array.shape}")
+    return array.reshape(array.shape[0], -1)
+
+
+def _generator_input(args, n):
+    if args.z is not None:
+        return np.load(args.z, allow_pickle=False)
+    if args.latent is not None:
+        rng = np.random.default_rng(args.seed)
+        return np.hstack([rng.standard_normal((n, args.latent)), np.ones((n, 1))])
+    return None
+
+
+def run(args):
+    """Solve, print the certificate as a table, optionally write JSON; return 0."""
+    X = load_samples(args.data, args.key)
+    params = {name: getattr(args, name) for name in ("a", "b", "c") if getattr(args, name) is not None}
+    solution = solve(
+        X, args.critic, args.generator, Z=_generator_input(args, X.shape[0]), beta=args.beta, k=args.k,
+        method=args.method, solver=args.solver, m=args.m, **params,
+    )
+    summary = {
+        "n": X.shape[0],
+        "d": X.shape[1],
+        "generator": solution.generator,
+        "critic": args.critic,
+        "method": solution.method,
+        "beta": solution.beta,
+        "k": solution.k,
+        "value": solution.value,
+        "critic_neurons": int(solution.critic.U.shape[1]),
+    }
+    rows = {**summary, **{f"certificate.{key}": value for key, value in solution.certificate.items()}}
+    width = max(len(key) for key in rows)
+    for key, value in rows.items():
+        shown = f"{value:.10g}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({**summary, "certificate": solution.certificate}, indent=2))
+    return 0
