@@ -1,0 +1,45 @@
+"""``convexgan sample RUN --n N --out FILE.png``: fresh samples of a trained progressive generator as a PNG grid."""
+
+import numpy as np
+
+from convexgan.data import load_images
+from convexgan.data.histograms import match_histograms
+from convexgan.plotting import save_image_grid
+from convexgan.progressive import load_generator
+
+
+def add_parser(subparsers):
+    """Register the ``sample`` sub-command."""
+    p = subparsers.add_parser("sample", help="draw fresh samples of a trained run into a PNG grid",
+                              description="Draw fresh samples of a run folder written by `convexgan train`.")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--n", type=int, default=64, help="number of samples")
+    p.add_argument("--out", required=True, help="PNG file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stage", type=int, help="stage index (default: the last finished)")
+    p.add_argument("--match-histograms", metavar="DATA",
+                   help="POST-PROCESSING: match each channel's histogram to the images of DATA (as the paper "
+                        "displays samples); the file name gets a '_histmatched' suffix")
+    p.add_argument("--n-reference", type=int, default=1000, help="images of DATA used for histogram matching")
+    p.add_argument("--npy", help="also save the raw samples (n, H, W, C) float32 to this .npy file")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    """Sample, optionally histogram-match, save."""
+    generator = load_generator(args.run)
+    images = generator.sample(args.n, seed=args.seed, stage=args.stage)
+    if args.npy:
+        np.save(args.npy, images)
+    out = args.out
+    if args.match_histograms:
+        r = images.shape[1]
+        config = generator.config
+        reference = load_images(args.match_histograms, r, n_images=args.n_reference, crop=config.get("crop", False))
+        images = match_histograms(images, reference)
+        out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
+        print(f"post-processing: per-channel histogram matching to {args.n_reference} images of {args.match_histograms}")
+    path = save_image_grid(images, out)
+    stage = args.stage if args.stage is not None else len(generator.stages) - 1
+    print(f"wrote {args.n} samples of stage {stage} ({generator.resolutions[stage]}x{generator.resolutions[stage]}) to {path}")
+    return 0

@@ -1,0 +1,61 @@
+"""Images inside a tar archive (plain or compressed), in sorted member order, read without extracting."""
+
+import io
+import tarfile
+from pathlib import Path
+
+from PIL import Image
+
+from convexgan.data.attributes import ATTRIBUTE_FILE, attribute_filter
+from convexgan.data.folder import IMAGE_SUFFIXES
+from convexgan.data.source import ImageSource
+
+
+class TarSource(ImageSource):
+    """Every image member of a tar archive, sorted by member name.
+
+    Parameters
+    ----------
+    path : path
+        The archive (``.tar``, ``.tar.gz``, ...).
+    attributes : dict or None
+        CelebA attribute filter ``{name: bool}``; ``list_attr_celeba.txt`` is looked for inside the archive
+        unless ``attributes_file`` names it.
+    **kwargs
+        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+    """
+
+    def __init__(self, path, *, attributes=None, attributes_file=None, **kwargs):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"tar archive {self.path} does not exist")
+        self._archive = tarfile.open(self.path)
+        members = self._archive.getmembers()
+        images = sorted(
+            (m for m in members if m.isfile() and Path(m.name).suffix.lower() in IMAGE_SUFFIXES),
+            key=lambda m: m.name,
+        )
+        if attributes:
+            if attributes_file:
+                text, origin = Path(attributes_file).read_text(), str(attributes_file)
+            else:
+                tables = [m for m in members if Path(m.name).name == ATTRIBUTE_FILE]
+                if not tables:
+                    raise FileNotFoundError(f"attribute filter requested but {self.path} holds no {ATTRIBUTE_FILE}")
+                text, origin = self._archive.extractfile(tables[0]).read().decode(), f"{self.path}:{tables[0].name}"
+            keep = attribute_filter(text, origin, attributes)
+            images = [m for m in images if Path(m.name).name in keep]
+        super().__init__(f"tar archive {self.path}", images, **kwargs)
+
+    def close(self):
+        """Close the archive."""
+        self._archive.close()
+
+    def _name(self, item):
+        return f"{self.path}:{item.name}"
+
+    def _decode(self, item):
+        data = self._archive.extractfile(item).read()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return image.copy() if image.mode != "P" else image.convert("RGB")

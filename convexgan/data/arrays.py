@@ -1,0 +1,92 @@
+"""MNIST-style image arrays: ``.npz`` archives and IDX files (optionally gzipped), or an array in memory.
+
+Accepted shapes: ``(n, H, W)`` grey, ``(n, H, W, 1)`` or ``(n, H, W, 3)``; dtype uint8 (0-255) or float in
+:math:`[0, 1]`. In a ``.npz`` the array is ``key`` if given, else ``x_train``, else ``x``, else the only array
+with at least three dimensions.
+"""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from convexgan.data.frames import array_to_image
+from convexgan.data.source import ImageSource
+
+IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+NPZ_KEYS = ("x_train", "x")
+
+
+def read_idx(path):
+    """Read an IDX file (the MNIST distribution format, optionally ``.gz``) into a numpy array.
+
+    The header is two zero bytes, a type code, the number of dimensions ``D``, then ``D`` big-endian uint32
+    sizes; the data follow in C order.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
+        raise ValueError(f"{path} is not an IDX file: bad magic bytes {raw[:4]!r}")
+    ndim = raw[3]
+    shape = tuple(int(v) for v in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    dtype = np.dtype(IDX_TYPES[raw[2]])
+    expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise ValueError(f"IDX file {path} has {len(raw)} bytes; its header {shape} implies {expected}")
+    return np.frombuffer(raw, dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def read_npz_images(path, key=None):
+    """Return the image array of a ``.npz`` file (see the module docstring for how it is chosen)."""
+    with np.load(path, allow_pickle=False) as archive:
+        if key is not None:
+            if key not in archive.files:
+                raise ValueError(f"key={key!r} is not in {path}; it has {', '.join(archive.files)}")
+            return archive[key]
+        for name in NPZ_KEYS:
+            if name in archive.files:
+                return archive[name]
+        candidates = [name for name in archive.files if archive[name].ndim >= 3]
+        if len(candidates) != 1:
+            raise ValueError(f"cannot tell which array of {path} holds images ({', '.join(archive.files)}); pass key=")
+        return archive[candidates[0]]
+
+
+def check_image_array(images, name):
+    """Check the shape and range of an image array; return it with a channel axis ``(n, H, W, C)``."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[3] not in (1, 3) or images.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (n, H, W), (n, H, W, 1) or (n, H, W, 3) with n >= 1; got {images.shape}")
+    if images.dtype != np.uint8:
+        if not np.issubdtype(images.dtype, np.number):
+            raise TypeError(f"{name} must hold numbers; got dtype {images.dtype}")
+        if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
+            raise ValueError(f"{name} must be uint8 or float in [0, 1]; got values in [{images.min()}, {images.max()}]")
+    return images
+
+
+class ArraySource(ImageSource):
+    """Images held in an array (from memory, a ``.npz`` or an IDX file).
+
+    Parameters
+    ----------
+    images : array (n, H, W[, C])
+        uint8 or float in [0, 1].
+    description : str
+    **kwargs
+        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+    """
+
+    def __init__(self, images, description="image array", **kwargs):
+        self.images = check_image_array(images, description)
+        super().__init__(description, list(range(len(self.images))), **kwargs)
+
+    def _name(self, item):
+        return f"{self.description}[{item}]"
+
+    def _decode(self, item):
+        return array_to_image(self.images[item])

@@ -1,0 +1,55 @@
+"""Images in a folder (searched recursively), in sorted order: e.g. CelebA's ``img_align_celeba``.
+
+The CelebA layout is ``ROOT/img_align_celeba/NNNNNN.jpg`` with ``ROOT/list_attr_celeba.txt``; either ``ROOT`` or
+the image folder may be given. An attribute filter reads ``list_attr_celeba.txt`` from the folder or its
+parent unless ``attributes_file`` names it.
+"""
+
+from pathlib import Path
+
+from PIL import Image
+
+from convexgan.data.attributes import attribute_filter, find_attribute_file
+from convexgan.data.source import ImageSource
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+
+
+class FolderSource(ImageSource):
+    """Every image file under ``folder``, sorted by relative path.
+
+    Parameters
+    ----------
+    folder : path
+    attributes : dict or None
+        CelebA attribute filter ``{name: bool}`` (see :func:`convexgan.data.attributes.attribute_filter`).
+    attributes_file : path or None
+        Explicit ``list_attr_celeba.txt``.
+    **kwargs
+        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+    """
+
+    def __init__(self, folder, *, attributes=None, attributes_file=None, **kwargs):
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"image folder {folder} does not exist")
+        files = sorted(
+            (p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
+            key=lambda p: p.relative_to(folder).as_posix(),
+        )
+        if attributes:
+            table_path = Path(attributes_file) if attributes_file else find_attribute_file(files[0].parent if files else folder)
+            if table_path is None or not table_path.is_file():
+                raise FileNotFoundError(f"attribute filter requested but no list_attr_celeba.txt found for {folder}")
+            keep = attribute_filter(table_path.read_text(), str(table_path), attributes)
+            files = [p for p in files if p.name in keep]
+        self.root = folder
+        super().__init__(f"folder {folder}", files, **kwargs)
+
+    def _name(self, item):
+        return str(item)
+
+    def _decode(self, item):
+        with Image.open(item) as image:
+            image.load()
+            return image.copy() if image.mode != "P" else image.convert("RGB")

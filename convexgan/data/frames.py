@@ -1,0 +1,66 @@
+r"""From one decoded picture to pixel arrays at several resolutions.
+
+The pipeline follows the official ProCoGAN code: the frame (optionally the CelebA centre crop) is resized
+once to the largest requested resolution, and that square image is resized to every smaller resolution.
+Resampling filter: ``PIL.Image.BICUBIC`` (Pillow's default for ``resize``, the one the official code used).
+Pixels are divided by 255, so every array is float in :math:`[0, 1]`, shape ``(r, r, C)``.
+
+The CelebA crop is the official 128 x 128 box centred at (89, 121) of the 178 x 218 ``img_align_celeba``
+frame; on frames of another size it is scaled with the frame (for example 64 x 64 at (44.5, 60.5) on the
+89 x 109 half-resolution copy).
+"""
+
+import numpy as np
+from PIL import Image
+
+RESAMPLING = Image.BICUBIC
+CELEBA_FRAME = (178, 218)
+CELEBA_CROP_CENTER = (89, 121)
+CELEBA_CROP_SIZE = 128
+
+
+def celeba_crop_box(width, height):
+    """The official centre-crop box ``(left, upper, right, lower)`` scaled to a ``width x height`` frame."""
+    sx, sy = width / CELEBA_FRAME[0], height / CELEBA_FRAME[1]
+    cx, cy = CELEBA_CROP_CENTER[0] * sx, CELEBA_CROP_CENTER[1] * sy
+    hx, hy = CELEBA_CROP_SIZE / 2 * sx, CELEBA_CROP_SIZE / 2 * sy
+    return (round(cx - hx), round(cy - hy), round(cx + hx), round(cy + hy))
+
+
+def frame_to_resolutions(image, resolutions, *, crop=False):
+    """Resize one picture to every resolution in ``resolutions``.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        A decoded picture in mode ``'L'`` (grey) or ``'RGB'``.
+    resolutions : sequence of int
+        Square output sizes.
+    crop : bool
+        Take the official CelebA centre crop first.
+
+    Returns
+    -------
+    dict
+        ``{r: ndarray (r, r, C) float32 in [0, 1]}``, ``C = 1`` for grey and ``3`` for colour.
+    """
+    if crop:
+        image = image.crop(celeba_crop_box(*image.size))
+    top = max(resolutions)
+    base = image.resize((top, top), RESAMPLING)
+    out = {}
+    for r in resolutions:
+        resized = base if r == top else base.resize((r, r), RESAMPLING)
+        pixels = np.asarray(resized, dtype=np.float32) / 255.0
+        out[r] = pixels[:, :, None] if pixels.ndim == 2 else pixels
+    return out
+
+
+def array_to_image(pixels):
+    """Turn one ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` array (uint8, or float in [0, 1]) into a PIL image."""
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    if pixels.dtype != np.uint8:
+        pixels = np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels)

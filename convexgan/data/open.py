@@ -1,0 +1,87 @@
+"""Open any supported image source from a path, and read a whole source at one resolution."""
+
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from convexgan.data.archive import TarSource
+from convexgan.data.arrays import ArraySource, read_idx, read_npz_images
+from convexgan.data.folder import FolderSource
+from convexgan.data.source import ImageSource
+
+
+def open_images(data, *, n_images=None, crop=False, attributes=None, attributes_file=None, strict=False, key=None):
+    """Open an image source.
+
+    Parameters
+    ----------
+    data : path, ndarray or ImageSource
+        A folder of images (e.g. CelebA ``img_align_celeba`` or its parent), a tar archive, a ``.npz``, an IDX
+        file, an array ``(n, H, W[, C])`` (uint8 or float in [0, 1]), or an already open source (returned as is).
+    n_images : int or None
+        Keep the first ``n_images`` images in sorted order.
+    crop : bool
+        Official CelebA 128 x 128 centre crop at (89, 121), scaled to the frame size.
+    attributes : dict or None
+        CelebA attribute filter, e.g. ``{"Smiling": True, "Eyeglasses": False}`` (folders and tar archives).
+    attributes_file : path or None
+        ``list_attr_celeba.txt`` when it is not beside the images.
+    strict : bool
+        Stop at the first unreadable image instead of skipping it with a count and a warning.
+    key : str or None
+        Array name inside a ``.npz``.
+
+    Returns
+    -------
+    ImageSource
+    """
+    if isinstance(data, ImageSource):
+        return data
+    common = {"n_images": n_images, "crop": crop, "strict": strict}
+    if isinstance(data, np.ndarray):
+        return ArraySource(data, **common)
+    path = Path(data)
+    if not path.exists():
+        raise FileNotFoundError(f"data source {path} does not exist")
+    if path.is_dir():
+        return FolderSource(path, attributes=attributes, attributes_file=attributes_file, **common)
+    if attributes:
+        if not tarfile.is_tarfile(path):
+            raise ValueError(f"attributes={attributes!r} needs a CelebA folder or tar archive; got {path}")
+    if path.suffix == ".npz":
+        return ArraySource(read_npz_images(path, key), f"{path}", **common)
+    if tarfile.is_tarfile(path):
+        return TarSource(path, attributes=attributes, attributes_file=attributes_file, **common)
+    try:
+        return ArraySource(read_idx(path), f"{path}", **common)
+    except ValueError as err:
+        raise ValueError(f"data source {path} is not a folder, tar archive, .npz or IDX file ({err})") from None
+
+
+def load_images(data, resolution, *, chunk_size=256, **kwargs):
+    """Read every image of a source at one resolution.
+
+    Parameters
+    ----------
+    data : path, ndarray or ImageSource
+        See :func:`open_images`.
+    resolution : int
+        Square size ``r``.
+    chunk_size : int
+        Images decoded per chunk.
+    **kwargs
+        Passed to :func:`open_images` (``n_images``, ``crop``, ``attributes``, ``strict``, ...).
+
+    Returns
+    -------
+    ndarray (n, r, r, C) float32 in [0, 1]
+        This holds all pixels in memory; the trainer never calls it (it streams chunks instead).
+    """
+    source = open_images(data, **kwargs)
+    chunks = [c[resolution] for c in source.iter_chunks([resolution], chunk_size)]
+    if source is not data:
+        source.close()
+    if not chunks:
+        raise ValueError(f"no readable image in {source.description}")
+    return np.concatenate(chunks)

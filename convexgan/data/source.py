@@ -1,0 +1,137 @@
+r"""The common interface of every image source: a sorted list of items read in chunks.
+
+A source holds no pixels. :meth:`ImageSource.iter_chunks` decodes the items chunk by chunk (the next chunk in
+a background thread while the caller works on the current one) and yields, for every requested resolution,
+an array of shape ``(b, r, r, C)``, float32 in :math:`[0, 1]`. Nothing of size ``n x d`` is ever held.
+
+Unreadable items are skipped, counted in :attr:`ImageSource.skipped` and reported with a warning at the end of
+the pass; with ``strict=True`` the first one raises ``ValueError`` naming it. For data-parallel passes, rank
+``q`` of ``world_size`` reads the items ``i`` with ``i % world_size == q``.
+"""
+
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from convexgan._validation import check_int
+from convexgan.data.frames import frame_to_resolutions
+
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+
+
+class ImageSource:
+    """Base class of the image sources (folder, tar archive, arrays).
+
+    Subclasses set ``self.items`` (a sorted list of item handles) and implement ``_name(item)`` and
+    ``_decode(item)``, which returns a PIL image or raises ``OSError``/``ValueError`` when unreadable.
+
+    Parameters
+    ----------
+    description : str
+        What the source is (for messages).
+    n_images : int or None
+        Keep only the first ``n_images`` items (in sorted order).
+    crop : bool
+        Take the official CelebA centre crop (see :mod:`convexgan.data.frames`).
+    strict : bool
+        Raise on the first unreadable item instead of skipping it.
+    """
+
+    def __init__(self, description, items, *, n_images=None, crop=False, strict=False):
+        if not items:
+            raise ValueError(f"the image source {description} holds no images")
+        if n_images is not None:
+            items = items[: check_int(n_images, "n_images", 1, 2**62)]
+        self.description = description
+        self.items = items
+        self.crop = bool(crop)
+        self.strict = bool(strict)
+        self.skipped = 0
+        self.mode = self._probe_mode()
+
+    def __len__(self):
+        return len(self.items)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Release open files (the source cannot be read afterwards)."""
+
+    @property
+    def channels(self):
+        """Number of colour channels of the arrays this source yields (1 or 3)."""
+        return 1 if self.mode == "L" else 3
+
+    def _probe_mode(self):
+        for item in self.items[:64]:
+            try:
+                image = self._decode(item)
+            except (OSError, ValueError):
+                continue
+            return "L" if image.mode in GREY_MODES else "RGB"
+        raise ValueError(f"none of the first {min(len(self.items), 64)} images of {self.description} is readable")
+
+    def _read(self, item, resolutions):
+        try:
+            image = self._decode(item).convert(self.mode)
+            return frame_to_resolutions(image, resolutions, crop=self.crop)
+        except (OSError, ValueError) as err:
+            if self.strict:
+                raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {err}") from None
+            return None
+
+    def _read_chunk(self, items, resolutions):
+        frames = [self._read(item, resolutions) for item in items]
+        good = [f for f in frames if f is not None]
+        bad = [self._name(item) for item, f in zip(items, frames) if f is None]
+        arrays = {r: np.stack([f[r] for f in good]) if good else None for r in resolutions}
+        return arrays, bad
+
+    def iter_chunks(self, resolutions, chunk_size=256, *, rank=0, world_size=1, progress=None):
+        """Yield the images chunk by chunk at every resolution.
+
+        Parameters
+        ----------
+        resolutions : sequence of int
+            Square sizes wanted.
+        chunk_size : int
+            Images per chunk.
+        rank, world_size : int
+            This process's share of a data-parallel pass: items ``i`` with ``i % world_size == rank``.
+        progress : tqdm or None
+            A progress bar advanced by the number of items read.
+
+        Yields
+        ------
+        dict
+            ``{r: ndarray (b, r, r, C) float32 in [0, 1]}`` with ``b <= chunk_size``.
+        """
+        resolutions = sorted({check_int(r, "resolution", 1, 8192) for r in resolutions})
+        chunk_size = check_int(chunk_size, "chunk_size", 1, 2**31)
+        mine = self.items[rank::world_size]
+        chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
+        self.skipped = 0
+        skipped_names = []
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self._read_chunk, chunks[0], resolutions) if chunks else None
+            for j in range(len(chunks)):
+                arrays, bad = pending.result()
+                if j + 1 < len(chunks):
+                    pending = pool.submit(self._read_chunk, chunks[j + 1], resolutions)
+                self.skipped += len(bad)
+                skipped_names.extend(bad[: max(0, 5 - len(skipped_names))])
+                if progress is not None:
+                    progress.update(len(chunks[j]))
+                if arrays[resolutions[0]] is not None:
+                    yield arrays
+        if self.skipped:
+            warnings.warn(
+                f"skipped {self.skipped} unreadable image(s) of {self.description} "
+                f"(first: {', '.join(skipped_names)}); pass strict=True (--strict) to stop instead",
+                stacklevel=2,
+            )

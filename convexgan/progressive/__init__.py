@@ -1,0 +1,26 @@
+"""Progressive convex training on images (ProCoGAN), exact at every stage, streaming, resumable.
+
+Public API
+----------
+train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode="principled", n_images=None,
+      latent=48, crop=False, attributes=None, device="auto", dtype="float32", seed=0, resume=False,
+      strict=False, noise_rows=None, eigensolver="auto", chunk_size=256, progress=True)
+    Train into a run folder; returns a :class:`ProgressiveGenerator`.
+load_generator(folder)
+    A finished (or partly finished) run as a :class:`ProgressiveGenerator`.
+ProgressiveGenerator.sample(n, seed=0, stage=None, *, clip=False)
+    ``(n, r, r, C)`` float32 images in pixel units (mean added back); ``.resolutions`` lists the stages.
+accumulate_moments(source, resolutions, ...), top_eigenpairs(S, k, method)
+    The streaming moments and top-k eigen-solvers the trainer uses.
+"""
+
+from convexgan.progressive.eigen import top_eigenpairs
+from convexgan.progressive.generator import ProgressiveGenerator, StageWeights
+from convexgan.progressive.moments import Moments, accumulate_moments
+from convexgan.progressive.run import load_generator
+from convexgan.progressive.trainer import RankDefectWarning, train
+
+__all__ = [
+    "Moments", "ProgressiveGenerator", "RankDefectWarning", "StageWeights", "accumulate_moments",
+    "load_generator", "top_eigenpairs", "train",
+]

@@ -1,0 +1,152 @@
+r"""Top eigenpairs of a symmetric positive semi-definite matrix, with the accuracy measured.
+
+Methods (``method=``):
+
+- ``'dense'``: ``torch.linalg.eigh`` of the whole matrix (exact to rounding; :math:`O(d^3)`).
+- ``'eigsh'``: ARPACK Lanczos (``scipy.sparse.linalg.eigsh``) on the float64 matrix, on the CPU.
+- ``'lobpcg'``: ``torch.lobpcg`` (block method; runs on the matrix's device).
+- ``'randomized'``: randomized subspace iteration with ``q`` columns and 2 power iterations
+  (``torch.svd_lowrank``), the official code's choice at 64 x 64; not exact.
+- ``'auto'``: ``'dense'`` when ``d <= 1024`` on the CPU or ``d <= 16384`` on CUDA, else ``'eigsh'``.
+
+Every call returns the residual :math:`\max_j \|S v_j - \lambda_j v_j\|_2` so that the accuracy is known.
+Eigenvalues are in descending order, eigenvectors are columns with deterministic signs (largest-magnitude
+entry positive), everything float64.
+"""
+
+import numpy as np
+import scipy.sparse.linalg
+import torch
+
+from convexgan._validation import check_choice, check_int
+
+METHODS = ("auto", "dense", "eigsh", "lobpcg", "randomized")
+
+
+def resolve_method(method, d, device):
+    """The concrete method ``'auto'`` stands for at dimension ``d`` on ``device``."""
+    check_choice(method, "eigensolver", METHODS)
+    if method != "auto":
+        return method
+    limit = 16384 if torch.device(device).type == "cuda" else 1024
+    return "dense" if d <= limit else "eigsh"
+
+
+def _fix_signs(V):
+    pivot = V.abs().argmax(0)
+    signs = torch.sign(V[pivot, torch.arange(V.shape[1], device=V.device)])
+    signs[signs == 0] = 1
+    return V * signs
+
+
+def eigen_residual(S, lam, V):
+    r"""Return :math:`\max_j \|S v_j - \lambda_j v_j\|_2` (0 for no pairs)."""
+    if V.shape[1] == 0:
+        return 0.0
+    return float(torch.linalg.vector_norm(S @ V - V * lam, dim=0).max())
+
+
+def _start_block(d, q, device):
+    generator = torch.Generator().manual_seed(0)
+    return torch.randn(d, q, generator=generator, dtype=torch.float64).to(device)
+
+
+def top_eigenpairs(S, k, method="auto"):
+    """The ``k`` largest eigenpairs of a symmetric PSD matrix.
+
+    Parameters
+    ----------
+    S : torch.Tensor (d, d)
+        Symmetric; converted to float64.
+    k : int
+        ``1 <= k <= d`` (``k < d / 3`` for ``'lobpcg'``).
+    method : str
+        See the module docstring.
+
+    Returns
+    -------
+    lam : torch.Tensor (k,) float64, descending
+    V : torch.Tensor (d, k) float64
+    info : dict
+        ``method`` (concrete), ``residual`` (absolute) and ``relative_residual`` (divided by ``lam[0]``).
+    """
+    S = S.to(torch.float64)
+    d = S.shape[0]
+    k = check_int(k, "k", 1, d)
+    concrete = resolve_method(method, d, S.device)
+    if concrete == "dense":
+        lam, V = torch.linalg.eigh(S)
+        lam, V = lam.flip(0)[:k], V.flip(1)[:, :k]
+    elif concrete == "eigsh":
+        if k >= d - 1:
+            return top_eigenpairs(S, k, "dense")
+        v0 = _start_block(d, 1, "cpu")[:, 0].numpy()
+        lam_np, V_np = scipy.sparse.linalg.eigsh(S.cpu().numpy(), k=k, which="LA", v0=v0)
+        order = np.argsort(lam_np)[::-1]
+        lam = torch.from_numpy(lam_np[order].copy()).to(S.device)
+        V = torch.from_numpy(V_np[:, order].copy()).to(S.device)
+    elif concrete == "lobpcg":
+        if 3 * k > d:
+            raise ValueError(f"eigensolver='lobpcg' needs k={k} < d/3 = {d / 3:.1f}; use 'dense' or 'eigsh'")
+        lam, V = torch.lobpcg(S, k=k, X=_start_block(d, k, S.device), largest=True, tol=1e-12, niter=1000)
+        order = torch.argsort(lam, descending=True)
+        lam, V = lam[order], V[:, order]
+    else:
+        _, _, V = torch.svd_lowrank(S, q=k, niter=2, M=None)
+        lam = ((S @ V) * V).sum(0)
+        order = torch.argsort(lam, descending=True)
+        lam, V = lam[order], V[:, order]
+    V = _fix_signs(V)
+    residual = eigen_residual(S, lam, V)
+    scale = float(lam[0]) if float(lam[0]) > 0 else 1.0
+    return lam, V, {"method": concrete, "residual": residual, "relative_residual": residual / scale}
+
+
+def eigenpairs_above(S, beta, method="auto", start=32):
+    r"""All eigenpairs with :math:`\lambda > \beta`, plus the next eigenvalue.
+
+    Iterative methods are called with ``start`` pairs, doubled until the smallest returned eigenvalue is
+    ``<= beta``.
+
+    Returns
+    -------
+    lam : torch.Tensor (k + 1,) or (d,)
+        Descending; ``lam[:k] > beta``; ``lam[k] <= beta`` (absent when every eigenvalue exceeds beta).
+    V : torch.Tensor (d, k + 1)
+    info : dict
+        As :func:`top_eigenpairs`.
+    """
+    d = S.shape[0]
+    q = min(start, d)
+    while True:
+        lam, V, info = top_eigenpairs(S, q, method)
+        if float(lam[-1]) <= beta or q == d:
+            k = int((lam > beta).sum())
+            return lam[: k + 1], V[:, : k + 1], info
+        q = min(2 * q, d)
+
+
+def symmetric_norm(S, V, C, method="auto"):
+    r"""Spectral norm :math:`\|S - V C V^T\|_2` in float64, computed without forming :math:`V C V^T`
+    when ``d`` is large (ARPACK on the operator, largest magnitude).
+
+    Parameters
+    ----------
+    S : torch.Tensor (d, d)
+    V : torch.Tensor (d, k)
+    C : torch.Tensor (k, k)
+    """
+    S = S.to(torch.float64)
+    V = V.to(device=S.device, dtype=torch.float64)
+    C = C.to(device=S.device, dtype=torch.float64)
+    d = S.shape[0]
+    if resolve_method(method, d, S.device) == "dense" or d <= 2:
+        D = S - V @ C @ V.T
+        return float(torch.linalg.eigvalsh((D + D.T) / 2).abs().max())
+    S_np, V_np, C_np = S.cpu().numpy(), V.cpu().numpy(), C.cpu().numpy()
+    operator = scipy.sparse.linalg.LinearOperator(
+        (d, d), matvec=lambda x: S_np @ x - V_np @ (C_np @ (V_np.T @ x)), dtype=np.float64
+    )
+    v0 = _start_block(d, 1, "cpu")[:, 0].numpy()
+    value = scipy.sparse.linalg.eigsh(operator, k=1, which="LM", v0=v0, return_eigenvectors=False)
+    return float(abs(value[0]))

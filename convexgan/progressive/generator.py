@@ -1,0 +1,227 @@
+r"""The progressive affine generator: stage weights, the stage input map, sampling.
+
+Stage ``i`` maps its input :math:`\hat z_i` to centred pixels at resolution :math:`r_i` by
+
+.. math::  g_i = \hat z_i W_i, \qquad W_i = B_i V_i^T, \qquad
+           \hat z_i = [\,\mathrm{up}(g_{i-1}),\ c_i z_i,\ 1\,]
+
+where ``up`` is nearest-neighbour upsampling x2 of HWC images, :math:`z_i \sim N(0, I_{f_i})` are the stage's
+fresh latent columns (``f_i`` may be 0), :math:`c_i` their scale and the constant column is present only when
+``ones`` is set (the official input). ``B_i (p_i x k_i)`` and ``V_i (d_i x k_i)`` are the factors of the
+closed form :math:`W_i = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2}) V_k^T`; storing them instead of
+``W_i`` keeps a 64 x 64 stage at ``(p + d) k`` numbers. Samples are :math:`g_T + \mu_X` (the pixel mean added
+back).
+
+Since every stage is affine, :math:`g_i = z F_i + b_i` with :math:`z = [z_1, \dots, z_i]`; :func:`stage_input_map`
+gives the affine map of :math:`\hat z_i`, whose exact second moment :math:`F^T F + b b^T` the trainer uses
+instead of pushing noise rows through the stages.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from convexgan._validation import check_int
+
+
+@dataclass
+class StageWeights:
+    """One solved stage.
+
+    Attributes
+    ----------
+    resolution, channels : int
+    mean : torch.Tensor (d,) float64
+        Pixel mean of the data at this resolution (HWC order).
+    B : torch.Tensor (p, k) float64
+        Input factor of :math:`W = B V^T`.
+    V : torch.Tensor (d, k) float64
+        Kept eigenvectors of :math:`S_X`.
+    fresh : int
+        Fresh latent columns :math:`f_i` entering this stage.
+    scale : float
+        Their scale :math:`c_i`.
+    ones : bool
+        Whether the input has a constant column.
+    """
+
+    resolution: int
+    channels: int
+    mean: torch.Tensor
+    B: torch.Tensor
+    V: torch.Tensor
+    fresh: int
+    scale: float
+    ones: bool
+
+    @property
+    def d(self):
+        """Output dimension ``r * r * C``."""
+        return self.V.shape[0]
+
+    @property
+    def k(self):
+        """Rank of the stage (kept components)."""
+        return self.V.shape[1]
+
+
+def upsample(rows, resolution, channels):
+    """Nearest-neighbour x2 upsampling of flattened HWC images: ``(n, r*r*C) -> (n, 4*r*r*C)``."""
+    images = rows.reshape(rows.shape[0], resolution, resolution, channels)
+    images = images.repeat_interleave(2, dim=1).repeat_interleave(2, dim=2)
+    return images.reshape(rows.shape[0], -1)
+
+
+def stage_input_map(previous, fresh, scale, ones):
+    r"""Affine map of a stage's input :math:`\hat z = z F + b` in terms of all latents so far.
+
+    Parameters
+    ----------
+    previous : list of StageWeights
+        The stages before this one.
+    fresh, scale, ones
+        This stage's input layout (see :class:`StageWeights`).
+
+    Returns
+    -------
+    F : torch.Tensor (D, p) float64
+        ``D`` = total latent columns up to this stage, ``p`` = input width.
+    b : torch.Tensor (p,) float64
+    """
+    F_prev, b_prev = output_map(previous) if previous else (torch.zeros(0, 0, dtype=torch.float64), None)
+    blocks_F, blocks_b = [], []
+    if previous:
+        last = previous[-1]
+        up_F = upsample(F_prev, last.resolution, last.channels)
+        up_b = upsample(b_prev[None], last.resolution, last.channels)[0]
+        blocks_F.append(torch.cat([up_F, torch.zeros(fresh, up_F.shape[1], dtype=torch.float64)]))
+        blocks_b.append(up_b)
+    D = F_prev.shape[0] + fresh
+    if fresh:
+        block = torch.zeros(D, fresh, dtype=torch.float64)
+        block[D - fresh :] = scale * torch.eye(fresh, dtype=torch.float64)
+        blocks_F.append(block)
+        blocks_b.append(torch.zeros(fresh, dtype=torch.float64))
+    if ones:
+        blocks_F.append(torch.zeros(D, 1, dtype=torch.float64))
+        blocks_b.append(torch.ones(1, dtype=torch.float64))
+    return torch.cat(blocks_F, 1), torch.cat(blocks_b)
+
+
+def output_map(stages):
+    r"""Affine map :math:`g = z F + b` of the last stage's centred output in terms of all latents."""
+    F, b = stage_input_map(stages[:-1], stages[-1].fresh, stages[-1].scale, stages[-1].ones)
+    last = stages[-1]
+    return (F @ last.B) @ last.V.T, (b @ last.B) @ last.V.T
+
+
+class ProgressiveGenerator:
+    """A trained progressive generator (see the module docstring for the map).
+
+    Parameters
+    ----------
+    stages : list of StageWeights
+    config : dict or None
+        The training configuration (kept for reference).
+    """
+
+    def __init__(self, stages, config=None):
+        if not stages:
+            raise ValueError("a ProgressiveGenerator needs at least one stage")
+        self.stages = list(stages)
+        self.config = dict(config or {})
+
+    @property
+    def resolutions(self):
+        """Resolutions of the stages, in order."""
+        return [s.resolution for s in self.stages]
+
+    @property
+    def channels(self):
+        """Colour channels of the samples."""
+        return self.stages[0].channels
+
+    @property
+    def latent_dims(self):
+        """Fresh latent columns per stage."""
+        return [s.fresh for s in self.stages]
+
+    def _stage_index(self, stage):
+        if stage is None:
+            return len(self.stages) - 1
+        return check_int(stage, "stage", -len(self.stages), len(self.stages) - 1) % len(self.stages)
+
+    def affine_map(self, stage=None):
+        r"""Exact map of stage ``stage``'s samples: :math:`x = z F + b + \mu_X`, ``z ~ N(0, I)``.
+
+        Returns
+        -------
+        F : torch.Tensor (D, d) float64
+        b : torch.Tensor (d,) float64
+            ``b + mean`` is the mean of the samples and :math:`F^T F + b b^T` their centred second moment.
+        """
+        return output_map(self.stages[: self._stage_index(stage) + 1])
+
+    def centred(self, latents, stage=None, dtype=torch.float32, device="cpu"):
+        """Push latents through the stages; return the centred outputs ``(n, d)`` of ``stage``.
+
+        Parameters
+        ----------
+        latents : list of torch.Tensor
+            ``latents[i]`` of shape ``(n, fresh_i)`` for every stage up to ``stage``.
+        """
+        last = self._stage_index(stage)
+        g = None
+        for i, s in enumerate(self.stages[: last + 1]):
+            parts = []
+            if g is not None:
+                prev = self.stages[i - 1]
+                parts.append(upsample(g, prev.resolution, prev.channels))
+            n = latents[0].shape[0]
+            if s.fresh:
+                parts.append(s.scale * latents[i].to(device=device, dtype=dtype))
+            if s.ones:
+                parts.append(torch.ones(n, 1, dtype=dtype, device=device))
+            zhat = torch.cat(parts, 1)
+            g = (zhat @ s.B.to(device=device, dtype=dtype)) @ s.V.to(device=device, dtype=dtype).T
+        return g
+
+    def sample(self, n, seed=0, stage=None, *, clip=False, dtype=torch.float32, device="cpu", batch_size=1024):
+        """Draw ``n`` fresh images.
+
+        Parameters
+        ----------
+        n : int
+            Number of images.
+        seed : int
+            Seed of the latents (``torch.Generator``); with the same ``batch_size`` the same seed gives the same
+            images.
+        stage : int or None
+            Stage index (default: the last); its resolution is ``self.resolutions[stage]``.
+        clip : bool
+            Clip to [0, 1]. Off by default, so that the samples keep the model's exact moments.
+        dtype, device
+            Where the sampling runs.
+        batch_size : int
+            Images generated at once.
+
+        Returns
+        -------
+        ndarray (n, r, r, C) float32
+            Pixel units (0 black, 1 white), the data mean added back.
+        """
+        n = check_int(n, "n", 1, 10**9)
+        last = self._stage_index(stage)
+        s = self.stages[last]
+        generator = torch.Generator().manual_seed(int(seed))
+        out = np.empty((n, s.resolution, s.resolution, s.channels), dtype=np.float32)
+        mean = s.mean.to(device=device, dtype=dtype)
+        for start in range(0, n, batch_size):
+            b = min(batch_size, n - start)
+            latents = [torch.randn(b, t.fresh, generator=generator, dtype=torch.float64) for t in self.stages[: last + 1]]
+            x = self.centred(latents, last, dtype=dtype, device=device) + mean
+            if clip:
+                x = x.clamp(0, 1)
+            out[start : start + b] = x.reshape(b, s.resolution, s.resolution, s.channels).cpu().numpy()
+        return out

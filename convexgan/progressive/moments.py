@@ -1,0 +1,124 @@
+r"""Streaming first and second moments of images at several resolutions.
+
+For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the trainer needs
+
+.. math::  \mu_X = \frac1n \sum_i x_i, \qquad S_X = \frac1n \sum_i (x_i - \mu_X)(x_i - \mu_X)^T
+
+(the second moment of the per-pixel centred data, THEORY section 7). They are accumulated chunk by chunk,
+so memory is one chunk plus the ``d x d`` sums. To limit cancellation the sums are taken of
+:math:`y_i = x_i - \tfrac12` (pixels in [0, 1]) and :math:`S_X = \frac1n \sum y_i y_i^T - \bar y \bar y^T`.
+The chunk products run in the working dtype; they are added into float64 sums (in float32 mode through a
+float32 buffer flushed every ``flush_rows`` rows). Under ``torch.distributed`` the sums are added across
+processes, so the result does not depend on how the images were split.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from convexgan.progressive.distributed import all_reduce_sum, world
+
+SHIFT = 0.5
+
+
+@dataclass
+class Moments:
+    """Moments of the images at one resolution.
+
+    Attributes
+    ----------
+    resolution, channels : int
+    n : int
+        Number of images.
+    mean : torch.Tensor (d,) float64
+    second : torch.Tensor (d, d) float64
+        :math:`S_X` of the centred images.
+    """
+
+    resolution: int
+    channels: int
+    n: int
+    mean: torch.Tensor
+    second: torch.Tensor
+
+    @property
+    def d(self):
+        """Dimension ``r * r * C``."""
+        return self.mean.numel()
+
+
+class _Sums:
+    def __init__(self, d, device, dtype, flush_rows):
+        self.count = 0
+        self.total = torch.zeros(d, dtype=torch.float64, device=device)
+        self.outer = torch.zeros(d, d, dtype=torch.float64, device=device)
+        self.buffer = None if dtype == torch.float64 else torch.zeros(d, d, dtype=dtype, device=device)
+        self.buffered = 0
+        self.flush_rows = flush_rows
+
+    def add(self, Y):
+        self.count += Y.shape[0]
+        self.total += Y.sum(0, dtype=torch.float64)
+        if self.buffer is None:
+            self.outer.addmm_(Y.T, Y)
+            return
+        self.buffer.addmm_(Y.T, Y)
+        self.buffered += Y.shape[0]
+        if self.buffered >= self.flush_rows:
+            self.flush()
+
+    def flush(self):
+        if self.buffer is not None and self.buffered:
+            self.outer += self.buffer
+            self.buffer.zero_()
+            self.buffered = 0
+
+
+def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32, chunk_size=256,
+                       flush_rows=4096, progress=None):
+    """One pass over an image source, accumulating :math:`\\mu_X` and :math:`S_X` at every resolution.
+
+    Parameters
+    ----------
+    source : convexgan.data.ImageSource
+    resolutions : sequence of int
+    device : torch.device or str
+    dtype : torch.float32 or torch.float64
+        Dtype of the chunk products (the sums are float64).
+    chunk_size : int
+        Images decoded per chunk.
+    flush_rows : int
+        Rows accumulated in the float32 buffer before it is added to the float64 sums.
+    progress : tqdm or None
+        Advanced by the number of images read by this process.
+
+    Returns
+    -------
+    dict
+        ``{r: Moments}``.
+    """
+    device = torch.device(device)
+    rank, size = world()
+    sums = {}
+    for chunk in source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, progress=progress):
+        for r, pixels in chunk.items():
+            Y = torch.from_numpy(pixels.reshape(pixels.shape[0], -1)).to(device=device, dtype=dtype) - SHIFT
+            if r not in sums:
+                sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows)
+            sums[r].add(Y)
+    out = {}
+    for r in sorted(resolutions):
+        d = r * r * source.channels
+        part = sums.get(r) or _Sums(d, device, dtype, flush_rows)
+        part.flush()
+        count = all_reduce_sum(torch.tensor([float(part.count)], dtype=torch.float64, device=device))
+        n = int(count.item())
+        if n == 0:
+            raise ValueError(f"no readable image in {source.description}")
+        total = all_reduce_sum(part.total)
+        outer = all_reduce_sum(part.outer)
+        mean_shifted = total / n
+        second = outer / n - torch.outer(mean_shifted, mean_shifted)
+        second = (second + second.T) / 2
+        out[r] = Moments(r, source.channels, n, mean_shifted + SHIFT, second)
+    return out

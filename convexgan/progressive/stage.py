@@ -1,0 +1,99 @@
+r"""One progressive stage in closed form (THEORY sections 2 and 7).
+
+Given the data moments :math:`S_X = V \operatorname{diag}(\lambda) V^T` at the stage's resolution and the
+second moment of the stage input :math:`S_{\hat Z} = Q \operatorname{diag}(s^2) Q^T`, the quadratic-critic
+problem
+
+.. math::  \min_W \|W\|_F^2 \quad \text{s.t.} \quad \|S_X - W^T S_{\hat Z} W\|_2 \le \beta
+
+is solved by :math:`W = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2}) V_k^T`,
+``k = #{lambda_i > beta}``, and is feasible iff :math:`\operatorname{rank}(S_{\hat Z}) \ge k`
+(:func:`convexgan.duality.closed_form.quadratic_critic_weights`). The certificate reported for every stage is
+the constraint value :math:`\|S_X - W^T S_{\hat Z} W\|_2 / \beta`, computed in float64 from the stage's own
+moments (the exact input moment in principled mode, the noise rows' empirical moment in legacy mode); it
+is ``<= 1`` exactly when the stage is feasible.
+"""
+
+import torch
+
+from convexgan.duality.closed_form import InfeasibleError, quadratic_critic_weights
+from convexgan.progressive.eigen import eigenpairs_above, symmetric_norm, top_eigenpairs
+
+EPS64 = torch.finfo(torch.float64).eps
+
+
+def data_spectrum(second, *, k=None, beta=None, method="auto"):
+    r"""Kept eigenpairs of :math:`S_X` and the stage's beta.
+
+    Exactly one of ``k`` (then :math:`\beta = \lambda_{k+1}`) and ``beta`` (then
+    :math:`k = \#\{\lambda_i > \beta\}`) is given.
+
+    Returns
+    -------
+    lam : torch.Tensor (k,) float64
+    V : torch.Tensor (d, k) float64
+    beta : float
+    info : dict
+        The eigen-solver's method and residuals, plus ``next_eigenvalue`` (:math:`\lambda_{k+1}`).
+    """
+    d = second.shape[0]
+    if (k is None) == (beta is None):
+        raise ValueError("give exactly one of k and beta for every stage")
+    if k is not None:
+        if not 1 <= k <= d - 1:
+            raise ValueError(f"k={k} must be between 1 and d - 1 = {d - 1} at this resolution (d = {d})")
+        lam, V, info = top_eigenpairs(second, k + 1, method)
+        beta = float(lam[k])
+        if beta <= float(lam[0]) * d * EPS64:
+            raise ValueError(
+                f"k={k} is not below the rank of the data moment S_X at d = {d} (lambda_{k + 1} = {beta:.3g} is "
+                f"rounding noise); use fewer components or more images"
+            )
+    else:
+        lam, V, info = eigenpairs_above(second, beta, method)
+        if float(lam[0]) <= beta:
+            raise ValueError(f"beta={beta!r} keeps no component: the largest eigenvalue of S_X is {float(lam[0])!r}")
+    k = int((lam > beta).sum())
+    info = dict(info, next_eigenvalue=float(lam[k]) if k < lam.numel() else 0.0)
+    return lam[:k], V[:, :k], float(beta), info
+
+
+def input_spectrum(M):
+    r"""Eigenpairs of :math:`S_{\hat Z} = M^T M` from the thin SVD of ``M`` (rows = latent coordinates).
+
+    Returns
+    -------
+    s2 : torch.Tensor (r,) float64, descending
+    Q : torch.Tensor (p, r) float64
+    rank : int
+        Numerical rank (singular values above ``max(M.shape) * eps * s_max``).
+    """
+    M = M.to(torch.float64)
+    _, s, Qt = torch.linalg.svd(M, full_matrices=False)
+    tol = float(s[0]) * max(M.shape) * EPS64 if s.numel() else 0.0
+    return s**2, Qt.T, int((s > tol).sum())
+
+
+def closed_form_factor(lam, s2, Q, beta):
+    r"""The input factor :math:`B = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2})` of :math:`W = B V_k^T`.
+
+    It is :func:`~convexgan.duality.closed_form.quadratic_critic_weights` with :math:`V_k` replaced by the
+    identity (so that ``W`` is never formed).
+    """
+    k = lam.numel()
+    eye = torch.eye(k, dtype=torch.float64, device=lam.device)
+    return quadratic_critic_weights(lam, eye, s2[:k], Q[:, :k], beta)
+
+
+def check_feasible(k, rank, lam_next_of_rank, stage_label):
+    """Raise :class:`InfeasibleError` when ``k > rank`` (the input cannot carry k directions)."""
+    if k > rank:
+        raise InfeasibleError(
+            f"{stage_label}: k={k} exceeds the rank {rank} of the stage input, so (S_X - beta I)_+ cannot be "
+            f"generated; the smallest feasible beta is lambda_{rank + 1}(S_X) = {lam_next_of_rank!r}"
+        )
+
+
+def constraint_value(second, V, C, beta, method="auto"):
+    r""":math:`\|S_X - V C V^T\|_2 / \beta` in float64, with :math:`C = B^T S_{\hat Z} B` (``k x k``)."""
+    return symmetric_norm(second, V, C, method) / beta

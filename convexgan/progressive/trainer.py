@@ -1,0 +1,333 @@
+r"""Progressive training (ProCoGAN, THEORY section 7): one closed-form stage per resolution.
+
+At stage ``i`` the images resized to :math:`r_i` (flattened HWC, centred per pixel) have second moment
+:math:`S_X`; the stage solves the quadratic-critic problem of :mod:`convexgan.progressive.stage` with its
+input :math:`\hat z_i`, keeps :math:`W_i`, and the final samples are pushed through every :math:`W_i`.
+
+``mode="principled"`` (default): :math:`\hat z_1 = z_1` and :math:`\hat z_i = [\mathrm{up}(g_{i-1}), c_i z_i]`
+with :math:`f_i = \max(k_i - k_{i-1}, 0)` fresh latent columns, so that :math:`\operatorname{rank}(\hat z_i)
+\ge k_i` and every stage is feasible; the input second moment is the exact one of the affine map (no noise
+rows). The fresh columns are scaled by :math:`c_i^2 = \tfrac14 s^2_{\min}` (``FRESH_RATIO``), where
+:math:`s^2_{\min} = 4(\lambda_{k_{i-1}} - \beta_{i-1})` is the smallest kept input eigenvalue coming from the
+previous stage, so they rank below the previous stage's directions and only supply the directions it lacks.
+No constant column: the data are centred and the mean is added back at sampling, so the samples have the
+data mean exactly (a constant input would be paired with a data direction and shift every sample along it).
+
+``mode="legacy"``: the official algorithm, for comparison: :math:`\hat z_1 = [z, 1]`,
+:math:`\hat z_i = [\mathrm{up}(g_{i-1}), 1]` computed from ``noise_rows`` fresh noise rows per stage, full SVD
+of :math:`\hat Z` below 64 x 64 and randomized SVD (``q = k``, 2 power iterations) from 64 x 64 (likewise
+for the data), with a :class:`RankDefectWarning` when :math:`k_i > \operatorname{rank}(\hat Z_i)`.
+
+The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
+run ends with the same weights as an uninterrupted one.
+"""
+
+import json
+import math
+import resource
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import convexgan
+from convexgan._validation import check_choice, check_int, check_positive
+from convexgan.data import open_images
+from convexgan.plotting import save_image_grid
+from convexgan.progressive.checkpoint import save_stage, stage_path
+from convexgan.progressive.distributed import barrier, init_from_environment, world
+from convexgan.progressive.eigen import METHODS
+from convexgan.progressive.generator import ProgressiveGenerator, StageWeights, stage_input_map, upsample
+from convexgan.progressive.moments import accumulate_moments
+from convexgan.progressive.run import CONFIG, REPORT, finished_stages, grid_path, read_config, write_json
+from convexgan.progressive.stage import (
+    check_feasible,
+    closed_form_factor,
+    constraint_value,
+    data_spectrum,
+    input_spectrum,
+)
+
+OFFICIAL_K = (20, 30, 40, 100, 175)
+FRESH_RATIO = 0.25
+MODES = ("principled", "legacy")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+RANDOMIZED_FROM = 64
+GRID_SAMPLES = 64
+
+
+class RankDefectWarning(UserWarning):
+    """A legacy stage keeps more components than its input has rank: the closed form is infeasible."""
+
+
+def stage_seed(seed, index):
+    """Seed of stage ``index``'s randomness, derived from ``(seed, index)`` only."""
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+
+
+def resolve_device(device):
+    """``'auto'`` -> CUDA when available, else CPU."""
+    check_choice(device, "device", ("auto", "cpu", "cuda"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device='cuda' was requested but torch.cuda.is_available() is False")
+    return torch.device(device)
+
+
+def _check_resolutions(resolutions):
+    resolutions = [check_int(r, "resolution", 1, 4096) for r in resolutions]
+    if not resolutions:
+        raise ValueError("resolutions must list at least one resolution")
+    for a, b in zip(resolutions, resolutions[1:]):
+        if b != 2 * a:
+            raise ValueError(f"resolutions={resolutions} must double at every stage; {b} follows {a}")
+    return resolutions
+
+
+def _check_schedule(resolutions, k, beta):
+    T = len(resolutions)
+    if k is not None and beta is not None:
+        raise ValueError("give k or beta, not both")
+    if k is None and beta is None:
+        if T > len(OFFICIAL_K):
+            raise ValueError(f"the default k {list(OFFICIAL_K)} covers {len(OFFICIAL_K)} stages; give k for {T}")
+        return list(OFFICIAL_K[:T]), None
+    values = k if k is not None else beta
+    values = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values] * T
+    if len(values) != T:
+        name = "k" if k is not None else "beta"
+        raise ValueError(f"{name}={values} must have one entry per resolution ({T})")
+    if k is not None:
+        return [check_int(v, "k", 1, 10**9) for v in values], None
+    return None, [check_positive(v, "beta") for v in values]
+
+
+def _describe(data):
+    if isinstance(data, np.ndarray):
+        return f"array {data.shape} {data.dtype} sum {float(np.asarray(data, dtype=np.float64).sum())!r}"
+    if isinstance(data, (str, Path)):
+        return str(Path(data).resolve())
+    return getattr(data, "description", repr(data))
+
+
+def _peak_memory():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode="principled", n_images=None,
+          latent=48, crop=False, attributes=None, device="auto", dtype="float32", seed=0, resume=False,
+          strict=False, noise_rows=None, eigensolver="auto", chunk_size=256, progress=True):
+    r"""Train a progressive generator into a run folder.
+
+    Parameters
+    ----------
+    data : path, ndarray or convexgan.data.ImageSource
+        Image folder (CelebA layout accepted), tar archive, ``.npz``/IDX, or array (see
+        :func:`convexgan.data.open_images`).
+    out : path
+        Run folder (created). See :mod:`convexgan.progressive.run` for its content.
+    resolutions : sequence of int
+        Doubling sequence, e.g. ``(4, 8, 16, 32, 64)``.
+    k, beta : int, float or sequences, optional
+        Kept components or critic regularisation (mean units) per stage; at most one. Default: the official
+        ``k = [20, 30, 40, 100, 175]`` truncated to the number of stages.
+    mode : {'principled', 'legacy'}
+        See the module docstring.
+    n_images : int or None
+        Use the first ``n_images`` images.
+    latent : int
+        Latent columns of the first stage (must be ``>= k_1`` in principled mode).
+    crop : bool
+        Official CelebA centre crop.
+    attributes : dict or None
+        CelebA attribute filter, e.g. ``{"Smiling": True}``.
+    device : {'auto', 'cpu', 'cuda'}
+    dtype : {'float32', 'float64'}
+        Dtype of the per-image work and of sampling; eigen-solves, stored weights and certificates are float64.
+    seed : int
+    resume : bool
+        Continue a run in ``out`` (same configuration), skipping its finished stages.
+    strict : bool
+        Stop at the first unreadable image instead of skipping it.
+    noise_rows : int or None
+        Legacy mode: noise rows per stage (default: the number of images, as the official code).
+    eigensolver : str
+        Method for the data eigenpairs in principled mode (see :mod:`convexgan.progressive.eigen`).
+    chunk_size : int
+        Images decoded per chunk.
+    progress : bool
+        Show tqdm progress bars.
+
+    Returns
+    -------
+    ProgressiveGenerator
+    """
+    resolutions = _check_resolutions(resolutions)
+    k, beta = _check_schedule(resolutions, k, beta)
+    check_choice(mode, "mode", MODES)
+    check_choice(dtype, "dtype", tuple(DTYPES))
+    check_choice(eigensolver, "eigensolver", METHODS)
+    latent = check_int(latent, "latent", 1, 10**6)
+    seed = check_int(seed, "seed", 0, 2**63 - 1)
+    if noise_rows is not None:
+        noise_rows = check_int(noise_rows, "noise_rows", 1, 10**9)
+    device = resolve_device(device)
+    init_from_environment(device)
+    rank, size = world()
+    config = {
+        "data": _describe(data), "resolutions": resolutions, "k": k, "beta": beta, "mode": mode,
+        "n_images": n_images, "latent": latent, "crop": bool(crop), "attributes": attributes, "dtype": dtype,
+        "seed": seed, "noise_rows": noise_rows, "eigensolver": eigensolver,
+    }
+    out = Path(out)
+    stages, report = _prepare_folder(out, config, resume, rank)
+    todo = list(range(len(stages), len(resolutions)))
+    if not todo:
+        return ProgressiveGenerator(stages, config)
+    start = time.perf_counter()
+    with open_images(data, n_images=n_images, crop=crop, attributes=attributes, strict=strict) as source, \
+            tqdm(total=math.ceil(len(source) / size), desc="moments", unit="img", disable=not progress or rank) as bar:
+        moments = accumulate_moments(source, [resolutions[i] for i in todo], device=device, dtype=DTYPES[dtype],
+                                     chunk_size=chunk_size, progress=bar)
+    report.update(n_images=moments[resolutions[todo[0]]].n, skipped_images=source.skipped, device=str(device),
+                  world_size=size, package_version=convexgan.__version__)
+    report.setdefault("moments_seconds", []).append(time.perf_counter() - start)
+    for i in tqdm(todo, desc="stages", disable=not progress or rank):
+        stage, info = _solve_stage(i, stages, moments[resolutions[i]], config, device)
+        stages.append(stage)
+        report["stages"].append(info)
+        if rank == 0:
+            save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=info.pop("_eigenvalues"),
+                       beta=info["beta"], seed=seed, config=config)
+            images = ProgressiveGenerator(stages).sample(GRID_SAMPLES, seed=stage_seed(seed, i), clip=True)
+            save_image_grid(images, grid_path(out, i, resolutions[i]), ncols=8)
+            write_json(out / REPORT, report)
+        else:
+            info.pop("_eigenvalues")
+    barrier()
+    return ProgressiveGenerator(stages, config)
+
+
+def _prepare_folder(out, config, resume, rank):
+    if (out / CONFIG).exists():
+        if not resume:
+            raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
+        previous = read_config(out)
+        if previous != config:
+            changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
+            raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)}")
+        stages, _ = finished_stages(out, config)
+        return stages, _read_report(out / REPORT, config, len(stages))
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / CONFIG, config)
+    return [], {"config": config, "stages": []}
+
+
+def _read_report(path, config, finished):
+    """The report of a run being resumed, trimmed to its ``finished`` stages."""
+    if not path.is_file():
+        return {"config": config, "stages": []}
+    report = json.loads(path.read_text())
+    report["stages"] = report.get("stages", [])[:finished]
+    return report
+
+
+def _solve_stage(i, stages, moments, config, device):
+    start = time.perf_counter()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    r = moments.resolution
+    label = f"stage {i} ({r}x{r})"
+    schedule = {"k": config["k"][i]} if config["k"] else {"beta": config["beta"][i]}
+    second = moments.second
+    legacy = config["mode"] == "legacy"
+    if legacy:
+        method = "randomized" if r >= RANDOMIZED_FROM else "dense"
+    else:
+        method = config["eigensolver"]
+    lam, V, beta, eig = data_spectrum(second, method=method, **schedule)
+    k = lam.numel()
+    if legacy:
+        fresh, scale, ones = (config["latent"] if i == 0 else 0), 1.0, True
+        F, b = stage_input_map(stages, fresh, scale, ones)
+        _, _, rank = input_spectrum(torch.cat([F, b[None]]))
+        if k > rank:
+            warnings.warn(
+                f"legacy {label}: k={k} exceeds rank(Zhat)={rank}; the closed form is infeasible and divides by "
+                f"singular values that are rounding noise (THEORY section 7); use mode='principled'",
+                RankDefectWarning, stacklevel=3,
+            )
+        s2, Q, noise = _legacy_input(i, stages, k, config, device, moments.n)
+        B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
+        ZB = noise @ B.to(noise.device)
+        C = (ZB.T @ ZB / noise.shape[0]).to(second.device)
+        input_info = {"rank": rank, "noise_rows": noise.shape[0], "kept_s2_min": float(s2[k - 1]) if s2.numel() >= k else 0.0}
+    else:
+        if i == 0:
+            fresh, scale = config["latent"], 1.0
+            up_info = {}
+        else:
+            F_up, _ = stage_input_map(stages, 0, 0.0, False)
+            up_s2, _, up_rank = input_spectrum(F_up)
+            fresh = max(k - up_rank, 0)
+            scale = math.sqrt(FRESH_RATIO * float(up_s2[up_rank - 1]))
+            up_info = {"previous_rank": up_rank, "previous_s2_min": float(up_s2[up_rank - 1])}
+        ones = False
+        F, _ = stage_input_map(stages, fresh, scale, ones)
+        s2, Q, rank = input_spectrum(F)
+        check_feasible(k, rank, float(lam[rank]) if rank < k else beta, label)
+        B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
+        FB = F.to(B.device) @ B
+        C = FB.T @ FB
+        input_info = dict(up_info, rank=rank, kept_s2_min=float(s2[k - 1]), kept_s2_max=float(s2[0]),
+                          fresh_scale_squared=scale**2)
+    value = constraint_value(second, V, C, beta, config["eigensolver"])
+    if not legacy and value > 1 + 1e-6:
+        warnings.warn(f"{label}: constraint value {value!r} exceeds 1 + 1e-6; the eigen-solve was inaccurate "
+                      f"(residual {eig['residual']:.3g}); try eigensolver='dense'", stacklevel=3)
+    stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)
+    info = {
+        "index": i, "resolution": r, "d": moments.d, "k": k, "beta": beta,
+        "kept_eigenvalues": lam.cpu().tolist(), "next_eigenvalue": eig["next_eigenvalue"],
+        "constraint_value": value,
+        "eigensolver": {"method": eig["method"], "residual": eig["residual"],
+                        "relative_residual": eig["relative_residual"]},
+        "input": dict(input_info, fresh=fresh, ones=ones),
+        "weight_norm": float(torch.linalg.matrix_norm(B)),
+        "seconds": time.perf_counter() - start,
+        "peak_memory_bytes": _peak_memory(),
+        "_eigenvalues": lam.cpu(),
+    }
+    if device.type == "cuda":
+        info["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
+    return stage, info
+
+
+def _legacy_input(i, stages, k, config, device, n):
+    r"""Legacy stage input from fresh noise rows, with the official SVD choices.
+
+    Returns ``(s2, Q, Zhat)``: eigenpairs of :math:`\hat Z^T \hat Z / m` (float64, CPU) and :math:`\hat Z` in
+    float64, ``m = noise_rows`` or the number of images ``n``.
+    """
+    dtype = DTYPES[config["dtype"]]
+    m = config["noise_rows"] or n
+    r = 2 * stages[-1].resolution if stages else config["resolutions"][0]
+    generator = torch.Generator().manual_seed(stage_seed(config["seed"], i))
+    z = torch.randn(m, config["latent"], generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
+    ones = torch.ones(m, 1, dtype=dtype, device=device)
+    if i == 0:
+        Zhat = torch.cat([z, ones], 1)
+    else:
+        g = ProgressiveGenerator(stages).centred([z], dtype=dtype, device=device)
+        Zhat = torch.cat([upsample(g, stages[-1].resolution, stages[-1].channels), ones], 1)
+    if r >= RANDOMIZED_FROM:
+        _, s, Q = torch.svd_lowrank(Zhat, q=k, niter=2)
+    else:
+        _, s, Qt = torch.linalg.svd(Zhat, full_matrices=False)
+        Q = Qt.T
+    return (s.double() ** 2 / m).cpu(), Q.double().cpu(), Zhat.double()
