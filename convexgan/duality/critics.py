@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from convexgan._validation import as_samples, check_choice
+from convexgan.duality.relu import relu_critic_value
 
 
 def _polynomial(t, a, b, c):
@@ -37,6 +38,7 @@ ACTIVATIONS = {
     "linear": lambda t: t,
     "quadratic": lambda t: t * t,
     "polynomial": _polynomial,
+    "relu": lambda t: np.maximum(t, 0.0),
 }
 
 
@@ -179,6 +181,7 @@ CRITIC_GAPS = {
     "linear": linear_critic_gap,
     "quadratic": quadratic_critic_gap,
     "polynomial": polynomial_critic_gap,
+    "relu": relu_critic_value,
 }
 
 

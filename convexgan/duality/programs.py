@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from convexgan._validation import as_samples, check_choice, check_int, check_positive
-from convexgan.duality import pairings
+from convexgan.duality import extra_pairings, pairings
 from convexgan.duality.closed_form import beta_from_k
 from convexgan.duality.critics import CRITIC_GAPS, critic_parameters
 
@@ -34,6 +34,7 @@ PROGRAMS = {
     ("free", "quadratic"): {
         "closed_form": pairings.free_quadratic_closed_form,
         "cvxpy": pairings.free_quadratic_cvxpy,
+        "extragradient": extra_pairings.quadratic_game,
     },
     ("free", "polynomial"): {"cvxpy": pairings.free_polynomial_cvxpy},
     ("linear", "linear"): {"closed_form": pairings.linear_linear_closed_form, "cvxpy": pairings.linear_linear_cvxpy},
@@ -42,7 +43,10 @@ PROGRAMS = {
         "cvxpy": pairings.linear_quadratic_cvxpy,
     },
     ("linear", "polynomial"): {"cvxpy": pairings.linear_polynomial_cvxpy},
+    ("free", "relu"): {"cutting_plane": extra_pairings.relu_cutting_plane},
+    ("linear", "relu"): {"cutting_plane": extra_pairings.relu_cutting_plane},
 }
+PROGRAMS.update(extra_pairings.two_layer_pairings(PROGRAMS))
 GENERATORS_WITHOUT_Z = ("free",)
 K_CRITICS = ("quadratic",)
 AUTO_ORDER = ("closed_form", "cvxpy")

@@ -132,6 +132,23 @@ def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None,
     return ReluCriticGap(value, direction, sign, arrangement.exact, len(arrangement), arrangement.method)
 
 
+def relu_critic_value(X, G, *, max_patterns=100000, n_samples=None, seed=0):
+    r"""The ReLU critic gap as a float (the ``CRITIC_GAPS["relu"]`` entry): :func:`relu_critic_gap` ``.value``.
+
+    Exact when :func:`convexgan.duality.arrangements.max_chamber_count` of ``[X; G]`` is at most
+    ``max_patterns``; otherwise a lower bound from ``n_samples`` sampled directions, with a ``RuntimeWarning``.
+    """
+    result = relu_critic_gap(X, G, max_patterns=max_patterns, n_samples=n_samples, seed=seed)
+    if not result.exact:
+        warnings.warn(
+            f"ReLU critic gap from sampled patterns ({result.n_patterns} found): {result.value!r} is a lower bound; "
+            f"raise max_patterns={max_patterns!r} for the exact value",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return result.value
+
+
 @dataclass
 class ReluSolve:
     r"""Result of the cutting-plane solve of the ReLU-critic generator problem (a local optimum).
@@ -149,7 +166,11 @@ class ReluSolve:
     critic : ReluCriticGap
         The critic gap at ``G``; feasible when ``critic.value <= beta (1 + tol)``.
     neurons : ndarray (K, d)
-        The cutting planes (critic neurons) of the last restriction.
+        The cutting planes (critic neurons) of the restriction that gave ``G``.
+    weights : ndarray (K,)
+        Critic output weights :math:`v_k`, from the restriction's multipliers (multiplier of the
+        :math:`\ge` side minus that of the :math:`\le` side): the critic is
+        :math:`D(x) = \sum_k v_k (x^T u_k)_+`.
     feasible : bool
     iterations : int
     seconds : float
@@ -163,6 +184,7 @@ class ReluSolve:
     lower_bound: float
     critic: ReluCriticGap
     neurons: np.ndarray
+    weights: np.ndarray
     feasible: bool
     iterations: int
     seconds: float
@@ -237,7 +259,7 @@ def _restriction(X, beta, U, patterns, Z, m, d, rho):
         cp.sum(cp.multiply(patterns, H), axis=0) / m >= a - beta - t,
     ]
     problem = cp.Problem(cp.Minimize(regulariser + rho * t), constraints)
-    return problem, G, W, t
+    return problem, G, W, t, constraints
 
 
 def _solve_restriction(problem, solver):
@@ -340,12 +362,15 @@ def solve_relu_critic(
     rho_max = 1e4 * rho
     value_cur = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
     history = []
-    best = (value_cur, G_cur, W_cur, critic) if critic.value <= beta * (1 + tol) else None
+    best = None
+    if critic.value <= beta * (1 + tol):
+        best = (value_cur, G_cur, W_cur, critic, np.array(U), np.zeros(len(U)))
     for iteration in range(1, max_iter + 1):
         Uarr = np.array(U)
         patterns = _fake_patterns(X, G_cur, Uarr, beta)
-        problem, G_var, W_var, t = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
+        problem, G_var, W_var, t, constraints = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
         _solve_restriction(problem, solver)
+        weights = np.asarray(constraints[1].dual_value) - np.asarray(constraints[0].dual_value)
         W_new = None if W_var is None else W_var.value
         G_new = G_var.value if Z is None else Z @ W_new
         value = float(np.sum(G_new**2) / m if Z is None else np.sum(W_new**2))
@@ -354,7 +379,7 @@ def solve_relu_critic(
         feasible = critic.value <= beta * (1 + tol)
         history.append({"regulariser": value, "slack": slack, "critic_gap": critic.value, "neurons": len(U)})
         if feasible and (best is None or value < best[0]):
-            best = (value, G_new, W_new, critic)
+            best = (value, G_new, W_new, critic, Uarr, weights)
         if slack > tol * beta:
             rho = min(10.0 * rho, rho_max)
         if not feasible and np.min(np.linalg.norm(Uarr - critic.direction, axis=1)) > 1e-9:
@@ -364,7 +389,7 @@ def solve_relu_critic(
         if converged:
             break
     if best is None:
-        best = (value_cur, G_cur, W_new, critic)
+        best = (value_cur, G_cur, W_new, critic, Uarr, weights)
         warnings.warn(
             f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
             f"in {iteration} iterations (last gap {critic.value!r}); the problem may be infeasible for this "
@@ -372,14 +397,15 @@ def solve_relu_critic(
             RuntimeWarning,
             stacklevel=2,
         )
-    value, G, W, critic = best
+    value, G, W, critic, neurons, weights = best
     return ReluSolve(
         G=G,
         W=W,
         value=value,
         lower_bound=relu_lower_bound(X, beta, Z),
         critic=critic,
-        neurons=np.array(U),
+        neurons=neurons,
+        weights=weights,
         feasible=critic.value <= beta * (1 + tol),
         iterations=iteration,
         seconds=time.perf_counter() - start,
