@@ -1,0 +1,178 @@
+r"""Ring mixtures of Gaussians (8 modes on radius 2 with std 0.02; 4 on the unit circle with std 0.01) and a
+two-player MLP game on them, with mode-coverage counts.
+
+Data: :math:`x = c_k + \sigma \epsilon`, :math:`c_k = r (\cos 2\pi k / K, \sin 2\pi k / K)`, k uniform.
+Its exact second moment is :math:`S_X = \frac{1}{K} \sum_k c_k c_k^T + \sigma^2 I` (:math:`= (r^2/2 + \sigma^2) I`
+for :math:`K \ge 3`), the optimum of the quadratic-critic WGAN as beta -> 0. The MLP game (Nagarajan and
+Kolter's reference toy: z in R^256, generator 2 x 128 ReLU, critic 1 x 128 ReLU on x / 4) uses either the GAN
+loss :math:`V = E_X \log \sigma(D(x)) + E_G \log(1 - \sigma(D(g)))` with the non-saturating generator objective
+:math:`-E_G \log \sigma(D(g))`, or the WGAN loss :math:`V = E_X D - E_G D - \frac{\rho}{2} \|\theta_D\|^2`.
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from convexgan._validation import check_choice, check_int, check_positive
+from convexgan.baselines.distances import relative_error
+
+
+def ring_centers(n_modes, radius):
+    r"""The ``n_modes`` centres :math:`r (\cos 2\pi k/K, \sin 2\pi k/K)`, shape ``(n_modes, 2)``."""
+    angles = 2 * math.pi * np.arange(n_modes) / n_modes
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def sample_ring(n, centers, std, generator, dtype=torch.float64):
+    """``n`` samples of the ring mixture, drawn with the torch ``generator``; shape ``(n, 2)``."""
+    centers = torch.as_tensor(centers, dtype=dtype)
+    modes = torch.randint(centers.shape[0], (n,), generator=generator)
+    return centers[modes] + std * torch.randn(n, 2, generator=generator, dtype=dtype)
+
+
+def ring_second_moment(centers, std):
+    r"""Exact :math:`S_X = \frac{1}{K} \sum_k c_k c_k^T + \sigma^2 I` of the mixture."""
+    centers = np.asarray(centers, dtype=np.float64)
+    return centers.T @ centers / centers.shape[0] + std**2 * np.eye(centers.shape[1])
+
+
+def modes_covered(samples, centers, std, min_fraction=0.01):
+    r"""Mode-coverage counts.
+
+    A sample is *high quality* if it lies within :math:`3\sigma` of a centre; a mode is *covered* if at least
+    ``min_fraction`` of the samples are high-quality samples of that mode.
+
+    Parameters
+    ----------
+    samples : array (m, 2)
+    centers : array (K, 2)
+    std : float
+    min_fraction : float
+
+    Returns
+    -------
+    covered : int
+        Number of covered modes.
+    quality : float
+        Fraction of high-quality samples.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    distances = np.linalg.norm(samples[:, None, :] - np.asarray(centers)[None, :, :], axis=2)
+    nearest = distances.argmin(axis=1)
+    close = distances[np.arange(samples.shape[0]), nearest] <= 3 * std
+    counts = np.bincount(nearest[close], minlength=len(centers))
+    return int(np.count_nonzero(counts >= min_fraction * samples.shape[0])), float(close.mean())
+
+
+def mlp(sizes):
+    """ReLU multilayer perceptron with the given layer widths (no activation after the last layer)."""
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class RingMixtureGame:
+    """MLP generator against an MLP critic on a ring mixture (see the module docstring).
+
+    Parameters
+    ----------
+    n_modes : int
+        Number of modes (8 or 4 in the references).
+    radius, std : float
+        Ring radius and per-mode standard deviation.
+    latent_dim, hidden : int
+        Noise dimension and hidden width.
+    generator_layers, critic_layers : int
+        Hidden layers of each network.
+    critic_input_scale : float
+        The critic sees ``x * critic_input_scale`` (1/4 in the reference).
+    batch_size : int
+    loss : {'gan', 'wgan'}
+    rho : float >= 0
+        Critic weight decay of the WGAN loss.
+    eval_size : int
+        Number of samples (fixed noise) used by :meth:`measure`.
+    seed : int
+
+    Attributes
+    ----------
+    data : tensor (eval_size, 2)
+        A fixed sample of the mixture, for trainers that need data points.
+    """
+
+    exact_seconds = None
+
+    def __init__(self, n_modes=8, radius=2.0, std=0.02, *, latent_dim=256, hidden=128, generator_layers=2,
+                 critic_layers=1, critic_input_scale=0.25, batch_size=512, loss="gan", rho=0.0, eval_size=2048,
+                 seed=0):
+        self.n_modes = check_int(n_modes, "n_modes", 1, 10**4)
+        self.radius, self.std = check_positive(radius, "radius"), check_positive(std, "std")
+        self.batch_size = check_int(batch_size, "batch_size", 1, 10**7)
+        self.loss = check_choice(loss, "loss", ("gan", "wgan"))
+        self.rho = float(rho)
+        self.critic_input_scale = check_positive(critic_input_scale, "critic_input_scale")
+        self.latent_dim = check_int(latent_dim, "latent_dim", 1, 10**6)
+        self.centers = ring_centers(self.n_modes, self.radius)
+        self.S_star = ring_second_moment(self.centers, self.std)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            self.generator_net = mlp([latent_dim] + [hidden] * generator_layers + [2]).double()
+            self.critic_net = mlp([2] + [hidden] * critic_layers + [1]).double()
+        self.generator = torch.Generator().manual_seed(seed)
+        self.eval_noise = torch.randn(eval_size, latent_dim, generator=self.generator, dtype=torch.float64)
+        self.data = sample_ring(eval_size, self.centers, self.std, self.generator)
+
+    @property
+    def generator_parameters(self):
+        return list(self.generator_net.parameters())
+
+    @property
+    def critic_parameters(self):
+        return list(self.critic_net.parameters())
+
+    def draw(self):
+        """A minibatch ``(X_b, Z_b)`` of mixture samples and noise."""
+        X = sample_ring(self.batch_size, self.centers, self.std, self.generator)
+        Z = torch.randn(self.batch_size, self.latent_dim, generator=self.generator, dtype=torch.float64)
+        return X, Z
+
+    def critic(self, x):
+        """Critic output on ``x`` (rows), shape ``(m,)``."""
+        return self.critic_net(x * self.critic_input_scale)[:, 0]
+
+    def critic_objective(self, draw):
+        """The value V the critic maximises."""
+        X, Z = draw
+        real, fake = self.critic(X), self.critic(self.generator_net(Z))
+        if self.loss == "gan":
+            return nn.functional.logsigmoid(real).mean() + nn.functional.logsigmoid(-fake).mean()
+        penalty = sum((p**2).sum() for p in self.critic_net.parameters())
+        return real.mean() - fake.mean() - 0.5 * self.rho * penalty
+
+    def generator_objective(self, draw):
+        """The generator's objective (non-saturating for the GAN loss, ``V`` for the WGAN loss)."""
+        if self.loss == "wgan":
+            return self.critic_objective(draw)
+        X, Z = draw
+        return -nn.functional.logsigmoid(self.critic(self.generator_net(Z))).mean()
+
+    def generate(self, m):
+        """``m`` fresh generated samples (differentiable)."""
+        Z = torch.randn(m, self.latent_dim, generator=self.generator, dtype=torch.float64)
+        return self.generator_net(Z)
+
+    def measure(self):
+        """Modes covered, high-quality fraction and relative second-moment error to the exact :math:`S_X`."""
+        with torch.no_grad():
+            G = self.generator_net(self.eval_noise).numpy()
+        covered, quality = modes_covered(G, self.centers, self.std)
+        return {
+            "relative_error": relative_error(G.T @ G / G.shape[0], self.S_star),
+            "modes": covered,
+            "quality": quality,
+        }

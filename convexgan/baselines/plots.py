@@ -1,0 +1,44 @@
+"""Error-against-time figure of the baselines, with the closed form's time marked."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, exact_seconds=None, title=None):
+    """Save a PNG of ``metric`` against training seconds (log-log), one line per history.
+
+    Parameters
+    ----------
+    histories : list of History
+    path : str or Path
+        Output PNG.
+    metric : str
+        Key of the logged metrics.
+    tol : float, optional
+        Draw the tolerance as a horizontal line.
+    exact_seconds : float, optional
+        Draw the closed form's time as a vertical line.
+    title : str, optional
+    """
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    for history in histories:
+        points = [(s, v) for s, v in zip(history.seconds, history.metrics[metric]) if s > 0 and v > 0]
+        if points:
+            seconds, values = zip(*points)
+            axes.plot(seconds, values, label=history.method + (" (diverged)" if history.diverged else ""))
+    if tol is not None:
+        axes.axhline(tol, color="grey", linestyle=":", label=f"tolerance {tol:g}")
+    if exact_seconds is not None:
+        axes.axvline(exact_seconds, color="black", linestyle="--", label=f"closed form ({exact_seconds:.2g} s)")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("training time (s)")
+    axes.set_ylabel(metric.replace("_", " "))
+    if title:
+        axes.set_title(title)
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
