@@ -9,6 +9,7 @@ from convexgan.metrics._sample_size import SampleSizeWarning
 from convexgan.metrics.bures import bures_wasserstein, bures_wasserstein_samples, gaussian_fit
 from convexgan.metrics.extractors import (
     TorchScriptExtractor,
+    load_extractor,
     load_inception_2015_12_05,
     load_torchscript_extractor,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "kernel_distance",
     "kid",
     "kid_from_features",
+    "load_extractor",
     "load_inception_2015_12_05",
     "load_torchscript_extractor",
     "moment_errors",

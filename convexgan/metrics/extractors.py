@@ -4,7 +4,8 @@ The standard FID network is NVIDIA's TorchScript port of the TensorFlow Inceptio
 (``inception-2015-12-05.pt``, used by StyleGAN2-ADA, StyleGAN3 and clean-fid). It takes float images in [0, 255]
 of any size, resizes them inside to 299x299 (bilinear) and, called with ``return_features=True``, returns the
 2048-d pool3 features. :func:`load_inception_2015_12_05` wraps such a file; :func:`load_torchscript_extractor`
-wraps any TorchScript feature network. Loading a TorchScript file runs its code: load only files you trust.
+wraps any TorchScript feature network with explicit options; :func:`load_extractor` picks the convention from the
+module's ``forward`` (used by ``convexgan evaluate --extractor``). Loading a TorchScript file runs its code: load only files you trust.
 """
 
 import warnings
@@ -113,22 +114,9 @@ def load_torchscript_extractor(
     -------
     TorchScriptExtractor
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"extractor file {str(path)!r} not found; convexgan never downloads weights: pass a TorchScript file "
-            f"you already have (e.g. inception-2015-12-05.pt)"
-        )
-    try:
-        with warnings.catch_warnings():
-            # The FID networks in circulation are TorchScript files; torch 2.13 deprecates the format, not the load.
-            warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is deprecated", category=DeprecationWarning)
-            module = torch.jit.load(str(path), map_location=device)
-    except (RuntimeError, ValueError) as err:
-        raise ValueError(f"extractor file {str(path)!r} is not a loadable TorchScript module ({err})") from None
     return TorchScriptExtractor(
-        module.eval(),
-        name=name or f"torchscript:{path.name}",
+        _load_module(path, device),
+        name=name or f"torchscript:{Path(path).name}",
         size=size,
         value_range=value_range,
         quantize=quantize,
@@ -154,12 +142,56 @@ def load_inception_2015_12_05(path, *, device="cpu"):
     -------
     TorchScriptExtractor
     """
-    return load_torchscript_extractor(
-        path,
-        name=f"inception-2015-12-05 pool3 ({Path(path).name})",
-        value_range=255.0,
-        quantize=True,
-        call_kwargs={"return_features": True},
-        device=device,
-        resizer="inside the network: bilinear to 299x299 (as StyleGAN2-ADA)",
+    return TorchScriptExtractor(
+        _load_module(path, device), name=f"inception-2015-12-05 pool3 ({Path(path).name})", device=device, **_INCEPTION
     )
+
+
+def load_extractor(path, *, device="cpu"):
+    """Load a local TorchScript feature network, choosing the calling convention from its ``forward``.
+
+    A ``forward`` with a ``return_features`` argument is called as the FID Inception file is (see
+    :func:`load_inception_2015_12_05`); any other is called on images in [0, 255] at their own size. The recorded
+    name is the file name: nothing here establishes that a file holds the standard FID weights.
+
+    Parameters
+    ----------
+    path : str or Path
+    device : str or torch.device
+
+    Returns
+    -------
+    TorchScriptExtractor
+    """
+    module = _load_module(path, device)
+    arguments = [a.name for a in module.forward.schema.arguments]
+    if "return_features" in arguments:
+        return TorchScriptExtractor(
+            module, name=f"torchscript:{Path(path).name} (return_features=True)", device=device, **_INCEPTION
+        )
+    return TorchScriptExtractor(module, name=f"torchscript:{Path(path).name}", device=device)
+
+
+_INCEPTION = {
+    "value_range": 255.0,
+    "quantize": True,
+    "call_kwargs": {"return_features": True},
+    "resizer": "inside the network: bilinear to 299x299 (as StyleGAN2-ADA)",
+}
+
+
+def _load_module(path, device):
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"extractor file {str(path)!r} not found; convexgan never downloads weights: pass a TorchScript file "
+            f"you already have (e.g. inception-2015-12-05.pt)"
+        )
+    try:
+        with warnings.catch_warnings():
+            # The FID networks in circulation are TorchScript files; torch 2.13 deprecates the format, not the load.
+            warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is deprecated", category=DeprecationWarning)
+            module = torch.jit.load(str(path), map_location=device)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"extractor file {str(path)!r} is not a loadable TorchScript module ({err})") from None
+    return module.eval()

@@ -8,9 +8,11 @@ samples, the errors are
     \|\mu_G - \mu_X\|_2, \qquad \frac{\|S_G - S_X\|_F}{\|S_X\|_F}, \qquad \frac{\|S_X - S_G\|_2}{\beta},
 
 the last being the value of the quadratic critic's constraint (C): at most 1 when the constraint holds.
-No ``d x d`` matrix is formed when ``n + m < d``: with :math:`C = [A; B]` and the reduced QR factorisation
-:math:`C^T = Q R`, the non-zero eigenvalues of :math:`S_X - S_G = C^T W C`, :math:`W = \operatorname{diag}(1/n,
-\dots, -1/m, \dots)`, are those of the small matrix :math:`R W R^T`.
+When ``n + m >= d`` the spectral norm is :func:`convexgan.duality.critic_gap` (the package's definition of (C)) on
+the centred samples. When ``n + m < d`` no ``d x d`` matrix is formed: with centred samples :math:`A` (target) and
+:math:`B` (generated), :math:`C = [A; B]` and the reduced QR factorisation :math:`C^T = Q R`, the non-zero
+eigenvalues of :math:`S_X - S_G = C^T W C`, :math:`W = \operatorname{diag}(1/n, \dots, -1/m, \dots)`, are those of
+the small matrix :math:`R W R^T` (at d = 12,288 this replaces a dense ``eigh`` of minutes by seconds).
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convexgan._validation import as_samples, check_positive
+from convexgan.duality import critic_gap
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,17 @@ def moment_errors(G, X, *, beta=None, center=None):
         A, B = X, G
     if beta is not None:
         beta = check_positive(beta, "beta")
-    lam = second_moment_difference_eigenvalues(A, B)
-    norm_target = np.linalg.norm(_gram(A)) / A.shape[0]
-    spectral_gap = float(np.abs(lam).max(initial=0.0))
+    n, m = A.shape[0], B.shape[0]
+    if n + m >= d:
+        frobenius = np.linalg.norm(A.T @ A / n - B.T @ B / m)
+        spectral_gap = critic_gap(A, B, "quadratic")
+    else:
+        lam = small_second_moment_difference_eigenvalues(A, B)
+        frobenius, spectral_gap = np.linalg.norm(lam), float(np.abs(lam).max())
+    norm_target = np.linalg.norm(A @ A.T if n < d else A.T @ A) / n
     return MomentErrors(
         mean_error=float(np.linalg.norm(G.mean(axis=0) - X.mean(axis=0))),
-        second_moment_error=float(np.linalg.norm(lam) / norm_target) if norm_target > 0 else float("inf"),
+        second_moment_error=float(frobenius / norm_target) if norm_target > 0 else float("inf"),
         spectral_gap=spectral_gap,
         beta=beta,
         constraint_value=None if beta is None else spectral_gap / beta,
@@ -102,30 +110,24 @@ def moment_errors(G, X, *, beta=None, center=None):
     )
 
 
-def second_moment_difference_eigenvalues(A, B):
-    r"""Non-zero eigenvalues of :math:`A^T A / n - B^T B / m` (float64).
+def small_second_moment_difference_eigenvalues(A, B):
+    r"""Non-zero eigenvalues of :math:`A^T A / n - B^T B / m` through an ``(n + m) x (n + m)`` matrix (float64).
+
+    .. math::  [A; B]^T = Q R, \qquad \lambda(A^T A / n - B^T B / m) \setminus \{0\}
+               = \lambda\big(R \operatorname{diag}(1/n, \dots, -1/m, \dots) R^T\big) \setminus \{0\} .
 
     Parameters
     ----------
     A : ndarray (n, d)
     B : ndarray (m, d)
+        Meant for ``n + m < d`` (cost :math:`O(d (n + m)^2)`).
 
     Returns
     -------
-    lam : ndarray (min(n + m, d),), ascending
-        Through the ``(n + m) x (n + m)`` matrix :math:`R W R^T` (``C^T = Q R``) when ``n + m < d``, else through
-        the ``d x d`` difference.
+    lam : ndarray (n + m,), ascending
     """
-    (n, d), m = A.shape, B.shape[0]
-    if n + m < d:
-        R = np.linalg.qr(np.vstack([A, B]).T, mode="r")
-        w = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
-        M = (R * w) @ R.T
-    else:
-        M = A.T @ A / n - B.T @ B / m
+    n, m = A.shape[0], B.shape[0]
+    R = np.linalg.qr(np.vstack([A, B]).T, mode="r")
+    w = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
+    M = (R * w) @ R.T
     return np.linalg.eigvalsh((M + M.T) / 2)
-
-
-def _gram(A):
-    """The smaller of :math:`A A^T` and :math:`A^T A` (they have the same Frobenius norm)."""
-    return A @ A.T if A.shape[0] < A.shape[1] else A.T @ A

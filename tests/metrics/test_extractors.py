@@ -7,29 +7,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from convexgan.metrics import fid, kid, load_inception_2015_12_05, load_torchscript_extractor
-
-
-class TinyFeatures(torch.nn.Module):
-    """Mimics the Inception file's interface: ``forward(x, return_features)`` on NCHW images in [0, 255]."""
-
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(0)
-        self.conv = torch.nn.Conv2d(3, 6, 3)
-
-    def forward(self, x: torch.Tensor, return_features: bool = False) -> torch.Tensor:
-        h = torch.tanh(self.conv(x / 255.0)).mean(dim=(2, 3))
-        return h if return_features else h.sum(dim=1)
-
-
-@pytest.fixture
-def tiny_file(tmp_path):
-    path = tmp_path / "tiny.pt"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 deprecates TorchScript; FID files use it
-        torch.jit.save(torch.jit.script(TinyFeatures()), str(path))
-    return path
+from convexgan.metrics import fid, kid, load_extractor, load_inception_2015_12_05, load_torchscript_extractor
 
 
 def images(seed, n=40, shift=0.0):
@@ -37,8 +15,7 @@ def images(seed, n=40, shift=0.0):
     return np.clip(rng.uniform(0.2, 0.8, (n, 8, 8, 3)) + shift, 0, 1)
 
 
-def reference_features(batch):
-    net = TinyFeatures()
+def reference_features(net, batch):
     x = torch.round(torch.as_tensor(batch, dtype=torch.float32).permute(0, 3, 1, 2) * 255)
     with torch.no_grad():
         return net(x, return_features=True).double().numpy()
@@ -50,12 +27,12 @@ def reference_fid(fa, fb):
     return np.sum((fa.mean(0) - fb.mean(0)) ** 2) + np.trace(ca + cb - 2 * cross)
 
 
-def test_loaded_file_gives_the_networks_features_and_fid(tiny_file):
+def test_loaded_file_gives_the_networks_features_and_fid(tiny_file, tiny_network):
     extractor = load_inception_2015_12_05(tiny_file)
     a, b = images(0), images(1, shift=0.1)
-    np.testing.assert_allclose(extractor(a), reference_features(a), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(extractor(a), reference_features(tiny_network, a), rtol=1e-6, atol=1e-7)
     result = fid(a, b, extractor, batch_size=16, progress=False)
-    assert result.value == pytest.approx(reference_fid(reference_features(a), reference_features(b)), rel=1e-5)
+    assert result.value == pytest.approx(reference_fid(reference_features(tiny_network, a), reference_features(tiny_network, b)), rel=1e-5)
     assert (result.n_a, result.n_b, result.feature_dim, result.dtype) == (40, 40, 6, "float64")
     assert "tiny.pt" in result.extractor and "299x299" in result.resizer and "256 levels" in result.input_dtype
     assert fid(a, a, extractor, progress=False).value < 1e-8
@@ -76,3 +53,15 @@ def test_missing_or_foreign_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(ValueError, match="not a loadable TorchScript module"):
         load_torchscript_extractor(bad)
+
+
+def test_calling_convention_is_read_from_forward(tiny_file, tmp_path):
+    a = images(4, n=5)
+    assert load_extractor(tiny_file)(a).shape == (5, 6)  # return_features=True: the 6 features
+    plain = tmp_path / "plain.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(torch.jit.script(torch.nn.Flatten()), str(plain))
+    extractor = load_extractor(plain)
+    np.testing.assert_array_equal(extractor(a), np.round(a.transpose(0, 3, 1, 2) * 255).reshape(5, -1))
+    assert extractor.name == "torchscript:plain.pt"

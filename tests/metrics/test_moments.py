@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from convexgan.duality import critic_gap
 from convexgan.metrics import moment_errors
 
 
@@ -38,6 +39,7 @@ def test_small_and_large_dimension_routes_match_numpy(shape):
     SG = (G - c).T @ (G - c) / m
     assert err.second_moment_error == pytest.approx(np.linalg.norm(SG - SX) / np.linalg.norm(SX), rel=1e-10)
     assert err.spectral_gap == pytest.approx(np.linalg.norm(SX - SG, 2), rel=1e-10)
+    assert err.spectral_gap == pytest.approx(critic_gap(X - c, G - c, "quadratic"), rel=1e-10)
     assert (err.n_target, err.n_generated, err.dim) == (n, m, d)
 
 

@@ -1,0 +1,269 @@
+"""``convexgan evaluate RUN DATA``: a trained progressive run against real images, stage by stage, with a floor.
+
+For every finished stage of the run, at the stage's resolution, ``N`` fresh samples are compared with ``N`` real
+images (half A) by moment errors, Bures-W2, the pyramid sliced Wasserstein distance and, when a feature
+extractor file is given, FID and KID. Another ``N`` real images (half B, disjoint from A) are compared with A by
+the same metrics: the floor that any generator can reach with that many samples.
+"""
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from convexgan._validation import check_int
+from convexgan.data import open_images
+from convexgan.metrics import (
+    SampleSizeWarning,
+    bures_wasserstein_samples,
+    extract_features,
+    fid_from_features,
+    kid_from_features,
+    load_extractor,
+    moment_errors,
+    sliced_wasserstein_pyramid,
+)
+from convexgan.progressive import load_generator
+from convexgan.progressive.run import finished_stages, read_config
+
+NHOOD_SIZE = 7
+LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
+COLUMNS = (
+    ("mean_error", "mean error", "{:.4g}"),
+    ("second_moment_error", "2nd-moment rel. error", "{:.4f}"),
+    ("constraint_value", "(C) value", "{:.3f}"),
+    ("bures_w2", "Bures-W2", "{:.4f}"),
+    ("swd_x1e3", "SWD x1e3", "{:.2f}"),
+    ("fid", "FID", "{:.2f}"),
+    ("kid_x1e3", "KID x1e3", "{:.2f}"),
+)
+LEGEND = (
+    "mean error = norm_2(mu_G - mu_X); 2nd-moment rel. error = norm_F(S_G - S_X) / norm_F(S_X); "
+    "(C) value = norm_2(S_X - S_G) / beta (the quadratic critic's constraint, <= 1 when it holds), with S the "
+    "second moments of pixels centred by the mean of real half A and beta the stage's own; Bures-W2 between the "
+    "Gaussian fits of pixels; SWD x1e3 averaged over the Laplacian-pyramid levels (7x7 patches, so n/a below "
+    "7x7)."
+)
+
+
+def add_parser(subparsers):
+    """Register ``convexgan evaluate``."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="compare a trained progressive run with real images at every stage",
+        description="For every finished stage of RUN, N fresh samples are compared with N real images (half A) by "
+        "moment errors, Bures-W2, the pyramid sliced Wasserstein distance and, with --extractor, FID and KID; N "
+        "other real images (half B) are compared with A by the same metrics: the floor for N samples.",
+    )
+    parser.add_argument("run", help="run folder written by `convexgan train`")
+    parser.add_argument("data", help="real images: folder, tar archive, .npz or IDX (read with the run's crop)")
+    parser.add_argument("--n", type=int, default=1000, help="images per set; 2N real images are read (default 1000)")
+    parser.add_argument(
+        "--extractor",
+        metavar="FILE",
+        help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID",
+    )
+    parser.add_argument("--json", metavar="FILE", help="write every number and its provenance to this file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the samples, the real split and SWD (default 0)")
+    parser.add_argument("--nhoods", type=int, default=128, help="SWD neighbourhoods per image (default 128)")
+    parser.add_argument("--device", default="cpu", help="device of the feature extractor (default cpu)")
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    """Evaluate, print the table, optionally write JSON; return the exit status."""
+    extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
+    result = evaluate_run(args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods)
+    print(format_table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def real_halves(data, resolutions, n, *, seed=0, crop=False, attributes=None):
+    """Two disjoint sets of real images at every resolution.
+
+    The first ``2 n`` images of ``data`` (sorted order, the run's crop and attribute filter) are shuffled with
+    ``seed`` and split in two halves of ``min(n, count // 2)`` images.
+
+    Returns
+    -------
+    half_a, half_b : dict
+        ``{r: ndarray (n', r, r, C) float32 in [0, 1]}``.
+    """
+    source = open_images(data, n_images=2 * n, crop=crop, attributes=attributes)
+    chunks = list(source.iter_chunks(resolutions))
+    images = {r: np.concatenate([chunk[r] for chunk in chunks]) for r in resolutions}
+    count = images[resolutions[0]].shape[0]
+    if count < 4:
+        raise ValueError(f"data {data} has {count} readable images; evaluation needs at least 4 (two halves of 2)")
+    half = min(n, count // 2)
+    order = np.random.default_rng(seed).permutation(count)
+    return (
+        {r: x[order[:half]] for r, x in images.items()},
+        {r: x[order[half : 2 * half]] for r, x in images.items()},
+    )
+
+
+def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, names=("samples", "real half A")):
+    r"""All metrics between ``images`` and the real half ``real`` (same count and resolution).
+
+    Moment errors are measured on pixels centred by the real mean (the stage's problem, THEORY section 7), with
+    :math:`\|S_X - S_G\|_2 / \beta` against the stage's ``beta``; Bures-W2 between the Gaussian fits of the
+    pixels; SWD when the images are at least 7 x 7.
+
+    Parameters
+    ----------
+    images, real : ndarray (n, r, r, C)
+    beta : float
+    seed : int
+    nhoods : int
+    features : (ndarray, ndarray) or None
+        Features of ``images`` and ``real`` for FID/KID.
+    extractor : callable or None
+        The extractor that made ``features`` (for the record).
+    names : (str, str)
+        Names of the two sets in warnings.
+
+    Returns
+    -------
+    row : dict
+    """
+    G, X = images.reshape(images.shape[0], -1), real.reshape(real.shape[0], -1)
+    moments = moment_errors(G, X, beta=beta, center=X.mean(axis=0, dtype=np.float64))
+    row = {
+        "mean_error": moments.mean_error,
+        "second_moment_error": moments.second_moment_error,
+        "spectral_gap": moments.spectral_gap,
+        "constraint_value": moments.constraint_value,
+        "bures_w2": bures_wasserstein_samples(G, X, names=names),
+        "swd_x1e3": None,
+        "swd_levels": None,
+        "fid": None,
+        "kid_x1e3": None,
+    }
+    if min(images.shape[1:3]) >= NHOOD_SIZE:
+        swd = sliced_wasserstein_pyramid(real, images, seed=seed, nhood_size=NHOOD_SIZE, nhoods_per_image=nhoods)
+        row["swd_x1e3"] = 1e3 * swd.average
+        row["swd_levels"] = {str(r): 1e3 * v for r, v in zip(swd.resolutions, swd.per_level)}
+    if features is not None:
+        fid = fid_from_features(features[1], features[0], extractor)
+        kid = kid_from_features(features[1], features[0], extractor, seed=seed)
+        row.update(fid=fid.value, kid_x1e3=1e3 * kid.value, kid_std_x1e3=1e3 * kid.std, kid_subset_size=kid.subset_size)
+    return row
+
+
+def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, progress=True):
+    """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`)."""
+    n = check_int(n, "n", 2, 10**7)
+    nhoods = check_int(nhoods, "nhoods", 1, 10**5)
+    config = read_config(run)
+    generator = load_generator(run)
+    _, metas = finished_stages(run, config)
+    resolutions = list(generator.resolutions)
+    half_a, half_b = real_halves(
+        data, resolutions, n, seed=seed, crop=config.get("crop", False), attributes=config.get("attributes")
+    )
+    n_used = half_a[resolutions[0]].shape[0]
+    result = {
+        "run": str(run),
+        "data": str(data),
+        "mode": config.get("mode"),
+        "n": n_used,
+        "seed": seed,
+        "samples": "unclipped (the model's exact distribution), pixel units",
+        "extractor": None,
+        "stages": [],
+        "warnings": [],
+    }
+    if extractor is not None:
+        result["extractor"] = {
+            "name": getattr(extractor, "name", type(extractor).__name__),
+            "resizer": getattr(extractor, "resizer", "undeclared"),
+            "input_dtype": getattr(extractor, "input_dtype", "undeclared"),
+            "statistics_dtype": "float64",
+        }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for index in tqdm(range(len(resolutions)), desc="stages", disable=not progress):
+            r = resolutions[index]
+            samples = generator.sample(n_used, seed=seed, stage=index)
+            sets = {"generated": samples, "real_b": half_b[r], "real_a": half_a[r]}
+            features = None
+            if extractor is not None:
+                features = {
+                    key: extract_features(x, extractor, name=f"{key} {r}x{r}", progress=progress)
+                    for key, x in sets.items()
+                }
+            beta = metas[index]["beta"]
+            rows = {
+                key: compare(
+                    sets[key],
+                    half_a[r],
+                    beta=beta,
+                    seed=seed,
+                    nhoods=nhoods,
+                    features=None if features is None else (features[key], features["real_a"]),
+                    extractor=extractor,
+                    names=(LABELS[key], "real half A"),
+                )
+                for key in ("generated", "real_b")
+            }
+            entry = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])), "beta": beta}
+            if features is not None:
+                entry["feature_dim"] = features["real_a"].shape[1]
+            result["stages"].append({**entry, **rows})
+    result["warnings"] = _summarise(caught, result)
+    return result
+
+
+def format_table(result):
+    """A Markdown table of :func:`evaluate_run`'s result: per stage, the generated row and the real-real floor."""
+    columns = [c for c in COLUMNS if any(s["generated"][c[0]] is not None for s in result["stages"])]
+    head = ["stage", "res", "d", "compared with real half A", *[c[1] for c in columns]]
+    lines = [
+        f"convexgan evaluate: run {result['run']} ({result['mode']}), data {result['data']}, "
+        f"N = {result['n']} per set, seed {result['seed']}; samples {result['samples']}",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+    ]
+    for stage in result["stages"]:
+        for key, label in LABELS.items():
+            row = stage[key]
+            cells = [str(stage["stage"]), f"{stage['resolution']}x{stage['resolution']}", str(stage["d"]), label]
+            cells += [_cell(row[c[0]], c[2]) for c in columns]
+            lines.append("| " + " | ".join(cells) + " |")
+    if result["extractor"]:
+        ex = result["extractor"]
+        lines += ["", f"features: {ex['name']}; resizer: {ex['resizer']}; input: {ex['input_dtype']}; "
+                      f"statistics in {ex['statistics_dtype']}"]
+    lines += ["", LEGEND]
+    lines += [f"warning: {message}" for message in result["warnings"]]
+    return "\n".join(lines)
+
+
+def _summarise(caught, result):
+    """One line for all sample-size warnings (they repeat per stage and set), the others verbatim."""
+    n = result["n"]
+    few = [f"{s['resolution']}x{s['resolution']} (d = {s['d']})" for s in result["stages"] if n < s["d"]]
+    few += sorted({f"the features (D = {s['feature_dim']})" for s in result["stages"] if n < s.get("feature_dim", 0)})
+    lines = sorted({str(w.message) for w in caught if not issubclass(w.category, SampleSizeWarning)})
+    if any(issubclass(w.category, SampleSizeWarning) for w in caught):
+        where = ", ".join(few)
+        lines.insert(
+            0,
+            f"N = {result['n']} is below the dimension at {where}: the Gaussian fits there have rank at most N - 1, "
+            f"so Bures-W2 (and FID when N < the feature dimension) are biased upwards, the floor included",
+        )
+    return lines
+
+
+def _cell(value, fmt):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return fmt.format(value)

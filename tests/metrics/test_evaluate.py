@@ -1,0 +1,74 @@
+"""``convexgan evaluate`` end to end on a tiny progressive run trained on generated images, with a mocked extractor."""
+
+import json
+
+import numpy as np
+import pytest
+
+from convexgan.cli import main
+from convexgan.commands.evaluate import real_halves
+from convexgan.data import toy_images
+from convexgan.metrics import SampleSizeWarning, bures_wasserstein_samples, fid, moment_errors, sliced_wasserstein_pyramid
+from convexgan.metrics.extractors import load_extractor
+from convexgan.progressive import load_generator, train
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("evaluate")
+    data = folder / "toy.npz"
+    np.savez(data, x=toy_images(48, size=8, seed=0))
+    train(data, folder / "run", resolutions=(4, 8), k=(3, 5), progress=False)
+    return folder / "run", data
+
+
+def test_halves_are_disjoint_real_images():
+    images = np.arange(10, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 3), np.uint8) * 20
+    a, b = real_halves(images, [4], 4, seed=1)
+    ids_a, ids_b = a[4][:, 0, 0, 0] * 255 / 20, b[4][:, 0, 0, 0] * 255 / 20
+    assert len(ids_a) == len(ids_b) == 4
+    assert not set(np.round(ids_a)) & set(np.round(ids_b))
+    assert set(np.round(ids_a)) | set(np.round(ids_b)) <= set(range(8))
+
+
+def test_evaluate_end_to_end(tiny_run, tiny_file, tmp_path, capsys):
+    run, data = tiny_run
+    out = tmp_path / "metrics.json"
+    argv = ["evaluate", str(run), str(data), "--n", "20", "--extractor", str(tiny_file), "--json", str(out)]
+    assert main(argv) == 0
+    table = capsys.readouterr().out
+    assert "real half B (floor)" in table and "FID" in table and "N = 20 is below the dimension" in table
+    result = json.loads(out.read_text())
+    assert [s["resolution"] for s in result["stages"]] == [4, 8]
+    assert result["extractor"]["name"] == "torchscript:tiny.pt (return_features=True)"
+
+    # the generated row at 8x8 recomputed independently from the run's samples and the same real half A
+    stage = result["stages"][1]
+    samples = load_generator(run).sample(20, seed=0, stage=1)
+    half_a, half_b = real_halves(data, [4, 8], 20, seed=0)
+    G, X = samples.reshape(20, -1), half_a[8].reshape(20, -1)
+    report = json.loads((run / "report.json").read_text())
+    assert stage["beta"] == pytest.approx(report["stages"][1]["beta"], rel=1e-12)
+    err = moment_errors(G, X, beta=stage["beta"], center=X.mean(0, dtype=np.float64))
+    assert stage["generated"]["constraint_value"] == pytest.approx(err.constraint_value, rel=1e-9)
+    assert stage["generated"]["second_moment_error"] == pytest.approx(err.second_moment_error, rel=1e-9)
+    with pytest.warns(SampleSizeWarning):
+        assert stage["real_b"]["bures_w2"] == pytest.approx(
+            bures_wasserstein_samples(half_b[8].reshape(20, -1), X), rel=1e-9
+        )
+    swd = sliced_wasserstein_pyramid(half_a[8], samples, seed=0)
+    assert stage["generated"]["swd_x1e3"] == pytest.approx(1e3 * swd.average, rel=1e-9)
+    expected_fid = fid(half_a[8], samples, load_extractor(tiny_file), progress=False).value
+    assert stage["generated"]["fid"] == pytest.approx(expected_fid, rel=1e-9)
+    assert result["stages"][0]["generated"]["swd_x1e3"] is None  # 4x4 is smaller than a 7x7 neighbourhood
+
+    # same seed, same numbers
+    again = tmp_path / "again.json"
+    assert main(argv[:-1] + [str(again)]) == 0
+    assert json.loads(again.read_text())["stages"] == result["stages"]
+
+
+def test_missing_extractor_file_is_a_clear_error(tiny_run, tmp_path, capsys):
+    run, data = tiny_run
+    assert main(["evaluate", str(run), str(data), "--extractor", str(tmp_path / "inception.pt")]) == 1
+    assert "never downloads" in capsys.readouterr().err
