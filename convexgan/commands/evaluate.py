@@ -67,6 +67,9 @@ def add_parser(subparsers):
         help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID",
     )
     parser.add_argument("--json", metavar="FILE", help="write every number and its provenance to this file")
+    parser.add_argument(
+        "--skip", type=int, default=0, help="skip the first SKIP images of DATA (e.g. the training images; default 0)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples, the real split and SWD (default 0)")
     parser.add_argument("--nhoods", type=int, default=128, help="SWD neighbourhoods per image (default 128)")
     parser.add_argument("--device", default="cpu", help="device of the feature extractor (default cpu)")
@@ -76,7 +79,9 @@ def add_parser(subparsers):
 def run(args):
     """Evaluate, print the table, optionally write JSON; return the exit status."""
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
-    result = evaluate_run(args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods)
+    result = evaluate_run(
+        args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods, skip=args.skip
+    )
     print(format_table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
@@ -84,23 +89,25 @@ def run(args):
     return 0
 
 
-def real_halves(data, resolutions, n, *, seed=0, crop=False, attributes=None):
+def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=None):
     """Two disjoint sets of real images at every resolution.
 
-    The first ``2 n`` images of ``data`` (sorted order, the run's crop and attribute filter) are shuffled with
-    ``seed`` and split in two halves of ``min(n, count // 2)`` images.
+    Images ``skip + 1`` to ``skip + 2 n`` of ``data`` (sorted order, the run's crop and attribute filter) are
+    shuffled with ``seed`` and split in two halves of ``min(n, count // 2)`` images.
 
     Returns
     -------
     half_a, half_b : dict
         ``{r: ndarray (n', r, r, C) float32 in [0, 1]}``.
     """
-    source = open_images(data, n_images=2 * n, crop=crop, attributes=attributes)
+    source = open_images(data, n_images=skip + 2 * n, crop=crop, attributes=attributes)
     chunks = list(source.iter_chunks(resolutions))
-    images = {r: np.concatenate([chunk[r] for chunk in chunks]) for r in resolutions}
+    images = {r: np.concatenate([chunk[r] for chunk in chunks])[skip:] for r in resolutions}
     count = images[resolutions[0]].shape[0]
     if count < 4:
-        raise ValueError(f"data {data} has {count} readable images; evaluation needs at least 4 (two halves of 2)")
+        raise ValueError(
+            f"data {data} has {count} readable images after skipping {skip}; evaluation needs at least 4 (two halves)"
+        )
     half = min(n, count // 2)
     order = np.random.default_rng(seed).permutation(count)
     return (
@@ -157,21 +164,23 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
     return row
 
 
-def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, progress=True):
+def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=0, progress=True):
     """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`)."""
     n = check_int(n, "n", 2, 10**7)
     nhoods = check_int(nhoods, "nhoods", 1, 10**5)
+    skip = check_int(skip, "skip", 0, 10**9)
     config = read_config(run)
     generator = load_generator(run)
     _, metas = finished_stages(run, config)
     resolutions = list(generator.resolutions)
     half_a, half_b = real_halves(
-        data, resolutions, n, seed=seed, crop=config.get("crop", False), attributes=config.get("attributes")
+        data, resolutions, n, seed=seed, skip=skip, crop=config.get("crop", False), attributes=config.get("attributes")
     )
     n_used = half_a[resolutions[0]].shape[0]
     result = {
         "run": str(run),
         "data": str(data),
+        "skip": skip,
         "mode": config.get("mode"),
         "n": n_used,
         "seed": seed,
@@ -226,8 +235,8 @@ def format_table(result):
     columns = [c for c in COLUMNS if any(s["generated"][c[0]] is not None for s in result["stages"])]
     head = ["stage", "res", "d", "compared with real half A", *[c[1] for c in columns]]
     lines = [
-        f"convexgan evaluate: run {result['run']} ({result['mode']}), data {result['data']}, "
-        f"N = {result['n']} per set, seed {result['seed']}; samples {result['samples']}",
+        f"convexgan evaluate: run {result['run']} ({result['mode']}), data {result['data']} (first "
+        f"{result['skip']} skipped), N = {result['n']} per set, seed {result['seed']}; samples {result['samples']}",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join("---" for _ in head) + "|",

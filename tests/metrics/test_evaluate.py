@@ -25,10 +25,11 @@ def tiny_run(tmp_path_factory):
 def test_halves_are_disjoint_real_images():
     images = np.arange(10, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 3), np.uint8) * 20
     a, b = real_halves(images, [4], 4, seed=1)
-    ids_a, ids_b = a[4][:, 0, 0, 0] * 255 / 20, b[4][:, 0, 0, 0] * 255 / 20
-    assert len(ids_a) == len(ids_b) == 4
-    assert not set(np.round(ids_a)) & set(np.round(ids_b))
-    assert set(np.round(ids_a)) | set(np.round(ids_b)) <= set(range(8))
+    ids_a, ids_b = set(np.round(a[4][:, 0, 0, 0] * 255 / 20)), set(np.round(b[4][:, 0, 0, 0] * 255 / 20))
+    assert len(ids_a) == len(ids_b) == 4 and not ids_a & ids_b and ids_a | ids_b == set(range(8))
+    a, b = real_halves(images, [4], 4, seed=1, skip=3)  # 7 images left: halves of 3
+    ids_a, ids_b = set(np.round(a[4][:, 0, 0, 0] * 255 / 20)), set(np.round(b[4][:, 0, 0, 0] * 255 / 20))
+    assert len(ids_a) == len(ids_b) == 3 and not ids_a & ids_b and ids_a | ids_b <= set(range(3, 10))
 
 
 def test_evaluate_end_to_end(tiny_run, tiny_file, tmp_path, capsys):
