@@ -26,6 +26,7 @@ from convexgan.metrics import (
     moment_errors,
     sliced_wasserstein_pyramid,
 )
+from convexgan.metrics.features import describe_extractor
 from convexgan.progressive import load_generator
 from convexgan.progressive.run import finished_stages, read_config
 
@@ -89,8 +90,8 @@ def run(args):
     return 0
 
 
-def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=None):
-    """Two disjoint sets of real images at every resolution.
+def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=None, progress=False):
+    """Two disjoint sets of real images at every resolution (``progress``: a tqdm bar while decoding).
 
     Images ``skip + 1`` to ``skip + 2 n`` of ``data`` (sorted order, the run's crop and attribute filter) are
     shuffled with ``seed`` and split in two halves of ``min(n, count // 2)`` images.
@@ -101,7 +102,8 @@ def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=
         ``{r: ndarray (n', r, r, C) float32 in [0, 1]}``.
     """
     source = open_images(data, n_images=skip + 2 * n, crop=crop, attributes=attributes)
-    chunks = list(source.iter_chunks(resolutions))
+    with tqdm(total=len(source), desc="real images", unit="img", disable=not progress) as bar:
+        chunks = list(source.iter_chunks(resolutions, progress=bar))
     images = {r: np.concatenate([chunk[r] for chunk in chunks])[skip:] for r in resolutions}
     count = images[resolutions[0]].shape[0]
     if count < 4:
@@ -174,7 +176,14 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=
     _, metas = finished_stages(run, config)
     resolutions = list(generator.resolutions)
     half_a, half_b = real_halves(
-        data, resolutions, n, seed=seed, skip=skip, crop=config.get("crop", False), attributes=config.get("attributes")
+        data,
+        resolutions,
+        n,
+        seed=seed,
+        skip=skip,
+        crop=config.get("crop", False),
+        attributes=config.get("attributes"),
+        progress=progress,
     )
     n_used = half_a[resolutions[0]].shape[0]
     result = {
@@ -190,12 +199,8 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=
         "warnings": [],
     }
     if extractor is not None:
-        result["extractor"] = {
-            "name": getattr(extractor, "name", type(extractor).__name__),
-            "resizer": getattr(extractor, "resizer", "undeclared"),
-            "input_dtype": getattr(extractor, "input_dtype", "undeclared"),
-            "statistics_dtype": "float64",
-        }
+        name, resizer, input_dtype = describe_extractor(extractor)
+        result["extractor"] = {"name": name, "resizer": resizer, "input_dtype": input_dtype, "statistics_dtype": "float64"}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for index in tqdm(range(len(resolutions)), desc="stages", disable=not progress):
