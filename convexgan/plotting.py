@@ -58,3 +58,97 @@ def save_image_grid(images, path, ncols=None, pad=1, scale=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid).save(path)
     return path
+
+
+def signed_images(V, shape):
+    r"""Draw signed vectors (e.g. principal directions) as images: 0 is mid-grey, :math:`\pm \max |v|` are 1 and 0.
+
+    .. math::  \text{pixel} = \tfrac12 + \tfrac12\, v / \max_i |v_i| \qquad \text{(per column)}
+
+    Parameters
+    ----------
+    V : array (d, p)
+        One vector per column, ``d = H * W * C`` in HWC order.
+    shape : tuple (H, W, C)
+
+    Returns
+    -------
+    ndarray (p, H, W, C) in [0, 1], ready for :func:`save_image_grid`.
+    """
+    V = np.asarray(V, dtype=np.float64)
+    if V.ndim != 2 or V.shape[0] != int(np.prod(shape)):
+        raise ValueError(f"V must have shape (prod(shape)={int(np.prod(shape))}, p); got {V.shape}")
+    peak = np.abs(V).max(axis=0)
+    peak[peak == 0] = 1.0
+    return (0.5 + 0.5 * V / peak).T.reshape(V.shape[1], *shape)
+
+
+def draw_critic_level_sets(ax, critic, X, G, *, n_grid=200, margin=0.3, levels=15):
+    r"""Draw the level sets of a 2-D critic :math:`D(x) = \sum_j v_j \sigma(u_j^T x)` with the real and generated
+    points, on a matplotlib ``Axes``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    critic : callable
+        Maps an ``(N, 2)`` array to ``(N,)`` values (e.g. :class:`convexgan.duality.Critic`).
+    X : array (n, 2)
+        Real points (drawn as dots).
+    G : array (m, 2)
+        Generated points (drawn as crosses).
+    n_grid : int
+        Grid points per axis.
+    margin : float
+        Fraction of the points' extent added on each side.
+    levels : int
+        Number of contour levels.
+
+    Returns
+    -------
+    matplotlib.contour.QuadContourSet
+        The filled contours (for a colour bar).
+    """
+    X, G = np.asarray(X, dtype=np.float64), np.asarray(G, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2 or G.ndim != 2 or G.shape[1] != 2:
+        raise ValueError(f"X and G must have shape (n, 2); got {X.shape} and {G.shape}")
+    points = np.vstack([X, G])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = margin * np.maximum(high - low, 1e-3)
+    t0 = np.linspace(low[0] - pad[0], high[0] + pad[0], n_grid)
+    t1 = np.linspace(low[1] - pad[1], high[1] + pad[1], n_grid)
+    grid0, grid1 = np.meshgrid(t0, t1)
+    values = np.asarray(critic(np.column_stack([grid0.ravel(), grid1.ravel()]))).reshape(grid0.shape)
+    filled = ax.contourf(grid0, grid1, values, levels=levels, cmap="RdBu_r", alpha=0.8)
+    ax.contour(grid0, grid1, values, levels=levels, colors="k", linewidths=0.3)
+    ax.scatter(X[:, 0], X[:, 1], s=14, c="k", label="real")
+    ax.scatter(G[:, 0], G[:, 1], s=30, c="gold", marker="x", label="generated")
+    ax.set_aspect("equal")
+    return filled
+
+
+def draw_spectra(ax, lam_X, beta, lam_G=None):
+    r"""Draw a data spectrum :math:`\lambda_i(S_X)`, the level beta and a generated spectrum on a log scale.
+
+    At the quadratic critic's optimum the generated spectrum is the soft-threshold :math:`(\lambda_i - \beta)_+`.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    lam_X : array (d,)
+        Data eigenvalues, descending.
+    beta : float
+    lam_G : array (d,), optional
+        Generated eigenvalues, descending (zeros are not drawn on the log scale).
+    """
+    lam_X = np.asarray(lam_X, dtype=np.float64)
+    index = np.arange(1, lam_X.size + 1)
+    positive = lam_X > 0
+    ax.semilogy(index[positive], lam_X[positive], "o-", ms=3, label=r"data $\lambda_i(S_X)$")
+    ax.axhline(beta, color="r", ls="--", label=rf"$\beta$ = {beta:.3g}")
+    if lam_G is not None:
+        lam_G = np.asarray(lam_G, dtype=np.float64)
+        shown = lam_G > beta * 1e-6
+        ax.semilogy(index[: lam_G.size][shown], lam_G[shown], "s", ms=4, mfc="none", label=r"generated $\lambda_i(S_G)$")
+    ax.set_xlabel("index i")
+    ax.set_ylabel("eigenvalue")
+    ax.legend()
