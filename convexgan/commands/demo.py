@@ -1,0 +1,34 @@
+"""``convexgan demo [--out DIR]``: an exact solve and progressive training on scikit-learn's bundled digits."""
+
+from pathlib import Path
+
+from convexgan.demo import run_demo
+
+
+def add_parser(subparsers):
+    """Register the ``demo`` sub-command."""
+    p = subparsers.add_parser(
+        "demo",
+        help="solve a small GAN exactly and train a progressive generator on bundled digits; write a report",
+        description="The default demo, needing no download: scikit-learn's bundled 8x8 digits. Solves a 4x4 "
+        "linear-generator / quadratic-critic WGAN by its closed form and by an SDP (certificates), trains a "
+        "progressive generator 2 -> 4 -> 8 with every stage in closed form, measures it, and writes DIR/report.md "
+        "with PNG figures and tables (and DIR/summary.json with the same numbers).",
+    )
+    p.add_argument("--out", type=Path, default=Path("convexgan_demo"), help="output folder (default ./convexgan_demo)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generator input, samples and metrics")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    """Run the demo, then print where the report is and its headline numbers."""
+    summary = run_demo(args.out, seed=args.seed, progress=not args.quiet)
+    exact = summary["exact"]["certificates"]["closed form"]
+    print(f"report: {args.out / 'report.md'} ({summary['seconds']:.1f} s)")
+    print(f"exact 4x4 solve: primal {exact['primal']:.6g}, dual {exact['dual']:.6g}, gap {exact['gap']:.2e}, "
+          f"violation {exact['violation']:.2e}")
+    for s in summary["progressive"]:
+        print(f"stage {s['resolution']}x{s['resolution']}: k {s['k']}, constraint value {s['constraint_value']:.10f}, "
+              f"model moment error {s['model_moment_error']:.2e}")
+    return 0
