@@ -139,6 +139,8 @@ def draw_spectra(ax, lam_X, beta, lam_G=None):
     beta : float
     lam_G : array (d,), optional
         Generated eigenvalues, descending (zeros are not drawn on the log scale).
+
+    The vertical axis starts at ``1e-3 * beta`` (eigenvalues below are rounding noise for this picture).
     """
     lam_X = np.asarray(lam_X, dtype=np.float64)
     index = np.arange(1, lam_X.size + 1)
@@ -149,6 +151,7 @@ def draw_spectra(ax, lam_X, beta, lam_G=None):
         lam_G = np.asarray(lam_G, dtype=np.float64)
         shown = lam_G > beta * 1e-6
         ax.semilogy(index[: lam_G.size][shown], lam_G[shown], "s", ms=4, mfc="none", label=r"generated $\lambda_i(S_G)$")
+    ax.set_ylim(bottom=max(float(lam_X[positive].min()), 1e-3 * beta) / 2)
     ax.set_xlabel("index i")
     ax.set_ylabel("eigenvalue")
     ax.legend()
