@@ -90,8 +90,16 @@ def exact_problem(images, seed):
     return X, Z, solutions
 
 
-def stage_moment_errors(generator, images):
+def stage_moment_errors(generator, images, k):
     r"""Per stage, :math:`\|F^T F + b b^T - (S_X - \beta I)_+\|_F / \|(S_X - \beta I)_+\|_F` with :math:`S_X` from numpy.
+
+    Parameters
+    ----------
+    generator : convexgan.progressive.ProgressiveGenerator
+    images : ndarray (n, H, W, C)
+        The training images (resized here to each stage's resolution).
+    k : sequence of int
+        Kept components per stage (:math:`\beta = \lambda_{k+1}(S_X)`).
 
     Returns
     -------
@@ -100,10 +108,10 @@ def stage_moment_errors(generator, images):
         :math:`S_X` (``data_eigenvalues``) and of the model (``model_eigenvalues``), descending.
     """
     rows = []
-    for index, (resolution, k) in enumerate(zip(generator.resolutions, K)):
+    for index, (resolution, kept) in enumerate(zip(generator.resolutions, k)):
         X, _ = centred_rows(load_images(images, resolution))
         lam, V = eigh_descending(X.T @ X / X.shape[0])
-        beta = float(lam[k])
+        beta = float(lam[kept])
         target = (V * soft_threshold(lam, beta)) @ V.T
         F, b = generator.affine_map(index)
         model = (F.T @ F + torch.outer(b, b)).numpy()
@@ -201,7 +209,7 @@ def run_demo(out, *, seed=0, progress=True):
                           resume=True, progress=progress)
     run_report = json.loads((out / "run" / REPORT).read_text())
     steps.update()
-    stages = stage_moment_errors(generator, images)
+    stages = stage_moment_errors(generator, images, K)
     samples, metrics = sample_metrics(generator, images, run_report["stages"][-1]["beta"], seed)
     steps.update()
     figures = _write_figures(out, images, solutions, generator, stages, samples)
