@@ -146,8 +146,9 @@ def sliced_wasserstein(A, B, rng, *, n_directions=512, chunk=128):
     total = 0.0
     for start in range(0, n_directions, chunk):
         theta = rng.standard_normal((A.shape[1], min(chunk, n_directions - start)))
-        theta = (theta / np.linalg.norm(theta, axis=0)).astype(A.dtype)
-        total += np.abs(np.sort(A @ theta, axis=0) - np.sort(B @ theta, axis=0)).sum(dtype=np.float64)
+        theta = (theta / np.linalg.norm(theta, axis=0)).astype(A.dtype).T
+        # projections as rows (directions x points), so each sort runs along contiguous memory
+        total += np.abs(np.sort(theta @ A.T, axis=1) - np.sort(theta @ B.T, axis=1)).sum(dtype=np.float64)
     return float(total / (A.shape[0] * n_directions))
 
 
