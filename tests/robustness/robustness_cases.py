@@ -73,6 +73,19 @@ def check_quadratic_free(X_used, beta):
     return check
 
 
+def check_linear_quadratic(X_used, Z, beta):
+    """A checker: ``W^T S_Z W = (S_X - beta I)_+`` through its eigenvalues, ``G = Z W`` and (C) holds."""
+
+    def check(solution):
+        expected = np.maximum(eigenvalues(X_used) - beta, 0.0)
+        got = eigenvalues(Z @ solution.W)
+        assert np.allclose(got[: expected.size], expected, rtol=1e-9, atol=0), (got, expected)
+        assert np.array_equal(solution.G, Z @ solution.W)
+        assert critic_gap(X_used, solution.G, "quadratic") <= beta * (1 + 1e-9)
+
+    return check
+
+
 def check_same_as_float64(X_used, beta):
     """A checker: the solution equals the one for ``X_used`` converted to float64 by numpy."""
     reference = solve(np.asarray(X_used, dtype=np.float64), "quadratic", beta=beta)
@@ -452,6 +465,14 @@ CASES = [
     _error(ARRAYS, "X finite but S_X overflows", lambda t: solve(X * 1e200, "quadratic", beta=0.5), ValueError,
            "X", bug="X = 1e200 * samples passes the finiteness check but S_X = X^T X / n overflows to inf; "
            "numpy's eigh then raises LinAlgError('Eigenvalues did not converge') from inside numpy"),
+    Case(ARRAYS, "X of scale 1e-8", lambda t: solve(X * 1e-8, "quadratic", beta=1e-3 * eigenvalues(X * 1e-8)[0]),
+         Returns(check_quadratic_free(X * 1e-8, 1e-3 * eigenvalues(X * 1e-8)[0])),
+         bug="recover_samples ranks K = [[S_G, mu], [mu^T, 1]] with a tolerance relative to its constant 1, so at "
+         "data scale 1e-8 (S_X ~ 1e-16) every eigenvalue of S_G is dropped: G = 0, (C) fails by a factor 1000, "
+         "and the certificate still says 'exact' with no warning"),
+    Case(ARRAYS, "X of scale 1e-8, linear generator",
+         lambda t: solve(X * 1e-8, "quadratic", "linear", Z=samples(20, 5), beta=1e-3 * eigenvalues(X * 1e-8)[0]),
+         Returns(check_linear_quadratic(X * 1e-8, samples(20, 5), 1e-3 * eigenvalues(X * 1e-8)[0]))),
     _error(ARRAYS, "G with NaN", lambda t: critic_gap(X, with_entry(np.nan), "quadratic"), ValueError,
            "G must be finite"),
     _error(ARRAYS, "G with other width", lambda t: critic_gap(X, X[:, :3], "linear"), ValueError,

@@ -1,0 +1,32 @@
+"""Property tests over the duality API: valid inputs give certified optima, invalid inputs the documented error."""
+
+import warnings
+
+from hypothesis import HealthCheck, given, settings
+from robustness_properties import certificate_errors, invalid_problems, invalid_verdict, valid_problems
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(valid_problems())
+def test_closed_form_solutions_satisfy_their_certificate(problem):
+    solution = problem.solve()
+    assert certificate_errors(problem, solution) == []
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_problems(methods=("cvxpy",), max_d=3))
+def test_solver_solutions_satisfy_their_certificate_to_solver_tolerance(problem):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        solution = problem.solve()
+    assert certificate_errors(problem, solution, rel=1e-6) == []
+
+
+@FAST
+@given(invalid_problems())
+def test_invalid_input_gives_the_documented_error(problem):
+    verdict, detail = invalid_verdict(problem)
+    assert verdict == "documented error", detail
+
