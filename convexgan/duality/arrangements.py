@@ -112,6 +112,21 @@ def _nonzero_rows(S, basis):
     return np.linalg.norm(S @ basis, axis=1) > max(scale, 1.0) * S.shape[1] * np.finfo(np.float64).eps
 
 
+def _unique_rows(B):
+    """Indices of the first occurrence of each distinct row of a boolean matrix ``B`` (p, N), in sorted order.
+
+    Rows are packed into 64-bit words and sorted with ``lexsort`` (much faster than ``np.unique(axis=0)``).
+    """
+    packed = np.packbits(B, axis=1)
+    packed = np.pad(packed, ((0, 0), (0, -packed.shape[1] % 8)))
+    words = np.ascontiguousarray(packed).view(np.uint64)
+    order = np.lexsort(words.T[::-1])
+    sorted_words = words[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = np.any(sorted_words[1:] != sorted_words[:-1], axis=1)
+    return order[new]
+
+
 def _chambers_by_angles(T):
     """Chambers of the lines ``t_i^T y = 0`` in the plane; ``T`` is ``(N, 2)``, rows nonzero."""
     normal = np.arctan2(T[:, 1], T[:, 0])
@@ -134,7 +149,7 @@ def _chambers_by_vertices(T, chunk=4096):
     scale = np.linalg.norm(T, axis=1)
     tol = 1e-9 * scale.max()
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * (r - 1), indexing="ij")).reshape(r - 1, -1)
-    points = []
+    points, patterns = [], []
     subsets = np.array(list(combinations(range(N), r - 1)), dtype=np.intp)
     for start in range(0, len(subsets), chunk):
         J = subsets[start : start + chunk]
@@ -152,11 +167,14 @@ def _chambers_by_vertices(T, chunk=4096):
         delta = np.linalg.pinv(TJ) @ signs
         step = 0.5 * np.minimum(clearance, 1.0) / (scale.max() * np.linalg.norm(delta, axis=1).max(axis=1))
         for ray in (v, -v):
-            y = ray[:, :, None] + step[:, None, None] * delta
-            points.append(np.moveaxis(y, 1, 2).reshape(-1, r))
+            y = np.moveaxis(ray[:, :, None] + step[:, None, None] * delta, 1, 2).reshape(-1, r)
+            y /= np.linalg.norm(y, axis=1, keepdims=True)
+            bits = y @ T.T > 0
+            first = _unique_rows(bits)
+            points.append(y[first])
+            patterns.append(bits[first])
     Y = np.concatenate(points)
-    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
-    _, first = np.unique(np.packbits(T @ Y.T > 0, axis=0), axis=1, return_index=True)
+    first = _unique_rows(np.concatenate(patterns))
     if len(first) != max_chamber_count(N, r):
         return None
     return Y[first]
@@ -281,5 +299,5 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
     U = Y @ basis.T
     patterns = (S @ U.T >= 0).T
     patterns[:, ~active] = True
-    patterns, first = np.unique(patterns, axis=0, return_index=True)
-    return Arrangement(patterns, U[first], basis, exact=method != "sampled", method=method)
+    first = _unique_rows(patterns)
+    return Arrangement(patterns[first], U[first], basis, exact=method != "sampled", method=method)
