@@ -18,7 +18,7 @@ def _data(seed, n=40):
     return X - X.mean(axis=0)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 2])
 def test_exact_relu_fit_reproduces_targets_with_its_weight_decay(seed):
     Z = _noise(seed)
     W = np.random.default_rng(seed + 10).standard_normal((3, 2))
