@@ -70,7 +70,7 @@ def k_from_beta(X, beta):
     """
     X = as_samples(X)
     beta = check_positive(beta, "beta")
-    lam = np.linalg.eigvalsh(second_moment(X))
+    lam = eigh_descending(second_moment(X))[0]
     return int(np.count_nonzero(lam > beta))
 
 

@@ -98,14 +98,16 @@ def max_quadratic_on_ball(A, g):
     with :math:`A = P \operatorname{diag}(a) P^T`, :math:`\tilde g = P^T g`. Its stationarity condition
     :math:`\|u(\lambda)\| = 1`, :math:`u(\lambda) = (\lambda I - A)^{-1} g / 2`, is monotone in
     :math:`\lambda` and solved by Brent's method; when it has no root the minimum is at the lower end
-    (interior maximiser, or the "hard case").
+    (interior maximiser, or the "hard case"). Components :math:`|\tilde g_i| \le 10^3 \epsilon \max(1, \|A\|,
+    \|g\|)` are treated as zero; the value is 1-Lipschitz in ``g``, so this moves it by at most
+    :math:`\sqrt d` times that bound.
     """
     a, P = np.linalg.eigh((A + A.T) / 2)
     gt = P.T @ g
     g2 = gt * gt
     lower = max(0.0, float(a[-1]))
     scale = max(1.0, float(np.abs(a).max()), float(np.sqrt(g2.sum())))
-    active = g2 > (np.finfo(np.float64).eps * scale) ** 2
+    active = g2 > (1e3 * np.finfo(np.float64).eps * scale) ** 2
 
     def half_norm_sq(lam):
         gap = lam - a[active]
@@ -119,7 +121,7 @@ def max_quadratic_on_ball(A, g):
     if not np.any(active) or (np.all(lower > a[active]) and half_norm_sq(lower) <= 1.0):
         lam = lower
     else:
-        upper = lower + np.sqrt(g2.sum()) / 2.0
+        upper = lower + 1.01 * np.sqrt(g2[active].sum()) / 2.0
         lam = brentq(secular, lower, upper, xtol=4 * np.finfo(np.float64).eps * scale, rtol=1e-15)
     return float(lam + np.sum(g2[active] / (lam - a[active])) / 4.0)
 

@@ -28,6 +28,7 @@ from convexgan._validation import as_samples, check_choice, check_int, check_pos
 from convexgan.duality import extra_pairings, pairings
 from convexgan.duality.closed_form import beta_from_k
 from convexgan.duality.critics import CRITIC_GAPS, critic_parameters
+from convexgan.duality.solvers import check_solver_name
 
 PROGRAMS = {
     ("free", "linear"): {"closed_form": pairings.free_linear_closed_form, "cvxpy": pairings.free_linear_cvxpy},
@@ -125,6 +126,7 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
     if (generator, critic) not in PROGRAMS:
         raise ValueError(f"no program pairs generator={generator!r} with critic={critic!r}")
     params = critic_parameters(critic, critic_params)
+    solver = check_solver_name(solver)
     if generator in GENERATORS_WITHOUT_Z:
         if Z is not None:
             raise ValueError(f"Z is not used by generator={generator!r}; pass Z=None (or generator='linear')")

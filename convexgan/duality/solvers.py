@@ -12,6 +12,7 @@ CVXPY's own default would pick it and fail. SDPs with ``d > MAX_SDP_DIMENSION`` 
 """
 
 import time
+import warnings
 
 import cvxpy as cp
 
@@ -45,11 +46,20 @@ def mosek_licensed():
         raise SolverError(f"solver='MOSEK': no usable MOSEK licence ({err}); use solver='SCS' or 'CLARABEL'") from None
 
 
+def check_solver_name(solver):
+    """Return ``solver`` upper-cased (or None) after checking it names a supported solver."""
+    if solver is None:
+        return None
+    if not isinstance(solver, str):
+        raise TypeError(f"solver must be a string such as 'SCS'; got {solver!r}")
+    return check_choice(solver.upper(), "solver", tuple(SOLVER_OPTIONS))
+
+
 def choose_solver(solver, kind):
     """Return the solver name for a problem of class ``kind`` (``"SOCP"`` or ``"SDP"``), checking availability."""
+    solver = check_solver_name(solver)
     if solver is None:
         return DEFAULT_SOLVERS[kind]
-    solver = check_choice(str(solver).upper(), "solver", tuple(SOLVER_OPTIONS))
     if solver == "MOSEK":
         mosek_licensed()
     elif solver not in cp.installed_solvers():
@@ -88,7 +98,9 @@ def run(problem, solver, kind):
     name = choose_solver(solver, kind)
     start = time.perf_counter()
     try:
-        problem.solve(solver=name, **SOLVER_OPTIONS[name])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            problem.solve(solver=name, **SOLVER_OPTIONS[name])
     except cp.error.SolverError as err:
         raise SolverError(f"solver {name} failed on the {kind}: {err}") from None
     seconds = time.perf_counter() - start
