@@ -397,6 +397,16 @@ def crafted_cli_sample(tmp):
     return run_cli("sample", run, "--out", tmp / "grid.png")
 
 
+def cli_solve_on(array):
+    """An action: save ``array`` as ``tmp / 'data.npy'`` and run ``convexgan solve`` on it."""
+
+    def action(tmp):
+        np.save(tmp / "data.npy", array)
+        return run_cli("solve", tmp / "data.npy", "--critic", "quadratic", "--beta", "0.1")
+
+    return action
+
+
 def crafted_cli_solve(tmp):
     np.save(tmp / "data.npy", np.array([[Payload(tmp / MARKER)]], dtype=object), allow_pickle=True)
     return run_cli("solve", tmp / "data.npy", "--critic", "quadratic", "--beta", "0.1")
@@ -594,9 +604,10 @@ CASES = [
     Case(ARCHIVES, "CLI solve on a missing file",
          lambda t: run_cli("solve", t / "none.npy", "--critic", "linear", "--beta", "1"),
          Exits(1, ("convexgan solve: error:", "none.npy", "does not exist"))),
-    Case(ARCHIVES, "CLI solve on a 1-D .npy",
-         lambda t: np.save(t / "v.npy", np.ones(5)) or run_cli("solve", t / "v.npy", "--critic", "linear", "--beta", "1"),
-         Exits(1, ("convexgan solve: error:", "v.npy", "samples as rows"))),
+    Case(ARCHIVES, "CLI solve on a 1-D .npy", cli_solve_on(np.ones(5)),
+         Exits(1, ("convexgan solve: error:", "data.npy", "samples as rows"))),
+    Case(ARCHIVES, "CLI solve on a .npy with NaN", cli_solve_on(with_entry(np.nan)),
+         Exits(1, ("convexgan solve: error:", "X must be finite"))),
     _error(CHECKPOINTS, "config.json missing", with_damaged(lambda r, t: (r / "config.json").unlink()),
            FileNotFoundError, "config.json is missing"),
     _error(CHECKPOINTS, "config.json not JSON", with_damaged(lambda r, t: (r / "config.json").write_text("{k: 3")),

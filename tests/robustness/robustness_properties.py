@@ -12,11 +12,15 @@ to the data's scale. :func:`certificate_errors` checks a solution against oracle
   :math:`\|\mu_X\|^2 (1 - \beta / \|\mu_X\|)_+^2 / c` with :math:`c = 1` or :math:`\|\mu_Z\|^2` (linear critic);
 - for the linear generator, ``G = Z W``.
 
+A solver may end ``optimal_inaccurate`` (SCS on badly scaled data); the documented outcome is then a
+``RuntimeWarning`` quoting the measured violation, which :func:`solver_verdict` checks.
+
 A corrupted problem is a valid one with one argument made invalid; :func:`invalid_verdict` says whether
 ``solve`` rejected it with a ``ValueError``/``TypeError`` raised by convexgan whose message names the argument.
 """
 
 import re
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -109,6 +113,26 @@ def certificate_errors(problem, solution, rel=REL):
     if problem.Z is not None and not np.allclose(solution.G, problem.Z @ solution.W, rtol=1e-12, atol=0):
         errors.append("G != Z W")
     return errors
+
+
+def solver_verdict(problem, rel=1e-6):
+    """``(verdict, detail)`` of solving a valid problem with a solver.
+
+    ``'certificate holds'`` when :func:`certificate_errors` finds nothing; ``'inaccurate, warned'`` when the
+    solver ended ``optimal_inaccurate`` and ``solve`` said so with a ``RuntimeWarning`` quoting the violation of
+    (C) measured independently here (the documented outcome); ``'certificate fails'`` otherwise.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        solution = problem.solve()
+    warned = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    if solution.certificate["status"] == "optimal_inaccurate":
+        measured = critic_gap(problem.X, solution.G, problem.critic) - problem.beta
+        if any(f"critic_gap - beta = {measured:.3e}" in m for m in warned):
+            return "inaccurate, warned", warned[0]
+        return "certificate fails", f"optimal_inaccurate without a warning quoting {measured:.3e}: {warned}"
+    errors = certificate_errors(problem, solution, rel=rel)
+    return ("certificate holds", "") if not errors else ("certificate fails", "; ".join(errors))
 
 
 def _nan_at(draw, A):
