@@ -1,7 +1,9 @@
 r"""The default demo (``convexgan demo``): an exact solve and progressive training on scikit-learn's digits.
 
 The data are the 1,797 handwritten digits (8 x 8, 17 grey levels) that scikit-learn ships inside its wheel
-(``sklearn.datasets.load_digits``), so nothing is downloaded. Pixels are scaled to [0, 1].
+(``sklearn.datasets.load_digits``), so nothing is downloaded. Pixels are scaled to [0, 1]; the image sources of
+:mod:`convexgan.data` round them to 8 bits (:math:`\operatorname{rint}(255 x) / 255`), and every number of the
+report refers to those 8-bit images.
 
 1. **Exact problem** (THEORY section 2): the digits at 4 x 4 (d = 16), centred, a linear generator
    :math:`G = Z W` with :math:`Z \sim N(0, I_{16})` and a quadratic-activation critic,
@@ -210,9 +212,10 @@ def run_demo(out, *, seed=0, progress=True):
     run_report = json.loads((out / "run" / REPORT).read_text())
     steps.update()
     stages = stage_moment_errors(generator, images, K)
-    samples, metrics = sample_metrics(generator, images, run_report["stages"][-1]["beta"], seed)
+    trained = load_images(images, RESOLUTIONS[-1])
+    samples, metrics = sample_metrics(generator, trained, run_report["stages"][-1]["beta"], seed)
     steps.update()
-    figures = _write_figures(out, images, solutions, generator, stages, samples)
+    figures = _write_figures(out, trained, solutions, generator, stages, samples)
     summary = {
         "package_version": convexgan.__version__,
         "seed": seed,
