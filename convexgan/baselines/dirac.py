@@ -26,9 +26,14 @@ class DiracGame:
     rho : float >= 0
         Critic penalty.
     dtype : torch.dtype
+
+    Attributes
+    ----------
+    exact_seconds : None
+        The exact optimum is the data point itself; there is nothing to time.
     """
 
-    exact_seconds = 0.0
+    exact_seconds = None
 
     def __init__(self, c=(1.0,), *, theta0=None, rho=0.0, dtype=torch.float64):
         c = np.atleast_1d(np.asarray(c, dtype=np.float64))

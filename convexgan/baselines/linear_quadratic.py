@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from convexgan._validation import as_samples, check_int
+from convexgan._validation import as_samples, check_int, check_positive
 from convexgan.baselines.distances import bures_wasserstein, relative_error, spectral_norm
 from convexgan.duality.closed_form import (
     InfeasibleError,
@@ -63,8 +63,9 @@ class LinearQuadraticGame:
         Frobenius penalty of the critic.
     batch_size : int, optional
         Minibatch size of ``draw()``; ``None`` uses exact expectations (population moments).
-    init_std : float
-        Standard deviation of the initial entries of ``W`` (``A`` starts at 0).
+    init_std : float, optional
+        Standard deviation of the initial entries of ``W`` (``A`` starts at 0). Default
+        :math:`\\sqrt{\\operatorname{tr} S_X / (d \\, d_z)}`, which gives :math:`E \\operatorname{tr} S_G = \\operatorname{tr} S_X`.
     seed : int
         Seed of the initialisation and of the minibatches.
     dtype : torch.dtype
@@ -81,7 +82,7 @@ class LinearQuadraticGame:
     """
 
     def __init__(self, X=None, *, second_moment=None, latent_dim=None, beta=0.0, rho=0.0, batch_size=None,
-                 init_std=0.5, seed=0, dtype=torch.float64):
+                 init_std=None, seed=0, dtype=torch.float64):
         if (X is None) == (second_moment is None):
             raise ValueError("give exactly one of X (samples) and second_moment (S_X)")
         self.beta = check_nonnegative(beta, "beta")
@@ -106,7 +107,9 @@ class LinearQuadraticGame:
         self.S_X = S_X
         self.exact_seconds, self.S_star, self.W_star = self.exact()
         self.generator = torch.Generator().manual_seed(seed)
-        W = init_std * torch.randn(self.latent_dim, d, generator=self.generator, dtype=dtype)
+        if init_std is None:
+            init_std = math.sqrt(np.trace(S_X) / (d * self.latent_dim))
+        W = check_positive(init_std, "init_std") * torch.randn(self.latent_dim, d, generator=self.generator, dtype=dtype)
         self.W = W.requires_grad_()
         self.A = torch.zeros(d, d, dtype=dtype, requires_grad=True)
         self.S_X_torch = torch.as_tensor(S_X, dtype=dtype)
@@ -175,9 +178,11 @@ class LinearQuadraticGame:
         """Distances to the exact optimum: relative error, Bures-W2, and the critic constraint value.
 
         ``constraint`` is :math:`\\|S_X - S_G\\|_2 / \\beta` (1 at the optimum) when beta > 0, else
-        :math:`\\|S_X - S_G\\|_2`.
+        :math:`\\|S_X - S_G\\|_2`. All three are infinite once the generator has diverged.
         """
         S_G = self.generated_moment()
+        if not np.all(np.isfinite(S_G)):
+            return {"relative_error": math.inf, "bures": math.inf, "constraint": math.inf}
         gap = spectral_norm(self.S_X - S_G)
         return {
             "relative_error": relative_error(S_G, self.S_star),

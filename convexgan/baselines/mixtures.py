@@ -121,11 +121,11 @@ class RingMixtureGame:
         self.S_star = ring_second_moment(self.centers, self.std)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            self.generator_net = mlp([latent_dim] + [hidden] * generator_layers + [2]).double()
-            self.critic_net = mlp([2] + [hidden] * critic_layers + [1]).double()
+            self.generator_net = mlp([latent_dim] + [hidden] * generator_layers + [2])
+            self.critic_net = mlp([2] + [hidden] * critic_layers + [1])
         self.generator = torch.Generator().manual_seed(seed)
-        self.eval_noise = torch.randn(eval_size, latent_dim, generator=self.generator, dtype=torch.float64)
-        self.data = sample_ring(eval_size, self.centers, self.std, self.generator)
+        self.eval_noise = torch.randn(eval_size, latent_dim, generator=self.generator, dtype=torch.float32)
+        self.data = sample_ring(eval_size, self.centers, self.std, self.generator, torch.float32)
 
     @property
     def generator_parameters(self):
@@ -137,8 +137,8 @@ class RingMixtureGame:
 
     def draw(self):
         """A minibatch ``(X_b, Z_b)`` of mixture samples and noise."""
-        X = sample_ring(self.batch_size, self.centers, self.std, self.generator)
-        Z = torch.randn(self.batch_size, self.latent_dim, generator=self.generator, dtype=torch.float64)
+        X = sample_ring(self.batch_size, self.centers, self.std, self.generator, torch.float32)
+        Z = torch.randn(self.batch_size, self.latent_dim, generator=self.generator)
         return X, Z
 
     def critic(self, x):
@@ -163,13 +163,12 @@ class RingMixtureGame:
 
     def generate(self, m):
         """``m`` fresh generated samples (differentiable)."""
-        Z = torch.randn(m, self.latent_dim, generator=self.generator, dtype=torch.float64)
-        return self.generator_net(Z)
+        return self.generator_net(torch.randn(m, self.latent_dim, generator=self.generator))
 
     def measure(self):
         """Modes covered, high-quality fraction and relative second-moment error to the exact :math:`S_X`."""
         with torch.no_grad():
-            G = self.generator_net(self.eval_noise).numpy()
+            G = self.generator_net(self.eval_noise).double().numpy()
         covered, quality = modes_covered(G, self.centers, self.std)
         return {
             "relative_error": relative_error(G.T @ G / G.shape[0], self.S_star),

@@ -149,8 +149,9 @@ def run(args):
                      f"{history.seconds_per_iteration():.3g}",
                      "n/a" if exact_seconds is None else f"{exact_seconds:.3g}", ratio]
                     + [f"{history.final(key):g}" for key in extra])
-    print("closed form: timed once, on the first method's game, from S_X (eigen-decomposition, soft-threshold, "
-          "weights); training time excludes the measurements")
+    if exact_seconds is not None:
+        print("closed form: timed once, on the first method's game, from S_X (eigen-decomposition, soft-threshold, "
+              "weights); training time excludes the measurements")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
