@@ -417,6 +417,21 @@ def crafted_images_npz(tmp):
     return load_images(tmp / "images.npz", RESOLUTION)
 
 
+def train_with(**changes):
+    """An action: train the reference images with ``TRAIN`` updated by ``changes`` into ``tmp / 'run'``."""
+    return lambda tmp: train(str(reference_folder()[0]), tmp / "run", progress=False, **{**TRAIN, **changes})
+
+
+def check_constraint(X_used, beta, rel=1e-6):
+    """A checker: the solution meets (C) for the quadratic critic up to ``rel``."""
+
+    def check(solution):
+        gap = critic_gap(X_used, solution.G, "quadratic")
+        assert gap <= beta * (1 + rel), f"critic_gap = {gap!r} > beta = {beta!r} (status {solution.certificate['status']})"
+
+    return check
+
+
 def train_into(out_of_tmp):
     """An action: train the reference configuration into ``out_of_tmp(tmp)``."""
     return lambda tmp: train(str(reference_folder()[0]), out_of_tmp(tmp), progress=False, **TRAIN)
@@ -441,6 +456,7 @@ def _error(kind, name, action, error, *fragments, bug=None, payload=False):
     return Case(kind, name, action, Raises(error, fragments), bug=bug, payload=payload)
 
 
+TRAINING = "training and sampling arguments"
 ARRAYS = "arrays X, G, Z"
 SCALARS = "beta, k, m, coefficients"
 Z_INPUT = "generator input Z"
@@ -646,6 +662,51 @@ CASES = [
     _error(CRAFTED, "object array as image data", crafted_images_npz, ValueError, "images.npz", payload=True,
            bug="read_npz_images lets numpy's 'Object arrays cannot be loaded when allow_pickle=False' escape: "
            "raised inside numpy, without the file's name (the payload does not run)"),
+    _error(TRAINING, "k above d", train_with(k=[49, 50], latent=60), ValueError, "k=49", "d = 48"),
+    _error(TRAINING, "k above the data rank", train_with(k=[30, 40], latent=48), ValueError, "k=30", "rank",
+           bug="train accepts k above the rank of the centred data (24 images, rank <= 23): beta becomes a "
+           "rounding-noise eigenvalue, (C) fails (constraint value 3.2) and the warning blames the eigen-solver "
+           "('try eigensolver=dense'); the command exits 0"),
+    _error(TRAINING, "identical images", lambda t: train(np.repeat(toy_images(1, 8, seed=0), 10, 0), t / "run",
+                                                         progress=False, **TRAIN), ValueError, "rank",
+           bug="train on images with zero variance (S_X = 0) returns a generator with constraint values 1.5 "
+           "and 4.7 and only a warning blaming the eigen-solver, instead of an error saying no k fits rank 0"),
+    _error(TRAINING, "latent below k", train_with(latent=2), InfeasibleError, "k=3", "rank 2",
+           "smallest feasible beta"),
+    _error(TRAINING, "beta keeps no component", lambda t: train(str(reference_folder()[0]), t / "run",
+                                                                resolutions=(4, 8), beta=[1e6, 1e6], latent=4,
+                                                                progress=False), ValueError, "beta=1000000.0",
+           "keeps no component"),
+    _error(TRAINING, "resolutions not doubling", train_with(resolutions=(4, 6)), ValueError, "resolutions=[4, 6]",
+           "double"),
+    _error(TRAINING, "k per stage of the wrong length", train_with(k=[3, 5, 7]), ValueError, "k=[3, 5, 7]",
+           "one entry per resolution"),
+    _error(TRAINING, "n_images = 0", train_with(n_images=0), ValueError, "n_images=0"),
+    _error(TRAINING, "legacy, noise_rows below k", train_with(mode="legacy", noise_rows=3), ValueError,
+           "noise_rows", bug="legacy mode with noise_rows=3 below k=5 crashes inside torch ('The size of tensor a "
+           "(5) must match the size of tensor b (3)') in quadratic_critic_weights instead of naming noise_rows"),
+    Case(TRAINING, "CLI train, bad --attribute",
+         lambda t: run_cli("train", reference_folder()[0], "--out", t / "run", "--attribute", "Smiling=2",
+                           *TRAIN_ARGV), Exits(1, ("convexgan train: error:", "--attribute 'Smiling=2'"))),
+    _error(TRAINING, "sample a stage that does not exist", lambda t: load_generator(reference_folder()[1]).sample(
+        4, stage=5), ValueError, "stage=5"),
+    _error(TRAINING, "sample n = 0", lambda t: load_generator(reference_folder()[1]).sample(0), ValueError, "n=0"),
+    _error(TRAINING, "ReLU critic, seed not an integer", lambda t: solve(X[:, :2], "relu", beta=0.1, seed="x"),
+           TypeError, "seed", bug="solve(..., 'relu', seed='x') lets numpy's SeedSequence raise TypeError from "
+           "inside numpy, without naming seed"),
+    Case(SIZE, "extragradient at data scale 1", lambda t: solve(X, "quadratic", beta=0.3 * eigenvalues(X)[0],
+                                                                 method="extragradient"),
+         Returns(check_constraint(X, 0.3 * eigenvalues(X)[0]))),
+    Case(SIZE, "extragradient at data scale 1e3",
+         lambda t: solve(X * 1e3, "quadratic", beta=0.3e6 * eigenvalues(X)[0], method="extragradient"),
+         Returns(check_constraint(X * 1e3, 0.3e6 * eigenvalues(X)[0])),
+         bug="the extragradient game at data scale 1e3 stops at max_iter with (C) violated (critic_gap = 2.3 beta), "
+         "and solve gives no warning (it warns only for 'optimal_inaccurate', not for status 'max_iter')"),
+    Case(SIZE, "extragradient at data scale 1e-6",
+         lambda t: solve(X * 1e-6, "quadratic", beta=0.3e-12 * eigenvalues(X)[0], method="extragradient"),
+         Returns(check_constraint(X * 1e-6, 0.3e-12 * eigenvalues(X)[0])),
+         bug="the extragradient game at data scale 1e-6 reports status 'optimal' after 1 iteration with G = 0: "
+         "(C) violated (critic_gap = 2.3 beta), no warning (absolute tolerance GAME_TOL = 1e-8)"),
     _error(OUTPUT, "train out under a regular file", train_into(under_a_file), OSError, "file.txt", bug=BAD_OUT),
     _error(OUTPUT, "train out is a regular file", train_into(existing_file), OSError, "file.txt", bug=BAD_OUT),
     Case(OUTPUT, "CLI train out under a regular file",
