@@ -28,7 +28,7 @@ def add_parser(subparsers):
     parser.add_argument("--z", type=Path, help="generator input Z as .npy (generators other than free)")
     parser.add_argument("--latent", type=int, help="draw Z ~ N(0, I) with this many columns plus a ones column")
     parser.add_argument("--seed", type=int, default=0, help="seed for --latent (default 0)")
-    parser.add_argument("--method", default="auto", choices=["auto", "closed_form", "cvxpy"])
+    parser.add_argument("--method", default="auto", help="auto (default), closed_form, cvxpy, or a registered method")
     parser.add_argument("--solver", help="SCS, CLARABEL or MOSEK (default: per problem class)")
     parser.add_argument("--m", type=int, help="number of samples of the free generator (default n)")
     for name in ("a", "b", "c"):

@@ -22,16 +22,17 @@ from convexgan.duality.closed_form import (
 )
 
 
-def gram_factor(K, rows):
+def gram_factor(K, rows, name="rows"):
     r"""Return ``F`` of shape ``(rows, p)`` with :math:`F^T F = K` for a PSD ``K`` (p, p) of rank at most ``rows``.
 
     Built from the eigen-decomposition :math:`K = V \operatorname{diag}(e) V^T`: the first rows are
     :math:`\operatorname{diag}(\sqrt{e_+}) V^T`, the rest zero. Eigenvalues below the numerical rank are dropped.
+    ``name`` is the caller's name for ``rows`` in the error message.
     """
     e, V = eigh_descending(K)
     r = numerical_rank(np.maximum(e, 0.0), K.shape[0])
     if r > rows:
-        raise ValueError(f"a Gram matrix of rank {r} cannot be factored into {rows} rows; expected rows >= {r}")
+        raise ValueError(f"{name}={rows} cannot carry moments of rank {r}; expected {name} >= {r}")
     F = np.zeros((rows, K.shape[0]))
     F[:r] = np.sqrt(e[:r])[:, None] * V[:, :r].T
     return F
@@ -68,11 +69,7 @@ def recover_samples(M, g, m):
     """
     d = M.shape[0]
     K = np.block([[M, g[:, None]], [g[None, :], np.ones((1, 1))]])
-    e = np.linalg.eigvalsh((K + K.T) / 2)
-    rank = numerical_rank(np.maximum(e, 0.0), d + 1)
-    if m < rank:
-        raise ValueError(f"m={m} samples cannot carry moments of rank {rank}; expected m >= {rank}")
-    F = gram_factor(m * K, m)
+    F = gram_factor(m * K, m, name="m")
     return reflect_column(F, d, np.ones(m))[:, :d]
 
 

@@ -81,8 +81,10 @@ def polynomial_program(mu_X, S_X, beta, a, b, solver):
     D1 = mu_X[:, None] - g
     one = np.ones((1, 1))
     K = cp.bmat([[M, g], [g.T, one]])
-    lmi_plus = cp.bmat([[l_plus * eye - a * D2, -(b / 2) * D1], [-(b / 2) * D1.T, cp.reshape(beta - l_plus, (1, 1), order="C")]])
-    lmi_minus = cp.bmat([[l_minus * eye + a * D2, (b / 2) * D1], [(b / 2) * D1.T, cp.reshape(beta - l_minus, (1, 1), order="C")]])
+    corner_plus = cp.reshape(beta - l_plus, (1, 1), order="C")
+    corner_minus = cp.reshape(beta - l_minus, (1, 1), order="C")
+    lmi_plus = cp.bmat([[l_plus * eye - a * D2, -(b / 2) * D1], [-(b / 2) * D1.T, corner_plus]])
+    lmi_minus = cp.bmat([[l_minus * eye + a * D2, (b / 2) * D1], [(b / 2) * D1.T, corner_minus]])
     plus, minus, lifted = lmi_plus >> 0, lmi_minus >> 0, K >> 0
     problem = cp.Problem(cp.Minimize(cp.trace(M)), [plus, minus, lifted])
     run = solvers.run(problem, solver, "SDP")

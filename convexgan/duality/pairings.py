@@ -167,7 +167,10 @@ def linear_linear_closed_form(X, *, Z, beta, k, solver, m):
 
 
 def linear_linear_cvxpy(X, *, Z, beta, k, solver, m):
-    r"""Linear generator, linear critic by the SOCP :math:`\min \|W\|_F^2 \text{ s.t. } \|\mu_X - W^T\mu_Z\| \le \beta`."""
+    r"""Linear generator, linear critic, by the SOCP.
+
+    .. math::  \min_W \|W\|_F^2 \quad \text{s.t.} \quad \|\mu_X - W^T \mu_Z\|_2 \le \beta .
+    """
     mu_X, mu_Z = X.mean(axis=0), Z.mean(axis=0)
     cf.check_mean_feasible(mu_X, mu_Z, beta)
     W, v, run = mean_program(mu_X, beta, solver, mu_Z=mu_Z)
