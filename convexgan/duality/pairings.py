@@ -100,7 +100,11 @@ def free_linear_cvxpy(X, *, Z, beta, k, solver, m):
 
 
 def free_quadratic_closed_form(X, *, Z, beta, k, solver, m):
-    r"""Free generator, quadratic critic: :math:`S_G = (S_X - \beta I)_+`, critic :math:`\|V_k^T x\|^2`."""
+    r"""Free generator, quadratic critic: :math:`S_G = (S_X - \beta I)_+`, critic :math:`\|V_k^T x\|^2`.
+
+    The samples have zero mean: the quadratic critic does not see the mean and :math:`\operatorname{tr} S_G` is
+    smallest with :math:`\mu_G = 0`.
+    """
     start = time.perf_counter()
     lam, V = cf.eigh_descending(cf.second_moment(X))
     kept = int(np.count_nonzero(lam > beta))
