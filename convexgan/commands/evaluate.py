@@ -43,8 +43,10 @@ COLUMNS = (
 )
 LEGEND = (
     "mean error = norm_2(mu_G - mu_X); 2nd-moment rel. error = norm_F(S_G - S_X) / norm_F(S_X); "
-    "(C) value = norm_2(S_X - S_G) / beta (the quadratic critic's constraint, <= 1 when it holds), with S the "
-    "second moments of pixels centred by the mean of real half A and beta the stage's own; Bures-W2 between the "
+    "(C) value = norm_2(S_X - S_G) / beta (the quadratic critic's constraint, <= 1 when it holds on the training "
+    "moments; here S_X comes from N evaluation images, so the floor row shows how much of it is sampling noise), "
+    "with S the second moments of pixels centred by the mean of real half A and beta the stage's own; Bures-W2 "
+    "between the "
     "Gaussian fits of pixels; SWD x1e3 averaged over the Laplacian-pyramid levels (7x7 patches, so n/a below "
     "7x7)."
 )
