@@ -348,6 +348,37 @@ def missing_last_then_resume(tmp):
     return resume(run)
 
 
+def report_not_json_then_resume(tmp):
+    run = copy_run(tmp)
+    stage_file(run, 1).unlink()
+    (run / "report.json").write_text("{oops")
+    return resume(run)
+
+
+def nan_weights(run, tmp):
+    B = stage_arrays(stage_file(run, 1))["B"]
+    B[0, 0] = np.nan
+    rewrite_stage(run, 1, B=B)
+
+
+def config_without(key):
+    """A damage: remove ``key`` from the run's ``config.json``."""
+
+    def damage(run, tmp):
+        config = json.loads((run / "config.json").read_text())
+        del config[key]
+        (run / "config.json").write_text(json.dumps(config))
+
+    return damage
+
+
+def truncated_npz(tmp):
+    np.savez(tmp / "images.npz", x=GOOD)
+    data = (tmp / "images.npz").read_bytes()
+    (tmp / "images.npz").write_bytes(data[: len(data) // 2])
+    return load_images(tmp / "images.npz", RESOLUTION)
+
+
 def truncated_then_resume(tmp):
     run = copy_run(tmp)
     truncate(run, tmp)
@@ -613,6 +644,9 @@ CASES = [
            "and no warning: tarfile stops at the damaged header as if the archive ended there"),
     _error(ARCHIVES, "truncated tar.gz", truncated_tar_gz, ValueError, "images.tar.gz",
            bug="a truncated .tar.gz raises EOFError from inside gzip, not an error naming the archive"),
+    _error(ARCHIVES, "truncated .npz of images", truncated_npz, ValueError, "images.npz",
+           bug="read_npz_images lets zipfile.BadZipFile('File is not a zip file') escape from inside zipfile, "
+           "without the file's name"),
     Case(ARCHIVES, "tar with a truncated JPEG member", tar_with_bad_member,
          Warns(r"skipped 1 unreadable image\(s\).*zz\.jpg", expect_pixels(GOOD, "RGB"))),
     _error(ARCHIVES, "IDX with a wrong length", load_file("x.idx", b"\x00\x00\x08\x01\x00\x00\x00\x09ab"),
@@ -648,6 +682,15 @@ CASES = [
            "inconsistent"),
     _error(CHECKPOINTS, "tampered configuration", with_damaged(tampered_config), ValueError, "stage01_8x8.npz",
            "another configuration"),
+    _error(CHECKPOINTS, "NaN in the weights", with_damaged(nan_weights), ValueError, "stage01_8x8.npz",
+           bug="load_stage accepts a checkpoint whose weights hold NaN: load_generator succeeds and every sample is "
+           "NaN (no finiteness check on mean, B, V)"),
+    _error(CHECKPOINTS, "report.json not JSON, resume", report_not_json_then_resume, ValueError, "report.json",
+           bug="resume reads report.json with a bare json.loads: JSONDecodeError raised inside json, without the "
+           "file's name"),
+    _error(CHECKPOINTS, "config.json without resolutions", with_damaged(config_without("resolutions")), ValueError,
+           "config.json", "resolutions", bug="load_generator on a config.json lacking 'resolutions' raises a bare "
+           "KeyError('resolutions') (not a ValueError naming the file)"),
     Case(CHECKPOINTS, "other package version, same format", other_package_version, Returns(check_reference)),
     _error(CRAFTED, "object array in a checkpoint", crafted(crafted_npz_with_keys), ValueError, "stage01_8x8.npz",
            payload=True),
