@@ -27,7 +27,6 @@ the progressive run folder ``run/``.
 
 import json
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +70,8 @@ def centred_rows(images):
 
 
 def exact_problem(images, seed):
-    r"""Solve the 4 x 4 problems of step 1; return ``(X, Z, solutions)`` with ``solutions`` a dict by label.
+    r"""Solve the 4 x 4 problems of step 1; return ``(X, solutions)``, ``X`` the centred rows and ``solutions`` a
+    dict of :class:`~convexgan.duality.Solution` by label.
 
     Labels: ``"closed form"``, ``"SDP (SCS)"`` (linear generator, quadratic critic, ``k = 6``) and
     ``"polynomial SDP (SCS)"`` (free generator, polynomial critic, the same beta, on the uncentred pixels so
@@ -89,11 +89,13 @@ def exact_problem(images, seed):
     uncentred = pixels.reshape(pixels.shape[0], -1).astype(np.float64)
     solutions["polynomial SDP (SCS)"] = solve(uncentred, "polynomial", "free", beta=beta, method="cvxpy", solver="SCS",
                                               **POLYNOMIAL)
-    return X, Z, solutions
+    return X, solutions
 
 
 def stage_moment_errors(generator, images, k):
-    r"""Per stage, :math:`\|F^T F + b b^T - (S_X - \beta I)_+\|_F / \|(S_X - \beta I)_+\|_F` with :math:`S_X` from numpy.
+    r"""Per stage, the model's exact moment error against :math:`(S_X - \beta I)_+`, with :math:`S_X` from numpy:
+
+    .. math::  \|F^T F + b b^T - (S_X - \beta I)_+\|_F \,/\, \|(S_X - \beta I)_+\|_F .
 
     Parameters
     ----------
@@ -203,12 +205,10 @@ def run_demo(out, *, seed=0, progress=True):
     start = time.perf_counter()
     steps = tqdm(total=4, desc="demo", unit="step", disable=not progress)
     images = digit_images()
-    X4, _, solutions = exact_problem(images, seed)
+    X4, solutions = exact_problem(images, seed)
     steps.update()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        generator = train(images, out / "run", resolutions=RESOLUTIONS, k=K, latent=LATENT, dtype="float64", seed=seed,
-                          resume=True, progress=progress)
+    generator = train(images, out / "run", resolutions=RESOLUTIONS, k=K, latent=LATENT, dtype="float64", seed=seed,
+                      resume=True, progress=progress)
     run_report = json.loads((out / "run" / REPORT).read_text())
     steps.update()
     stages = stage_moment_errors(generator, images, K)

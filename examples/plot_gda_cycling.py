@@ -33,7 +33,7 @@ ETA = 0.5
 
 
 def trajectory(rule, steps, seed):
-    r"""Run ``rule`` on a fresh game; return per step :math:`(W^T W - S)_{11}`, :math:`A_{11}`, the error, and the game."""
+    r"""Run ``rule`` on a fresh game; return per step :math:`((W^T W - S)_{11}, A_{11})`, the error, and the game."""
     game = LinearQuadraticGame(second_moment=S, latent_dim=3, init_std=0.5, seed=seed)
     rule.bind(game)
     phase = np.empty((steps + 1, 2))

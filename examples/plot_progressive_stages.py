@@ -26,8 +26,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from convexgan.data import load_images
 from convexgan.demo import digit_images, stage_moment_errors
 from convexgan.plotting import image_grid
