@@ -59,7 +59,8 @@ def run_catalogue():
         else:
             row["failed: known bug" if case.bug else "failed: new"] += 1
             failures.append((case, verdict, detail))
-    return table, failures
+    kinds = list(table)
+    return table, sorted(failures, key=lambda failure: kinds.index(failure[0].kind))
 
 
 def print_table(title, rows, columns):
