@@ -42,7 +42,7 @@ def main(argv=None):
     parser.add_argument("--n-images", type=int, default=2000, help="images read from --data (default 2000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("convexgan_examples"), help="output folder")
-    parser.add_argument("--fast", action="store_true", help="fewer samples drawn (for tests)")
+    parser.add_argument("--fast", action="store_true", help="no progress bars (for tests; the default setting is small)")
     args = parser.parse_args(argv)
     from matplotlib.figure import Figure
 
