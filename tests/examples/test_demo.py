@@ -70,4 +70,8 @@ def test_progressive_stages_and_exact_model_distance(demo):
     bures = np.sqrt(np.sum((np.sqrt(np.maximum(lam, 0)) - np.sqrt(np.maximum(lam - beta, 0))) ** 2))
     metrics = summary["metrics"]
     assert metrics["bures_exact_gaussian"] == pytest.approx(bures, rel=1e-6)
+    soft = np.maximum(lam - beta, 0)
+    assert metrics["second_moment_error_exact"] == pytest.approx(
+        np.linalg.norm(soft - lam) / np.linalg.norm(lam), rel=1e-6)
+    assert metrics["constraint_value_exact"] == pytest.approx(1, abs=1e-9)
     assert metrics["swd_real_halves"] < metrics["swd_generated"]
