@@ -90,9 +90,10 @@ def _cone_projection_norm(A, c):
 def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None, seed=None):
     r"""Exact ReLU critic gap :math:`\max_{\|u\|_2 \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+|`.
 
-    One cone projection per realisable pattern and sign (see the module docstring), in decreasing order of
-    :math:`\|c_P\|` and stopping once :math:`\|c_P\|` (an upper bound on the pattern's value) is at most the
-    best value found, which keeps the result exact. The value is exact when
+    The gap at each chamber's interior direction gives a first lower bound, and :math:`\pm c_P` inside its own
+    cone gives the value :math:`\|c_P\|` (both vectorised); the other patterns get a cone projection each, in
+    decreasing order of :math:`\|c_P\|`, stopping once :math:`\|c_P\|` (an upper bound on the pattern's value)
+    is at most the best value found, which keeps the result exact. The value is exact when
     every pattern of :math:`[X; G]` is enumerated and a lower bound when the patterns are sampled (the result's
     ``exact`` says which).
 
@@ -122,12 +123,24 @@ def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None,
     T = S @ basis
     weights = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
     C = (arrangement.patterns * weights) @ T
-    best = (0.0, np.zeros(basis.shape[1]), 1.0)
     norms = np.linalg.norm(C, axis=1)
+    signs = np.where(arrangement.patterns, 1.0, -1.0)
+    Y = arrangement.directions @ basis
+    at_directions = np.einsum("pr,pr->p", C, Y)
+    first = int(np.argmax(np.abs(at_directions)))
+    value = abs(float(at_directions[first]))
+    best = (value, value * Y[first], float(np.sign(at_directions[first]) or 1.0))
+    for chunk in np.array_split(np.arange(len(C)), max(1, len(C) // 4096)):
+        margins = signs[chunk] * (C[chunk] @ T.T)
+        for sign, inside in ((1.0, margins.min(axis=1) >= 0), (-1.0, margins.max(axis=1) <= 0)):
+            if np.any(inside):
+                index = chunk[inside][np.argmax(norms[chunk[inside]])]
+                if norms[index] > best[0]:
+                    best = (float(norms[index]), sign * C[index], sign)
     for index in np.argsort(-norms, kind="stable"):
         if norms[index] <= best[0]:
             break
-        A = np.where(arrangement.patterns[index], 1.0, -1.0)[:, None] * T
+        A = signs[index][:, None] * T
         for sign in (1.0, -1.0):
             value, proj = _cone_projection_norm(A, sign * C[index])
             if value > best[0]:
@@ -304,13 +317,15 @@ def solve_relu_critic(
 
     For a finite set of neurons :math:`u_k` the constraint :math:`E_G (g^T u_k)_+ \le a_k + \beta`
     (:math:`a_k = E_X (x^T u_k)_+`) is convex, and :math:`E_G (g^T u_k)_+ \ge a_k - \beta` is reverse-convex;
-    replacing :math:`(g_j^T u_k)_+` there by :math:`p_{jk}\, g_j^T u_k` with the patterns
-    :math:`p_{jk} = 1[g_j^T u_k \ge 0]` of the current samples (fixed patterns; :math:`(t)_+ \ge p t` for
-    :math:`p \in \{0, 1\}`) gives a convex restriction that contains the current point. Each iteration solves the
-    restriction (with a slack :math:`t \ge 0` priced by an increasing penalty :math:`\rho` until it is zero),
-    recomputes the patterns, evaluates the exact critic gap and adds its maximising neuron as a new cut when the
-    gap exceeds :math:`\beta (1 + \text{tol})`. It stops when the samples are feasible and the regulariser
-    changes by less than ``tol`` (relative).
+    replacing :math:`(g_j^T u_k)_+` there by :math:`p_{jk}\, g_j^T u_k` with fixed patterns :math:`p_{jk}` gives a
+    convex restriction (:math:`(t)_+ \ge p t` for :math:`p \in \{0, 1\}`); with the patterns
+    :math:`p_{jk} = 1[g_j^T u_k \ge 0]` of a feasible point it contains that point. Each iteration solves the
+    restriction at the patterns of the best feasible samples found so far (of the current samples until one is
+    found, with a slack :math:`t \ge 0` priced by an increasing penalty :math:`\rho`), then evaluates the exact
+    critic gap of the solution: above :math:`\beta (1 + \text{tol})` its maximising neuron becomes a new cut;
+    otherwise the solution is feasible and becomes the new linearisation point, and the method stops when it no
+    longer lowers the regulariser by more than ``tol`` (relative). The free generator starts from the data
+    rows (feasible when ``m = n``), the linear generator from the least-squares fit of ``Z`` to data rows.
 
     The result is **feasible** when ``critic.value <= beta (1 + tol)`` (exact when ``critic.exact``), and only
     **locally optimal**: the fixed-pattern restriction makes it a descent method, not a global one.
@@ -375,7 +390,7 @@ def solve_relu_critic(
         best = (value_cur, G_cur, W_cur, critic, np.array(U), np.zeros(len(U)))
     for iteration in range(1, max_iter + 1):
         Uarr = np.array(U)
-        patterns = _fake_patterns(X, G_cur, Uarr, beta)
+        patterns = _fake_patterns(X, G_cur if best is None else best[1], Uarr, beta)
         problem, G_var, W_var, t, constraints = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
         _solve_restriction(problem, solver)
         weights = np.asarray(constraints[1].dual_value) - np.asarray(constraints[0].dual_value)
@@ -386,15 +401,18 @@ def solve_relu_critic(
         critic = gap(G_new)
         feasible = critic.value <= beta * (1 + tol)
         history.append({"regulariser": value, "slack": slack, "critic_gap": critic.value, "neurons": len(U)})
-        if feasible and (best is None or value < best[0]):
-            best = (value, G_new, W_new, critic, Uarr, weights)
+        G_cur, value_cur = G_new, value
         if slack > tol * beta:
             rho = min(10.0 * rho, rho_max)
-        if not feasible and np.min(np.linalg.norm(Uarr - critic.direction, axis=1)) > 1e-9:
+        if feasible:
+            converged = best is not None and value >= best[0] * (1 - tol)
+            if best is None or value < best[0]:
+                best = (value, G_new, W_new, critic, Uarr, weights)
+            if converged:
+                break
+        elif np.min(np.linalg.norm(Uarr - critic.direction, axis=1)) > 1e-9:
             U.append(critic.direction)
-        converged = feasible and slack <= tol * beta and abs(value_cur - value) <= tol * max(value, 1e-12)
-        G_cur, value_cur = G_new, value
-        if converged:
+        elif slack <= tol * beta:
             break
     if best is None:
         best = (value_cur, G_cur, W_new, critic, Uarr, weights)
