@@ -55,8 +55,11 @@ def save_image_grid(images, path, ncols=None, pad=1, scale=None):
         scale = max(1, int(np.ceil(64 / max(images.shape[1], 1))))
     grid = image_grid(images, ncols=ncols, pad=pad, scale=scale)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid).save(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid).save(path)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot write the image grid {path}: {err}") from None
     return path
 
 

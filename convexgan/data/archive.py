@@ -11,6 +11,26 @@ from convexgan.data.folder import IMAGE_SUFFIXES
 from convexgan.data.source import ImageSource
 
 
+COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+
+
+def check_archive_end(path, offset, block=1 << 20):
+    """Raise ``ValueError`` if an uncompressed archive holds non-zero bytes after the last member ``tarfile`` read.
+
+    ``tarfile`` stops silently at a damaged header after the first member, as if the archive ended there; a
+    genuine end is followed only by zero blocks.
+    """
+    with open(path, "rb") as fh:
+        if fh.read(6).startswith(COMPRESSED_MAGIC):
+            return
+        fh.seek(offset)
+        position = offset
+        while chunk := fh.read(block):
+            if chunk.strip(b"\0"):
+                raise ValueError(f"tar archive {path} is damaged: unreadable header at byte {position} or after")
+            position += len(chunk)
+
+
 class TarSource(ImageSource):
     """Every image member of a tar archive, sorted by member name.
 
@@ -29,8 +49,12 @@ class TarSource(ImageSource):
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"tar archive {self.path} does not exist")
-        self._archive = tarfile.open(self.path)
-        members = self._archive.getmembers()
+        try:
+            self._archive = tarfile.open(self.path)
+            members = self._archive.getmembers()
+        except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+            raise ValueError(f"tar archive {self.path} is damaged or truncated ({type(err).__name__}: {err})") from None
+        check_archive_end(self.path, self._archive.offset)
         images = sorted(
             (m for m in members if m.isfile() and Path(m.name).suffix.lower() in IMAGE_SUFFIXES),
             key=lambda m: m.name,

@@ -6,6 +6,7 @@ with at least three dimensions.
 """
 
 import gzip
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,11 @@ def read_idx(path):
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as err:
+        raise ValueError(f"{path} is not a readable IDX file ({err})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
         raise ValueError(f"{path} is not an IDX file: bad magic bytes {raw[:4]!r}")
     ndim = raw[3]
@@ -40,17 +44,26 @@ def read_idx(path):
 
 def read_npz_images(path, key=None):
     """Return the image array of a ``.npz`` file (see the module docstring for how it is chosen)."""
+    try:
+        return _read_npz_images(path, key)
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path} is not a readable .npz archive ({err})") from None
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+def _read_npz_images(path, key):
     with np.load(path, allow_pickle=False) as archive:
         if key is not None:
             if key not in archive.files:
-                raise ValueError(f"key={key!r} is not in {path}; it has {', '.join(archive.files)}")
+                raise ValueError(f"key={key!r} is not in the archive; it has {', '.join(archive.files)}")
             return archive[key]
         for name in NPZ_KEYS:
             if name in archive.files:
                 return archive[name]
         candidates = [name for name in archive.files if archive[name].ndim >= 3]
         if len(candidates) != 1:
-            raise ValueError(f"cannot tell which array of {path} holds images ({', '.join(archive.files)}); pass key=")
+            raise ValueError(f"cannot tell which array holds images ({', '.join(archive.files)}); pass key=")
         return archive[candidates[0]]
 
 

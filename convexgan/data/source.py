@@ -9,22 +9,32 @@ the pass; with ``strict=True`` the first one raises ``ValueError`` naming it. Fo
 ``q`` of ``world_size`` reads the items ``i`` with ``i % world_size == q``.
 """
 
+import tarfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from PIL import Image
 
 from convexgan._validation import check_int
 from convexgan.data.frames import frame_to_resolutions
 
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+READ_ERRORS = (OSError, ValueError, EOFError, tarfile.TarError)
+
+
+def to_8bit(image):
+    """16-bit grey images (modes ``I;16*``) scaled to 8 bits (divided by 257), others unchanged."""
+    if image.mode.startswith("I;16"):
+        return Image.fromarray(np.rint(np.asarray(image, dtype=np.float64) / 257.0).astype(np.uint8))
+    return image
 
 
 class ImageSource:
     """Base class of the image sources (folder, tar archive, arrays).
 
     Subclasses set ``self.items`` (a sorted list of item handles) and implement ``_name(item)`` and
-    ``_decode(item)``, which returns a PIL image or raises ``OSError``/``ValueError`` when unreadable.
+    ``_decode(item)``, which returns a PIL image or raises one of ``READ_ERRORS`` when unreadable.
 
     Parameters
     ----------
@@ -71,16 +81,16 @@ class ImageSource:
         for item in self.items[:64]:
             try:
                 image = self._decode(item)
-            except (OSError, ValueError):
+            except READ_ERRORS:
                 continue
             return "L" if image.mode in GREY_MODES else "RGB"
         raise ValueError(f"none of the first {min(len(self.items), 64)} images of {self.description} is readable")
 
     def _read(self, item, resolutions):
         try:
-            image = self._decode(item).convert(self.mode)
+            image = to_8bit(self._decode(item)).convert(self.mode)
             return frame_to_resolutions(image, resolutions, crop=self.crop)
-        except (OSError, ValueError) as err:
+        except READ_ERRORS as err:
             if self.strict:
                 raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {err}") from None
             return None

@@ -113,6 +113,9 @@ def load_stage(path, config=None):
         }
     except (KeyError, ValueError, TypeError) as err:
         raise ValueError(f"checkpoint {path} is incomplete or malformed ({err})") from None
+    values = [stage.mean, stage.B, stage.V, torch.tensor([stage.scale, meta["beta"]], dtype=torch.float64)]
+    if not all(bool(torch.isfinite(v).all()) for v in values):
+        raise ValueError(f"checkpoint {path} is corrupt: its weights hold NaN or infinite values")
     d = stage.resolution**2 * stage.channels
     if stage.V.shape[0] != d or stage.mean.shape != (d,) or stage.B.shape[1] != stage.V.shape[1]:
         raise ValueError(

@@ -23,7 +23,7 @@ SHIFT = 0.5
 
 @dataclass
 class Moments:
-    """Moments of the images at one resolution.
+    r"""Moments of the images at one resolution.
 
     Attributes
     ----------
@@ -33,6 +33,11 @@ class Moments:
     mean : torch.Tensor (d,) float64
     second : torch.Tensor (d, d) float64
         :math:`S_X` of the centred images.
+    eps : float
+        Machine epsilon of the chunk products' dtype (the rounding level of ``second``).
+    raw_scale : float
+        Largest raw second moment :math:`\max_j \frac1n \sum_i y_{ij}^2` of the shifted pixels; rounding
+        noise in ``second`` is of order ``eps * max(raw_scale, lambda_1)``.
     """
 
     resolution: int
@@ -40,6 +45,8 @@ class Moments:
     n: int
     mean: torch.Tensor
     second: torch.Tensor
+    eps: float = float(torch.finfo(torch.float64).eps)
+    raw_scale: float = 0.0
 
     @property
     def d(self):
@@ -120,5 +127,6 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         mean_shifted = total / n
         second = outer / n - torch.outer(mean_shifted, mean_shifted)
         second = (second + second.T) / 2
-        out[r] = Moments(r, source.channels, n, mean_shifted + SHIFT, second)
+        out[r] = Moments(r, source.channels, n, mean_shifted + SHIFT, second, float(torch.finfo(dtype).eps),
+                         float((outer.diagonal() / n).max()))
     return out

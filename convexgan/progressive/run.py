@@ -23,15 +23,27 @@ def grid_path(folder, index, resolution):
     return Path(folder) / f"samples_stage{index:02d}_{resolution}x{resolution}.png"
 
 
+REQUIRED = ("resolutions", "mode", "seed")
+
+
+def read_json(path):
+    """Read a JSON file; ``ValueError`` naming the file when it is not valid JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+
+
 def read_config(folder):
-    """The configuration of a run folder (``ValueError`` when missing or unreadable)."""
+    """The configuration of a run folder (``FileNotFoundError`` when missing, ``ValueError`` when unreadable)."""
     path = Path(folder) / CONFIG
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a convexgan run folder: {CONFIG} is missing")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err})") from None
+    config = read_json(path)
+    missing = [key for key in REQUIRED if not isinstance(config, dict) or key not in config]
+    if missing:
+        raise ValueError(f"{path} is not a convexgan run configuration: it lacks {', '.join(missing)}")
+    return config
 
 
 def write_json(path, value):

@@ -22,11 +22,29 @@ from convexgan.progressive.eigen import eigenpairs_above, symmetric_norm, top_ei
 EPS64 = torch.finfo(torch.float64).eps
 
 
-def data_spectrum(second, *, k=None, beta=None, method="auto"):
+NOISE_FACTOR = 10.0
+
+
+def data_spectrum(second, *, k=None, beta=None, method="auto", n=None, eps=EPS64, raw_scale=0.0):
     r"""Kept eigenpairs of :math:`S_X` and the stage's beta.
 
     Exactly one of ``k`` (then :math:`\beta = \lambda_{k+1}`) and ``beta`` (then
-    :math:`k = \#\{\lambda_i > \beta\}`) is given.
+    :math:`k = \#\{\lambda_i > \beta\}`) is given. Eigenvalues at or below the rounding level
+    ``10 * eps * max(raw_scale, lambda_1)`` count as zero: ``k`` must leave :math:`\lambda_{k+1}` above it
+    (and ``k <= n - 2`` for ``n`` centred images, whose rank is at most ``n - 1``).
+
+    Parameters
+    ----------
+    second : torch.Tensor (d, d)
+        :math:`S_X`.
+    k, beta
+        The stage's schedule.
+    method : str
+        Eigen-solver (:mod:`convexgan.progressive.eigen`).
+    n : int or None
+        Number of images behind ``second``.
+    eps, raw_scale : float
+        Rounding level of ``second`` (see :class:`convexgan.progressive.moments.Moments`).
 
     Returns
     -------
@@ -42,17 +60,24 @@ def data_spectrum(second, *, k=None, beta=None, method="auto"):
     if k is not None:
         if not 1 <= k <= d - 1:
             raise ValueError(f"k={k} must be between 1 and d - 1 = {d - 1} at this resolution (d = {d})")
+        if n is not None and k > n - 2:
+            raise ValueError(f"k={k} needs at least k + 2 = {k + 2} images (the rank of {n} centred images is at "
+                             f"most {n - 1} and beta = lambda_(k+1) must be > 0); use fewer components or more images")
         lam, V, info = top_eigenpairs(second, k + 1, method)
         beta = float(lam[k])
-        if beta <= float(lam[0]) * d * EPS64:
+        floor = NOISE_FACTOR * eps * max(raw_scale, float(lam[0]))
+        if beta <= floor:
             raise ValueError(
-                f"k={k} is not below the rank of the data moment S_X at d = {d} (lambda_{k + 1} = {beta:.3g} is "
-                f"rounding noise); use fewer components or more images"
+                f"k={k} is not below the rank of the data moment S_X at d = {d}: lambda_{k + 1} = {beta:.3g} is "
+                f"at the rounding level {floor:.3g} of the moments (largest eigenvalue {float(lam[0]):.3g}); "
+                f"use fewer components, more images, or pass beta"
             )
     else:
         lam, V, info = eigenpairs_above(second, beta, method)
-        if float(lam[0]) <= beta:
-            raise ValueError(f"beta={beta!r} keeps no component: the largest eigenvalue of S_X is {float(lam[0])!r}")
+        floor = NOISE_FACTOR * eps * max(raw_scale, float(lam[0]))
+        if float(lam[0]) <= max(beta, floor):
+            raise ValueError(f"beta={beta!r} keeps no component: the largest eigenvalue of S_X is {float(lam[0])!r}"
+                             f" (rounding level of the moments {floor:.3g}; the data rank may be 0)")
     k = int((lam > beta).sum())
     info = dict(info, next_eigenvalue=float(lam[k]) if k < lam.numel() else 0.0)
     return lam[:k], V[:, :k], float(beta), info

@@ -19,10 +19,11 @@ of :math:`\hat Z` below 64 x 64 and randomized SVD (``q = k``, 2 power iteration
 for the data), with a :class:`RankDefectWarning` when :math:`k_i > \operatorname{rank}(\hat Z_i)`.
 
 The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
-run ends with the same weights as an uninterrupted one.
+run ends with the same weights as an uninterrupted one. Each stage writes its sample grid, then ``report.json``,
+then its checkpoint (atomically, last): a stage counts as finished exactly when its checkpoint exists, and a
+resumed run trims the report to the finished stages.
 """
 
-import json
 import math
 import resource
 import time
@@ -42,7 +43,7 @@ from convexgan.progressive.distributed import barrier, init_from_environment, wo
 from convexgan.progressive.eigen import METHODS
 from convexgan.progressive.generator import ProgressiveGenerator, StageWeights, stage_input_map, upsample
 from convexgan.progressive.moments import accumulate_moments
-from convexgan.progressive.run import CONFIG, REPORT, finished_stages, grid_path, read_config, write_json
+from convexgan.progressive.run import CONFIG, REPORT, finished_stages, grid_path, read_config, read_json, write_json
 from convexgan.progressive.stage import (
     check_feasible,
     closed_form_factor,
@@ -200,14 +201,13 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
         stage, info = _solve_stage(i, stages, moments[resolutions[i]], config, device)
         stages.append(stage)
         report["stages"].append(info)
+        eigenvalues = info.pop("_eigenvalues")
         if rank == 0:
-            save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=info.pop("_eigenvalues"),
-                       beta=info["beta"], seed=seed, config=config)
             images = ProgressiveGenerator(stages).sample(GRID_SAMPLES, seed=stage_seed(seed, i), clip=True)
             save_image_grid(images, grid_path(out, i, resolutions[i]), ncols=8)
             write_json(out / REPORT, report)
-        else:
-            info.pop("_eigenvalues")
+            save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=eigenvalues, beta=info["beta"],
+                       seed=seed, config=config)
     barrier()
     return ProgressiveGenerator(stages, config)
 
@@ -223,8 +223,11 @@ def _prepare_folder(out, config, resume, rank):
         stages, _ = finished_stages(out, config)
         return stages, _read_report(out / REPORT, config, len(stages))
     if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / CONFIG, config)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / CONFIG, config)
+        except OSError as err:
+            raise ValueError(f"cannot create the run folder out={str(out)!r}: {err}") from None
     return [], {"config": config, "stages": []}
 
 
@@ -232,7 +235,7 @@ def _read_report(path, config, finished):
     """The report of a run being resumed, trimmed to its ``finished`` stages."""
     if not path.is_file():
         return {"config": config, "stages": []}
-    report = json.loads(path.read_text())
+    report = read_json(path)
     report["stages"] = report.get("stages", [])[:finished]
     return report
 
@@ -250,7 +253,8 @@ def _solve_stage(i, stages, moments, config, device):
         method = "randomized" if r >= RANDOMIZED_FROM else "dense"
     else:
         method = config["eigensolver"]
-    lam, V, beta, eig = data_spectrum(second, method=method, **schedule)
+    lam, V, beta, eig = data_spectrum(second, method=method, n=moments.n, eps=moments.eps,
+                                      raw_scale=moments.raw_scale, **schedule)
     k = lam.numel()
     if legacy:
         fresh, scale, ones = (config["latent"] if i == 0 else 0), 1.0, True
@@ -288,8 +292,9 @@ def _solve_stage(i, stages, moments, config, device):
                           fresh_scale_squared=scale**2)
     value = constraint_value(second, V, C, beta, config["eigensolver"])
     if not legacy and value > 1 + 1e-6:
-        warnings.warn(f"{label}: constraint value {value!r} exceeds 1 + 1e-6; the eigen-solve was inaccurate "
-                      f"(residual {eig['residual']:.3g}); try eigensolver='dense'", stacklevel=3)
+        warnings.warn(f"{label}: constraint value ||S_X - S_G||_2 / beta = {value!r} exceeds 1 + 1e-6: the stage is "
+                      f"not exact (eigen-solver residual {eig['residual']:.3g}, kept eigenvalues down to "
+                      f"{float(lam[-1]):.3g}, beta {beta:.3g})", RuntimeWarning, stacklevel=3)
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)
     info = {
         "index": i, "resolution": r, "d": moments.d, "k": k, "beta": beta,
@@ -316,6 +321,8 @@ def _legacy_input(i, stages, k, config, device, n):
     """
     dtype = DTYPES[config["dtype"]]
     m = config["noise_rows"] or n
+    if m < k:
+        raise ValueError(f"noise_rows={m} must be at least k={k} (legacy stage {i} needs k singular directions)")
     r = 2 * stages[-1].resolution if stages else config["resolutions"][0]
     generator = torch.Generator().manual_seed(stage_seed(config["seed"], i))
     z = torch.randn(m, config["latent"], generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)

@@ -1,0 +1,135 @@
+"""Faithful re-implementation of the official ProCoGAN training loop, for benchmarking only (not package code).
+
+It follows ``layerwise()`` of ``ardasahiner/ProCoGAN/ProCoGAN/supplement_celebA_procogan.ipynb`` with its published
+settings (bias=True, upsample=True, no skip connection, no attribute filter, no plotting or FID):
+
+- every image is opened with Pillow, optionally cropped, resized to the final resolution (``im.resize((r, r))``,
+  Pillow's default filter) and kept in memory; at each stage every kept image is resized to the stage
+  resolution, stacked (``n x d``), divided by 255 and centred;
+- ``m`` noise rows ``Z ~ N(0, I_48)`` are drawn at every stage, a ones column appended, pushed through all
+  previous weights with nearest-neighbour upsampling and a ones column after each;
+- CPU path (numpy, float64): full ``np.linalg.svd`` of ``Zhat`` and of the centred data (``full_matrices``
+  left at its default, True); CUDA path (torch, float32): ``torch.linalg.svd`` below 64 x 64 and
+  ``torch.svd_lowrank(q=k)`` / ``q=k+1`` from 64 x 64, as the notebook's ``torch.svd`` / ``svd_lowrank``;
+- ``beta = s[k]^2`` (sum units) and ``W = Q_k diag(1/D_k) diag(sqrt(s_k^2 - beta)) V_k^T``.
+
+Differences from the notebook: file order is sorted (the notebook uses ``os.listdir`` order), images come from a
+tar archive instead of a folder, the seed is set (``np.random.seed``), and the per-stage certificate
+``||X^T X - G^T G||_2 / beta`` is computed (outside the timed region) with G the stage's training noise rows.
+"""
+
+import io
+import tarfile
+import time
+
+import numpy as np
+import scipy.sparse.linalg
+import torch
+from PIL import Image
+
+
+def composition(data, im_size, cropped=False):
+    """The notebook's ``composition``: optional 128 x 128 crop at (89, 121) (scaled to the frame), resize."""
+    im1 = Image.open(io.BytesIO(data))
+    if cropped:
+        w, h = im1.size
+        sx, sy = w / 178, h / 218
+        im1 = im1.crop((round((89 - 64) * sx), round((121 - 64) * sy), round((89 + 64) * sx), round((121 + 64) * sy)))
+    return im1.resize((im_size, im_size))
+
+
+def load_images(tar_path, n, final_resolution, cropped=False):
+    """The first ``n`` images of the tar archive (sorted names) as PIL images at the final resolution."""
+    with tarfile.open(tar_path) as archive:
+        members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.lower().endswith(".jpg")),
+                         key=lambda m: m.name)[:n]
+        return [composition(archive.extractfile(m).read(), final_resolution, cropped) for m in members]
+
+
+def spectral_gap(XtX, GtG):
+    """``||XtX - GtG||_2`` (largest-magnitude eigenvalue, ARPACK, float64)."""
+    D = XtX - GtG
+    if D.shape[0] <= 1024:
+        return float(np.abs(np.linalg.eigvalsh(D)).max())
+    v0 = np.random.default_rng(0).standard_normal(D.shape[0])
+    return float(abs(scipy.sparse.linalg.eigsh(D, k=1, which="LM", v0=v0, return_eigenvectors=False)[0]))
+
+
+def layerwise(lazy_arrays, truncation_indices, init_resolution=4, final_resolution=64, training_gen_samples=None,
+              d_latent=48, device="cpu", seed=0, certificate=True):
+    """Train as the official notebook; return the weights and per-stage records.
+
+    Returns
+    -------
+    weights : list of ndarray
+    stages : list of dict
+        ``resolution``, ``k``, ``seconds`` (stage wall-clock), ``constraint_value`` (``||X^T X - G^T G||_2 / beta``),
+        ``weight_norm`` (``||W||_F``), ``certificate_seconds`` (time of the certificate, not part of ``seconds``).
+    """
+    np.random.seed(seed)
+    m = training_gen_samples or len(lazy_arrays)
+    weights, stages = [], []
+    num_blocks = int(np.log2(final_resolution // init_resolution)) + 1
+    curr_res = init_resolution
+    for i in range(num_blocks):
+        start = time.perf_counter()
+        curr_arrs = [np.array(im1.resize((curr_res, curr_res)), dtype="uint8") for im1 in lazy_arrays]
+        image_data = np.stack(curr_arrs)
+        celebA = image_data / 255
+        celeb_a_means = np.mean(celebA, axis=0)
+        celeb_a_centered = celebA - celeb_a_means
+        celeb_a_centered = celeb_a_centered.reshape((celeb_a_centered.shape[0], -1))
+        truncation_idx = truncation_indices[i]
+        Z = np.random.randn(m, d_latent)
+        Z_hat = np.concatenate((Z, np.ones((len(Z), 1))), 1)
+        tmp_im_size = init_resolution
+        for w in weights:
+            if device == "cuda":
+                Z_hat = (torch.from_numpy(Z_hat).float().cuda() @ torch.from_numpy(w).float().cuda()).cpu().numpy()
+            else:
+                Z_hat = Z_hat @ w
+            Z_hat = Z_hat.reshape((Z_hat.shape[0], tmp_im_size, tmp_im_size, 3))
+            Z_hat = Z_hat.repeat(2, axis=1).repeat(2, axis=2)
+            Z_hat = Z_hat.reshape((Z_hat.shape[0], -1))
+            tmp_im_size *= 2
+            Z_hat = np.concatenate((Z_hat, np.ones((len(Z_hat), 1))), 1)
+        if device == "cuda":
+            Zt = torch.from_numpy(Z_hat).float().cuda()
+            if curr_res < 64:
+                _, D, qt = torch.linalg.svd(Zt, full_matrices=False)
+            else:
+                _, D, q = torch.svd_lowrank(Zt, q=truncation_idx)
+                qt = q.t()
+            Xt = torch.from_numpy(celeb_a_centered).float().cuda()
+            if curr_res < 64:
+                _, s, vt = torch.linalg.svd(Xt, full_matrices=False)
+            else:
+                _, s, v = torch.svd_lowrank(Xt, q=truncation_idx + 1)
+                vt = v.t()
+            beta = s[truncation_idx] ** 2
+            W_g = qt[:truncation_idx, :].t() @ torch.diag(1 / D[:truncation_idx]) @ torch.diag(
+                torch.sqrt(s[:truncation_idx] ** 2 - beta)) @ vt[:truncation_idx, :]
+            W_g = W_g.cpu().numpy()
+            beta = float(beta)
+            torch.cuda.synchronize()
+        else:
+            _, D, qt = np.linalg.svd(Z_hat)
+            _, s, vt = np.linalg.svd(celeb_a_centered)
+            beta = s[truncation_idx] ** 2
+            W_g = qt[:truncation_idx, :].T @ np.diag(1 / D[:truncation_idx]) @ np.diag(
+                np.sqrt(s[:truncation_idx] ** 2 - beta)) @ vt[:truncation_idx, :]
+        weights.append(W_g)
+        seconds = time.perf_counter() - start
+        record = {"resolution": curr_res, "k": truncation_idx, "seconds": seconds,
+                  "weight_norm": float(np.linalg.norm(W_g))}
+        if certificate:
+            start = time.perf_counter()
+            X = celeb_a_centered.astype(np.float64)
+            G = Z_hat.astype(np.float64) @ W_g.astype(np.float64)
+            record["constraint_value"] = spectral_gap(X.T @ X, G.T @ G) / float(beta)
+            record["certificate_seconds"] = time.perf_counter() - start
+            del X, G
+        stages.append(record)
+        del celeb_a_centered, celebA, image_data, Z_hat
+        curr_res *= 2
+    return weights, stages
