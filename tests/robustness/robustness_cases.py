@@ -748,8 +748,10 @@ CASES = [
          Returns(check_constraint(X * 1e-6, 0.3e-12 * eigenvalues(X)[0]), or_warning=VIOLATED),
          bug="the extragradient game at data scale 1e-6 reports status 'optimal' after 1 iteration with G = 0: "
          "(C) violated (critic_gap = 2.3 beta), no warning (absolute tolerance GAME_TOL = 1e-8)"),
-    _error(OUTPUT, "train out under a regular file", train_into(under_a_file), OSError, "file.txt", bug=BAD_OUT),
-    _error(OUTPUT, "train out is a regular file", train_into(existing_file), OSError, "file.txt", bug=BAD_OUT),
+    _error(OUTPUT, "train out under a regular file", train_into(under_a_file), ValueError, "out=", "file.txt",
+           bug=BAD_OUT),
+    _error(OUTPUT, "train out is a regular file", train_into(existing_file), ValueError, "out=", "file.txt",
+           bug=BAD_OUT),
     Case(OUTPUT, "CLI train out under a regular file",
          lambda t: run_cli("train", reference_folder()[0], "--out", under_a_file(t), *TRAIN_ARGV),
          Exits(1, ("convexgan train: error:", "file.txt")),
