@@ -12,8 +12,8 @@ number is at most
 .. math::  2 \sum_{k=0}^{r-1} \binom{N-1}{k} \;\le\; 2 r \left(\frac{e (N-1)}{r}\right)^r,
 
 with equality on the left when the rows are in general position. Directions are taken in the row space of ``S``
-(a component orthogonal to it changes no pattern). Enumeration is exact by angles when ``r <= 2``, from the
-chambers' extreme rays in general position, and by incremental linear programs in any position; otherwise patterns are sampled from Gaussian directions, which only
+(a component orthogonal to it changes no pattern). Enumeration is exact by angles when ``r <= 2``, and from
+the chambers' extreme rays (or, more slowly, by incremental linear programs) in any rank; otherwise patterns are sampled from Gaussian directions, which only
 gives a subset (a lower bound on the set of patterns), and the result says so.
 """
 
@@ -138,46 +138,53 @@ def _chambers_by_angles(T):
 
 
 def _chambers_by_vertices(T, chunk=4096):
-    """Chambers of hyperplanes in general position, from their extreme rays; None if not in general position.
+    """Chambers of the hyperplanes ``t_i^T y = 0`` (``T`` of full column rank ``r``), from their extreme rays.
 
-    In an essential arrangement of rank ``r >= 2`` every chamber is a pointed cone with an extreme ray on
-    ``r - 1`` independent hyperplanes ``J``; in general position the chambers at that ray are the ``2^(r-1)``
-    sign choices on ``J`` with the other signs fixed by the ray. The chamber count is checked against
-    :func:`max_chamber_count`, which general position attains.
+    In an essential arrangement of rank ``r >= 3`` every chamber is a pointed cone with an extreme ray ``v`` on
+    ``r - 1`` independent hyperplanes ``J``. Near ``v`` the chambers are those of the hyperplanes through ``v``,
+    an arrangement of rank ``r - 1`` in the plane orthogonal to ``v``: in general position these are the
+    ``2^(r-1)`` sign choices on ``J`` (vectorised), otherwise they are enumerated recursively (by angles in
+    rank 2). Each local chamber direction ``delta`` gives the interior point ``v + eps delta``.
     """
     N, r = T.shape
-    scale = np.linalg.norm(T, axis=1)
-    tol = 1e-9 * scale.max()
+    if r <= 2:
+        return np.array([[1.0], [-1.0]]) if r == 1 else _chambers_by_angles(T)
+    lengths = np.linalg.norm(T, axis=1)
+    tol = 1e-9 * lengths.max()
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * (r - 1), indexing="ij")).reshape(r - 1, -1)
-    points, patterns = [], []
+    points, degenerate = [], []
     subsets = np.array(list(combinations(range(N), r - 1)), dtype=np.intp)
     for start in range(0, len(subsets), chunk):
         J = subsets[start : start + chunk]
-        TJ = T[J]
-        _, sv, Vt = np.linalg.svd(TJ, full_matrices=True)
-        if sv[:, -1].min() <= tol:
-            return None
-        v = Vt[:, -1, :]
+        _, sv, Vt = np.linalg.svd(T[J], full_matrices=True)
+        independent = sv[:, -1] > tol
+        J, v = J[independent], Vt[independent, -1, :]
         TV = T @ v.T
         off = np.ones_like(TV, dtype=bool)
         off[J.T, np.arange(len(J))] = False
-        clearance = np.where(off, np.abs(TV), np.inf).min(axis=0)
-        if N > r - 1 and clearance.min() <= tol:
-            return None
-        delta = np.linalg.pinv(TJ) @ signs
-        step = 0.5 * np.minimum(clearance, 1.0) / (scale.max() * np.linalg.norm(delta, axis=1).max(axis=1))
+        clearance = np.where(off, np.abs(TV) / lengths[:, None], np.inf).min(axis=0)
+        general = clearance > tol
+        degenerate.append(v[~general])
+        J, v, clearance = J[general], v[general], clearance[general]
+        delta = np.linalg.pinv(T[J]) @ signs
+        step = 0.5 * np.minimum(clearance, 1.0) / np.linalg.norm(delta, axis=1).max(axis=1)
         for ray in (v, -v):
             y = np.moveaxis(ray[:, :, None] + step[:, None, None] * delta, 1, 2).reshape(-1, r)
             y /= np.linalg.norm(y, axis=1, keepdims=True)
-            bits = y @ T.T > 0
-            first = _unique_rows(bits)
-            points.append(y[first])
-            patterns.append(bits[first])
+            points.append(y[_unique_rows(y @ T.T > 0)])
+    rays = np.concatenate(degenerate)
+    if len(rays):
+        rays = _distinct_hyperplanes(rays)
+    for v in rays:
+        on = np.abs(T @ v) <= tol * lengths
+        B = np.linalg.svd(v[None, :])[2][1:].T
+        delta = _chambers_by_vertices(_distinct_hyperplanes(T[on] @ B)) @ B.T
+        step = 0.5 * min(float((np.abs(T[~on] @ v) / lengths[~on]).min(initial=1.0)), 1.0)
+        for ray in (v, -v):
+            y = ray + step * delta
+            points.append(y / np.linalg.norm(y, axis=1, keepdims=True))
     Y = np.concatenate(points)
-    first = _unique_rows(np.concatenate(patterns))
-    if len(first) != max_chamber_count(N, r):
-        return None
-    return Y[first]
+    return Y[_unique_rows(Y @ T.T > 0)]
 
 
 def _strict_point(A):
@@ -247,13 +254,12 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
     S : array-like (N, d)
         The points (rows); for a ReLU critic ``S = [X; G]``.
     method : {"auto", "angles", "vertices", "incremental", "sampled"}
-        Exact methods: ``"angles"`` (rank ``<= 2``, sorting the lines' angles), ``"vertices"`` (hyperplanes in
-        general position, from the extreme rays of the chambers, vectorised) and ``"incremental"`` (any
-        position, about one linear program per chamber and hyperplane: slow). ``"sampled"`` keeps the distinct
-        patterns of ``n_samples`` Gaussian directions: a subset, so a lower bound. ``"auto"``: angles for rank
-        ``<= 2``; otherwise, when :func:`max_chamber_count` (the exact worst case, below
-        :func:`pattern_count_bound`) is at most ``max_patterns``, vertices, falling back to incremental when the
-        hyperplanes are not in general position; sampling otherwise.
+        Exact methods: ``"angles"`` (rank ``<= 2``, sorting the lines' angles), ``"vertices"`` (from the
+        chambers' extreme rays: vectorised in general position, recursive at degenerate rays) and
+        ``"incremental"`` (about one linear program per chamber and hyperplane: slow, kept as an independent
+        check). ``"sampled"`` keeps the distinct patterns of ``n_samples`` Gaussian directions: a subset, so a
+        lower bound. ``"auto"``: angles for rank ``<= 2``; otherwise vertices when :func:`max_chamber_count` (the
+        exact worst case, below :func:`pattern_count_bound`) is at most ``max_patterns``, and sampling otherwise.
     max_patterns : int
         Size limit for the exact methods, compared with :func:`max_chamber_count` before enumerating.
     n_samples : int, optional
@@ -288,9 +294,7 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
     if method == "angles":
         Y = np.array([[1.0], [-1.0]]) if r == 1 else _chambers_by_angles(T)
     elif method == "vertices":
-        Y = _chambers_by_vertices(T) if r >= 2 else np.array([[1.0], [-1.0]])
-        if Y is None:
-            method, Y = "incremental", _chambers_incremental(T)
+        Y = _chambers_by_vertices(T)
     elif method == "incremental":
         Y = _chambers_incremental(T)
     else:

@@ -67,7 +67,9 @@ def test_degenerate_points_in_3d_match_dense_sphere():
     S[4] = -2 * S[0]
     S[5] = 0.0
     arrangement = activation_patterns(S)
-    assert arrangement.exact and arrangement.method == "incremental"
+    assert arrangement.exact and arrangement.method == "vertices"
+    incremental = activation_patterns(S, method="incremental")
+    assert _pattern_set(incremental.patterns) == _pattern_set(arrangement.patterns)
     U = _fibonacci_sphere(400_000)
     dense = _pattern_set((S @ U.T >= 0).T)
     found = _pattern_set(arrangement.patterns)
