@@ -41,7 +41,9 @@ class DiracGame:
             raise ValueError(f"c must be a finite non-zero vector; got {c!r}")
         self.rho = check_nonnegative(rho, "rho")
         self.c = torch.as_tensor(c, dtype=dtype)
-        start = self.c * 0 if theta0 is None else torch.as_tensor(np.asarray(theta0, dtype=np.float64), dtype=dtype)
+        start = torch.zeros_like(self.c)
+        if theta0 is not None:
+            start = torch.as_tensor(np.asarray(theta0, dtype=np.float64), dtype=dtype)
         if start.shape != self.c.shape:
             raise ValueError(f"theta0 must have shape {tuple(self.c.shape)}; got {tuple(start.shape)}")
         self.theta = start.clone().requires_grad_()

@@ -65,7 +65,8 @@ class LinearQuadraticGame:
         Minibatch size of ``draw()``; ``None`` uses exact expectations (population moments).
     init_std : float, optional
         Standard deviation of the initial entries of ``W`` (``A`` starts at 0). Default
-        :math:`\\sqrt{\\operatorname{tr} S_X / (d \\, d_z)}`, which gives :math:`E \\operatorname{tr} S_G = \\operatorname{tr} S_X`.
+        :math:`\\sqrt{\\operatorname{tr} S_X / (d \\, d_z)}`, which gives
+        :math:`E \\operatorname{tr} S_G = \\operatorname{tr} S_X`.
     seed : int
         Seed of the initialisation and of the minibatches.
     dtype : torch.dtype
@@ -88,7 +89,9 @@ class LinearQuadraticGame:
         self.beta = check_nonnegative(beta, "beta")
         self.rho = check_nonnegative(rho, "rho")
         if self.beta > 0 and self.rho == 0:
-            raise ValueError(f"beta={self.beta!r} > 0 needs a critic penalty rho > 0 (the generator penalty is beta/rho)")
+            raise ValueError(
+                f"beta={self.beta!r} > 0 needs a critic penalty rho > 0 (the generator penalty is beta/rho)"
+            )
         self.gamma = self.beta / self.rho if self.rho > 0 else 0.0
         self.data = None
         if X is not None:
@@ -109,7 +112,8 @@ class LinearQuadraticGame:
         self.generator = torch.Generator().manual_seed(seed)
         if init_std is None:
             init_std = math.sqrt(np.trace(S_X) / (d * self.latent_dim))
-        W = check_positive(init_std, "init_std") * torch.randn(self.latent_dim, d, generator=self.generator, dtype=dtype)
+        init_std = check_positive(init_std, "init_std")
+        W = init_std * torch.randn(self.latent_dim, d, generator=self.generator, dtype=dtype)
         self.W = W.requires_grad_()
         self.A = torch.zeros(d, d, dtype=dtype, requires_grad=True)
         self.S_X_torch = torch.as_tensor(S_X, dtype=dtype)

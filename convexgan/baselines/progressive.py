@@ -30,7 +30,6 @@ from convexgan.baselines.distances import bures_wasserstein, relative_error, spe
 from convexgan.baselines.gda import AlternatingGDA
 from convexgan.baselines.images import downsample, flatten_centred
 from convexgan.baselines.loop import train
-from convexgan.baselines.rule import UpdateRule
 from convexgan.duality.closed_form import beta_from_k, eigh_descending, second_moment, soft_threshold
 
 
@@ -150,10 +149,12 @@ class ProgressiveStageGame:
         }
 
 
-class AveragedRule(UpdateRule):
+class AveragedRule:
     """Run ``rule`` and keep an exponential moving average ``game.ema`` of the generator weight ``game.W``.
 
     .. math::  \\bar W \\leftarrow \\alpha \\bar W + (1 - \\alpha) W
+
+    It has the interface of an update rule (``name``, ``bind``, ``step``) for :func:`train`.
     """
 
     def __init__(self, rule, decay):
@@ -220,8 +221,9 @@ class ProgressiveGDA:
         self.dtype = dtype
         self.stages, self.means = [], []
 
-    def fit(self, steps, log_every=100, progress=True):
-        """Train every stage for ``steps`` iterations; return one :class:`History` per stage."""
+    def fit(self, steps, log_every=100, max_seconds=None, progress=True):
+        """Train every stage for ``steps`` iterations (or ``max_seconds`` of training time each); return one
+        :class:`History` per stage."""
         histories = []
         for i, resolution in enumerate(self.resolutions):
             X, mean = flatten_centred(downsample(self.images, resolution))
@@ -230,7 +232,7 @@ class ProgressiveGDA:
                                         self.latent_dim, generator=self.generator, dtype=self.dtype,
                                         **self.settings)
             rule = AveragedRule(AlternatingGDA(lr=self.lr, optimizer="adam", betas=self.betas), self.ema)
-            history = train(game, rule, steps, log_every=log_every, progress=progress)
+            history = train(game, rule, steps, log_every=log_every, max_seconds=max_seconds, progress=progress)
             history.method = f"progressive-gda {resolution}x{resolution}"
             histories.append(history)
             self.stages.append(game)

@@ -12,13 +12,13 @@ S = np.diag([2.0, 1.0, 0.3])
 
 def test_simultaneous_gda_cycles_where_gradient_regularisation_converges():
     # THEORY section 9: d = 3, eigenvalues (2, 1, 0.3), W ~ N(0, 0.25), A = 0, steps 1e-2, rho = 0.
-    gda = train(LinearQuadraticGame(second_moment=S, init_std=0.5, seed=0), SimultaneousGDA(lr=1e-2), 2500, log_every=50,
-                progress=False)
+    start = dict(second_moment=S, init_std=0.5, seed=0)
+    gda = train(LinearQuadraticGame(**start), SimultaneousGDA(lr=1e-2), 2500, log_every=50, progress=False)
     tail = np.array(gda.metrics["relative_error"][-20:])
     assert tail.min() > 1e-1
     assert tail.max() - tail.min() > 1e-1  # still oscillating
-    regularised = train(LinearQuadraticGame(second_moment=S, init_std=0.5, seed=0), GradientRegularisedGDA(eta=0.5, lr=1e-2),
-                        3500, log_every=100, progress=False)
+    regularised = train(LinearQuadraticGame(**start), GradientRegularisedGDA(eta=0.5, lr=1e-2), 3500, log_every=100,
+                        progress=False)
     assert regularised.final("relative_error") < 1e-8
     assert not gda.diverged and not regularised.diverged
 
