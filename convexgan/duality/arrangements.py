@@ -13,8 +13,9 @@ number is at most
 
 with equality on the left when the rows are in general position. Directions are taken in the row space of ``S``
 (a component orthogonal to it changes no pattern). Enumeration is exact by angles when ``r <= 2``, and from
-the chambers' extreme rays (or, more slowly, by incremental linear programs) in any rank; otherwise patterns are sampled from Gaussian directions, which only
-gives a subset (a lower bound on the set of patterns), and the result says so.
+the chambers' extreme rays (or, more slowly, by incremental linear programs) in any rank; beyond a size limit
+patterns are sampled from Gaussian directions, which only gives a subset (a lower bound on the set of patterns),
+and the result says so.
 """
 
 from dataclasses import dataclass
