@@ -4,6 +4,9 @@ their distance to it against time, next to the closed form's time."""
 import math
 
 import numpy as np
+import torch
+
+from convexgan._validation import check_int
 
 from convexgan.baselines.accept_reject import GreedyAcceptReject
 from convexgan.baselines.dirac import DiracGame
@@ -55,6 +58,7 @@ def add_parser(subparsers):
     parser.add_argument("--max-seconds", type=float, help="training-time budget per method")
     parser.add_argument("--stop-at-tol", action="store_true", help="stop each method once it reaches --tol")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's own setting)")
     parser.add_argument("--plot", help="save the error-against-time plot to this PNG")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
@@ -125,6 +129,8 @@ def run(args):
             beta = beta_from_k(X, args.k)
     elif args.k is not None or args.data:
         raise ValueError(f"--k and --data apply to --problem linear-quadratic only, not {args.problem!r}")
+    if args.threads is not None:
+        torch.set_num_threads(check_int(args.threads, "--threads", 1, 1024))
     histories, exact_seconds = [], None
     for name in methods:
         game = make_game(args, X, beta)

@@ -11,9 +11,9 @@ from convexgan.baselines.smoothed_ot import soft_c_transform
 def test_smoothed_wgan_reaches_the_shrunk_gaussian_target():
     eps = 1.0
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((1000, 2)) * np.sqrt([2.0, 1.0])
+    X = rng.standard_normal((400, 2)) * np.sqrt([2.0, 1.0])
     game = LinearQuadraticGame(X, beta=eps / 2, rho=1.0, seed=0)  # its exact optimum is (S_X - (eps/2) I)_+
-    history = train(game, SmoothedOT(eps=eps, lr=0.1, dual_steps=5, batch_size=256), 200, log_every=20,
+    history = train(game, SmoothedOT(eps=eps, lr=0.1, dual_steps=5, batch_size=128), 200, log_every=20,
                     progress=False)
     assert np.mean(history.metrics["relative_error"][-3:]) < 0.06
     assert relative_error(game.generated_moment(), game.S_X) > 0.2  # the shrinkage is real, not S_X

@@ -1,0 +1,16 @@
+"""Fixtures of the baseline tests."""
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Run each test with one intra-op torch thread, then restore the setting.
+
+    The baselines' tensors are tiny; on a loaded 2-core machine intra-op threads made these tests 5-10x slower.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
