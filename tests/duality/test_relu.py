@@ -152,3 +152,22 @@ def test_lower_bound_certifies_a_global_optimum_on_positive_data():
     result = solve_relu_critic(X, beta)
     assert result.feasible
     assert bound <= result.value <= bound * (1 + 2e-3)
+
+
+def test_degenerate_generated_samples_match_dense_search():
+    X, _ = _instance(13, 6, 1, 3)
+    G = np.vstack([X[:2], X[:2], np.zeros((2, 3)), X[0] + X[1], -0.5 * X[2]])
+    U, spacing = _sphere(3, 400_000)
+    dense = np.abs(relu_gap_at(X, G, U)).max()
+    lipschitz = np.linalg.norm(X, axis=1).mean() + np.linalg.norm(G, axis=1).mean()
+    value = relu_critic_gap(X, G).value
+    assert dense <= value + 1e-12 <= dense + lipschitz * spacing + 1e-12
+
+
+def test_same_seed_same_solution():
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((6, 2)) + 0.5
+    first = solve_relu_critic(X, 0.5, m=4, seed=3)
+    second = solve_relu_critic(X, 0.5, m=4, seed=3)
+    assert first.feasible
+    assert np.array_equal(first.G, second.G) and first.value == second.value
