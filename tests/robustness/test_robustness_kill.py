@@ -53,9 +53,6 @@ def test_resumed_run_samples_equal_the_uninterrupted_run(chain):
     np.testing.assert_array_equal(resumed, reference)
 
 
-@pytest.mark.xfail(strict=True, reason="killed after a checkpoint's rename but before report.json was rewritten, "
-                   "resume trims the report to the checkpoints it finds and then appends only the stages it solves: "
-                   "the finished stage's report entry and sample grid are never written")
 def test_resumed_run_reports_and_draws_every_stage(chain):
     report = json.loads((chain.run / "report.json").read_text())
     assert [s["index"] for s in report["stages"]] == [0, 1]
