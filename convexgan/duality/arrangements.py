@@ -19,6 +19,7 @@ and the result says so.
 """
 
 from dataclasses import dataclass
+import numbers
 from itertools import combinations
 from math import comb
 
@@ -61,6 +62,15 @@ class Arrangement:
 
     def __len__(self):
         return self.patterns.shape[0]
+
+
+def random_generator(seed, name="seed"):
+    """Return ``numpy.random.default_rng(seed)`` after checking that ``seed`` is None, an int >= 0 or a Generator."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"{name} must be None, an integer >= 0 or a numpy.random.Generator; got {seed!r}")
+    return np.random.default_rng(int(seed))
 
 
 def pattern_count_bound(N, r):
@@ -275,6 +285,7 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
     """
     S = as_samples(S, "S")
     method = check_choice(method, "method", METHODS)
+    rng = random_generator(seed)
     max_patterns = check_int(max_patterns, "max_patterns", 2, np.iinfo(np.int64).max)
     basis = row_space(S)
     r = basis.shape[1]
@@ -300,7 +311,7 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
         Y = _chambers_incremental(T)
     else:
         n_samples = max_patterns if n_samples is None else check_int(n_samples, "n_samples", 1, 10**9)
-        Y = _sampled_directions(r, n_samples, np.random.default_rng(seed))
+        Y = _sampled_directions(r, n_samples, rng)
     U = Y @ basis.T
     patterns = (S @ U.T >= 0).T
     patterns[:, ~active] = True

@@ -9,7 +9,8 @@ not certified in ``certificate["optimality"]``:
   enumerated) and ``tol``.
 - Quadratic critic, free generator, method ``"extragradient"``: the bounded lifted game of
   :mod:`convexgan.duality.game`; ``optimality`` starts with ``"game"`` and states the duality gap reached; the
-  dual is the game's dual value (a lower bound on the optimum, since the game's bounds do not change it).
+  dual is the game's dual value (a lower bound on the optimum, since the game's bounds do not change it); a
+  ``RuntimeWarning`` with the measured violation when the gap did not reach ``GAME_TOL * tr S_X``.
 - Two-layer generators ``"relu2"`` and ``"quadratic2"`` with every critic that the linear generator has, method
   ``"two_step"`` (THEORY section 6): the linear generator's solution gives ``G* = Z W*``, then
   :mod:`convexgan.duality.two_layer` fits the least-weight-decay network with ``f(Z) = G*``; ``value`` is its
@@ -19,6 +20,7 @@ not certified in ``certificate["optimality"]``:
 """
 
 import time
+import warnings
 
 import numpy as np
 
@@ -70,13 +72,22 @@ def quadratic_game(X, *, Z, beta, k, solver, m):
         "iterations": result.iterations,
         "seconds": result.seconds,
     }
-    return make_solution(
+    solution = make_solution(
         X, G, W=None, value=float(np.trace(G.T @ G) / G.shape[0]), critic=Critic("quadratic", vectors[:, keep],
         alpha[keep]), critic_name="quadratic", params={}, beta=beta, k=cf.k_from_beta(X, beta), generator="free",
         method="extragradient", dual=dual, run=run,
         optimality=f"game: saddle point of the bounded game (tau={result.tau:.6g}, rho={result.rho:g}) to duality "
         f"gap {result.gap:.2e}",
     )
+    if not result.converged:
+        warnings.warn(
+            f"the extragradient game stopped after {result.iterations} iterations with duality gap {result.gap:.3e} "
+            f"(> {GAME_TOL:g} tr S_X); measured violation of (C): critic_gap - beta = "
+            f"{solution.certificate['violation']:.3e} (beta={beta:.6g}); use method='closed_form'",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return solution
 
 
 def _pick_first(entry):

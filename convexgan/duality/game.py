@@ -63,7 +63,7 @@ class GameResult:
     gaps : ndarray (iterations,)
         Duality gap of the iterate after each iteration.
     converged : bool
-        Whether the gap reached ``tol``.
+        Whether the gap reached ``tol * tr(S_X)``.
     method : str
         ``"extragradient"`` or ``"gda"``.
     iterations : int
@@ -155,14 +155,18 @@ def solve_game(X, beta, *, method="extragradient", tau=None, rho=2.0, step=0.5, 
     max_iter : int
         Iteration limit.
     tol : float
-        Stop when the duality gap is at most ``tol``.
+        Stop when the duality gap is at most ``tol * tr(S_X)`` (relative, so that the result does not depend on
+        the data's scale).
     progress : bool
         Show a tqdm progress bar.
 
     Returns
     -------
     GameResult
-        Starts from :math:`S = 0`, :math:`A = 0`.
+        Starts from :math:`S = 0`, :math:`A = 0`. The iterations run on the game divided by
+        :math:`\sigma = \operatorname{tr} S_X` (:math:`S_X, S, \beta, \tau` scaled by :math:`1/\sigma`, ``A``
+        unchanged), which multiplies :math:`L` by :math:`1/\sigma` and leaves the saddle point's critic as it
+        is; ``S`` and the gaps are returned in the data's units.
     """
     start = time.perf_counter()
     X = as_samples(X, "X")
@@ -175,25 +179,29 @@ def solve_game(X, beta, *, method="extragradient", tau=None, rho=2.0, step=0.5, 
     max_iter = check_int(max_iter, "max_iter", 1, 10**8)
     tol = check_positive(tol, "tol")
     S_X = second_moment(X)
-    tau = float(np.trace(S_X)) if tau is None else check_positive(tau, "tau")
+    scale = float(np.trace(S_X))
+    if scale == 0.0:
+        raise ValueError("X must have a nonzero entry; got all-zero samples (the optimum is G = 0)")
+    tau = scale if tau is None else check_positive(tau, "tau")
+    S_X, beta_s, tau_s = S_X / scale, beta / scale, tau / scale
     d = S_X.shape[0]
     identity = np.eye(d)
     S, A = np.zeros((d, d)), np.zeros((d, d))
     gaps = []
     for _ in tqdm(range(max_iter), desc=f"game ({method})", disable=not progress):
-        S_half = project_bounded_psd(S - step * (identity - A), tau)
-        A_half = prox_critic(A + step * (S_X - S), step * beta, rho)
+        S_half = project_bounded_psd(S - step * (identity - A), tau_s)
+        A_half = prox_critic(A + step * (S_X - S), step * beta_s, rho)
         if method == "extragradient":
             S, A = (
-                project_bounded_psd(S - step * (identity - A_half), tau),
-                prox_critic(A + step * (S_X - S_half), step * beta, rho),
+                project_bounded_psd(S - step * (identity - A_half), tau_s),
+                prox_critic(A + step * (S_X - S_half), step * beta_s, rho),
             )
         else:
             S, A = S_half, A_half
-        gaps.append(duality_gap(S, A, S_X, beta, tau, rho))
+        gaps.append(duality_gap(S, A, S_X, beta_s, tau_s, rho))
         if gaps[-1] <= tol:
             break
-    gaps = np.array(gaps)
+    gaps = scale * np.array(gaps)
     return GameResult(
-        S, A, gaps, bool(gaps[-1] <= tol), method, gaps.size, time.perf_counter() - start, tau, rho
+        scale * S, A, gaps, bool(gaps[-1] <= tol * scale), method, gaps.size, time.perf_counter() - start, tau, rho
     )

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from convexgan._validation import as_samples, check_int, check_positive
-from convexgan.duality.arrangements import activation_patterns
+from convexgan.duality.arrangements import activation_patterns, random_generator
 
 
 @dataclass(frozen=True)
@@ -361,7 +361,7 @@ def solve_relu_critic(
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", 1, 10**6)
     n, d = X.shape
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     if Z is not None:
         Z = as_samples(Z, "Z")
         m = Z.shape[0]

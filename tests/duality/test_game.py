@@ -25,7 +25,7 @@ def test_extragradient_gap_vanishes_at_the_closed_form(seed, beta):
     X = _data(seed)
     result = solve_game(X, beta, tol=1e-9)
     S_star, A_star = _saddle(X, beta)
-    assert result.converged and result.gap <= 1e-9
+    assert result.converged and result.gap <= 1e-9 * np.trace(second_moment(X))
     assert result.gaps[0] > 1e6 * result.gap
     assert np.abs(result.S - S_star).max() <= 1e-7
     assert np.abs(result.A - A_star).max() <= 1e-7
@@ -83,3 +83,13 @@ def test_solve_with_extragradient_matches_the_closed_form():
 def test_bad_rho_is_refused():
     with pytest.raises(ValueError, match="rho=1.0"):
         solve_game(_data(7), 0.5, rho=1.0)
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e-6])
+def test_the_game_does_not_depend_on_the_data_scale(scale):
+    X = _data(8)
+    reference = solve_game(X, 0.5)
+    scaled = solve_game(scale * X, 0.5 * scale**2)
+    assert scaled.converged and scaled.iterations == reference.iterations
+    assert np.abs(scaled.S / scale**2 - reference.S).max() <= 1e-9
+    assert np.abs(scaled.A - reference.A).max() <= 1e-9

@@ -171,3 +171,11 @@ def test_same_seed_same_solution():
     second = solve_relu_critic(X, 0.5, m=4, seed=3)
     assert first.feasible
     assert np.array_equal(first.G, second.G) and first.value == second.value
+
+
+def test_bad_seed_is_named():
+    X, G = _instance(15, 4, 4, 2)
+    with pytest.raises(TypeError, match="seed"):
+        solve(X, "relu", beta=0.1, seed="x")
+    with pytest.raises(TypeError, match="seed"):
+        relu_critic_gap(X, G, method="sampled", seed=1.5)
