@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from convexgan import metrics
 from convexgan.data import load_images, toy_images
 from convexgan.duality import InfeasibleError, beta_from_k, critic_gap, k_from_beta, solve
 from convexgan.progressive import load_generator, train
@@ -457,6 +458,16 @@ def check_constraint(X_used, beta, rel=1e-6):
     return check
 
 
+def junk_extractor(tmp):
+    (tmp / "junk.pt").write_bytes(b"not a TorchScript archive")
+    return metrics.load_torchscript_extractor(tmp / "junk.pt")
+
+
+def pictures(n=6, size=16, seed=0):
+    """Random float32 images ``(n, size, size, 3)`` in [0, 1]."""
+    return np.random.default_rng(seed).random((n, size, size, 3)).astype(np.float32)
+
+
 def train_into(out_of_tmp):
     """An action: train the reference configuration into ``out_of_tmp(tmp)``."""
     return lambda tmp: train(str(reference_folder()[0]), out_of_tmp(tmp), progress=False, **TRAIN)
@@ -491,6 +502,7 @@ ARCHIVES = "archives and array files"
 CHECKPOINTS = "checkpoints and run folders"
 CRAFTED = "crafted code-carrying files"
 OUTPUT = "output locations"
+METRICS = "metrics inputs"
 
 CASES = [
     _error(ARRAYS, "X with NaN", lambda t: solve(with_entry(np.nan), "quadratic", beta=0.5), ValueError,
@@ -731,6 +743,23 @@ CASES = [
     Case(OUTPUT, "CLI sample out under a regular file",
          lambda t: run_cli("sample", reference_folder()[1], "--out", under_a_file(t) / "grid.png"),
          Exits(1, ("convexgan sample: error:", "file.txt"))),
+    _error(METRICS, "Bures-W2 with NaN", lambda t: metrics.bures_wasserstein_samples(with_entry(np.nan), X),
+           ValueError, "X must be finite"),
+    _error(METRICS, "Bures-W2 of different widths", lambda t: metrics.bures_wasserstein_samples(X, X[:, :3]),
+           ValueError, "same number of columns", "(20, 3)"),
+    _error(METRICS, "Bures-W2 of one sample", lambda t: metrics.bures_wasserstein_samples(X[:1], X), ValueError,
+           "at least 2 row(s)"),
+    _error(METRICS, "moment errors with inf", lambda t: metrics.moment_errors(X, with_entry(np.inf)), ValueError,
+           "X must be finite"),
+    _error(METRICS, "sliced Wasserstein with NaN",
+           lambda t: metrics.sliced_wasserstein_pyramid(np.full((6, 16, 16, 3), np.nan, np.float32), pictures()),
+           ValueError, "images_a must be finite"),
+    _error(METRICS, "sliced Wasserstein of 2-D arrays",
+           lambda t: metrics.sliced_wasserstein_pyramid(X, X), ValueError, "images_a must be a 4-D array"),
+    _error(METRICS, "extractor file missing", lambda t: metrics.load_torchscript_extractor(t / "none.pt"),
+           FileNotFoundError, "none.pt", "never downloads"),
+    _error(METRICS, "extractor file not TorchScript", junk_extractor, ValueError, "junk.pt",
+           "not a loadable TorchScript module"),
     _error(OUTPUT, "run folder already holds a run", train_into(lambda t: copy_run(t)), ValueError,
            "already holds a run", "--resume"),
     _error(OUTPUT, "resume with another configuration",
