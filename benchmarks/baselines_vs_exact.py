@@ -29,7 +29,8 @@ from convexgan.baselines import (
     plot_error_vs_time,
     train,
 )
-from convexgan.baselines.images import downsample, flatten_centred, load_images
+from convexgan.baselines.images import downsample, flatten_centred
+from convexgan.data.open import load_images
 from convexgan.duality.closed_form import beta_from_k, second_moment
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
@@ -69,9 +70,8 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    images = load_images(args.data, args.limit)
-    small = downsample(images, args.resolution)
-    X = flatten_centred(small)[0]
+    images = load_images(args.data, args.resolution, n_images=args.limit)
+    X = flatten_centred(images)[0]
     start = time.perf_counter()
     second_moment(X)
     moment_seconds = time.perf_counter() - start

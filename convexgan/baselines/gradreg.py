@@ -8,7 +8,9 @@ The generator descends the regularised objective, the critic's update is unchang
            \theta_D^{t+1} = \theta_D^t + \eta_D \nabla_{\theta_D} V(\theta^t).
 
 The gradient of :math:`\|\nabla_{\theta_D} V\|^2` with respect to :math:`\theta_G` is taken by double
-back-propagation (``create_graph=True``).
+back-propagation (``create_graph=True``). In games that are not zero-sum (the non-saturating GAN loss), the
+generator's own objective :math:`V_G` replaces :math:`V` in the first term and the penalty uses the critic's
+:math:`V_D`.
 """
 
 import torch

@@ -1,59 +1,14 @@
-r"""Low-resolution image arrays for the baselines: read MNIST-style ``.npz`` files or a CelebA tar, and
-downsample by area averaging.
+r"""Image rows for the baselines: area-average downsampling and per-pixel centring.
 
-Images are returned as float arrays ``(N, r, r, C)`` in [0, 1]; :func:`flatten_centred` turns them into rows
-(HWC order) centred per pixel, the convention of the progressive stages (THEORY section 7).
+Images are float arrays ``(N, r, r, C)`` in [0, 1] (as returned by :func:`convexgan.data.load_images`);
+:func:`flatten_centred` turns them into rows (HWC order) centred per pixel, the convention of the progressive
+stages (THEORY section 7).
 """
-
-import io
-import tarfile
-from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from convexgan._validation import check_int
-
-
-def load_images(path, limit=10000):
-    """Read up to ``limit`` images from an ``.npz`` (key ``x_train`` or ``x``) or a tar of JPEG/PNG files.
-
-    Parameters
-    ----------
-    path : str or Path
-    limit : int >= 1
-
-    Returns
-    -------
-    images : ndarray (N, H, W, C), float64 in [0, 1]
-    """
-    path = Path(path)
-    limit = check_int(limit, "limit", 1, 10**8)
-    if not path.exists():
-        raise FileNotFoundError(f"image data {str(path)!r} does not exist")
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            key = next((k for k in ("x_train", "x") if k in archive.files), None)
-            if key is None:
-                raise ValueError(f"{str(path)!r} must hold an array 'x_train' or 'x'; it holds {archive.files}")
-            images = archive[key][:limit]
-    elif tarfile.is_tarfile(path):
-        images = _read_tar(path, limit)
-    else:
-        raise ValueError(f"data={str(path)!r} must be an .npz file or a tar of images")
-    images = np.asarray(images, dtype=np.float64) / 255.0
-    return images[..., None] if images.ndim == 3 else images
-
-
-def _read_tar(path, limit):
-    with tarfile.open(path) as archive:
-        members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.lower().endswith((".jpg", ".png"))),
-                         key=lambda m: m.name)[:limit]
-        if not members:
-            raise ValueError(f"{str(path)!r} holds no .jpg or .png images")
-        return np.stack([np.asarray(Image.open(io.BytesIO(archive.extractfile(m).read())).convert("RGB"))
-                         for m in members])
 
 
 def downsample(images, resolution):

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from convexgan._validation import as_samples, check_int, check_positive
-from convexgan.baselines.distances import bures_wasserstein, relative_error, spectral_norm
+from convexgan.baselines.distances import relative_error, spectral_norm
 from convexgan.duality.closed_form import (
     InfeasibleError,
     eigh_descending,
@@ -34,6 +34,7 @@ from convexgan.duality.closed_form import (
     smallest_feasible_beta,
     soft_threshold,
 )
+from convexgan.metrics.bures import bures_wasserstein
 
 
 def check_nonnegative(value, name):
@@ -188,9 +189,10 @@ class LinearQuadraticGame:
         if not np.all(np.isfinite(S_G)):
             return {"relative_error": math.inf, "bures": math.inf, "constraint": math.inf}
         gap = spectral_norm(self.S_X - S_G)
+        zeros = np.zeros(S_G.shape[0])
         return {
             "relative_error": relative_error(S_G, self.S_star),
-            "bures": bures_wasserstein(S_G, self.S_star),
+            "bures": bures_wasserstein(zeros, S_G, zeros, self.S_star),
             "constraint": gap / self.beta if self.beta > 0 else gap,
         }
 

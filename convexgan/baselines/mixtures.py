@@ -17,6 +17,7 @@ from torch import nn
 
 from convexgan._validation import check_choice, check_int, check_positive
 from convexgan.baselines.distances import relative_error
+from convexgan.baselines.linear_quadratic import check_nonnegative
 
 
 def ring_centers(n_modes, radius):
@@ -114,7 +115,7 @@ class RingMixtureGame:
         self.radius, self.std = check_positive(radius, "radius"), check_positive(std, "std")
         self.batch_size = check_int(batch_size, "batch_size", 1, 10**7)
         self.loss = check_choice(loss, "loss", ("gan", "wgan"))
-        self.rho = float(rho)
+        self.rho = check_nonnegative(rho, "rho")
         self.critic_input_scale = check_positive(critic_input_scale, "critic_input_scale")
         self.latent_dim = check_int(latent_dim, "latent_dim", 1, 10**6)
         self.centers = ring_centers(self.n_modes, self.radius)
@@ -158,7 +159,7 @@ class RingMixtureGame:
         """The generator's objective (non-saturating for the GAN loss, ``V`` for the WGAN loss)."""
         if self.loss == "wgan":
             return self.critic_objective(draw)
-        X, Z = draw
+        _, Z = draw
         return -nn.functional.logsigmoid(self.critic(self.generator_net(Z))).mean()
 
     def generate(self, m):

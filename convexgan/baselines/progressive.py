@@ -26,11 +26,12 @@ import numpy as np
 import torch
 
 from convexgan._validation import check_int, check_positive
-from convexgan.baselines.distances import bures_wasserstein, relative_error, spectral_norm
+from convexgan.baselines.distances import relative_error, spectral_norm
 from convexgan.baselines.gda import AlternatingGDA
 from convexgan.baselines.images import downsample, flatten_centred
 from convexgan.baselines.loop import train
 from convexgan.duality.closed_form import beta_from_k, eigh_descending, second_moment, soft_threshold
+from convexgan.metrics.bures import bures_wasserstein
 
 
 def upsample(G, resolution, channels):
@@ -144,7 +145,7 @@ class ProgressiveStageGame:
         S_G = M.T @ M + np.outer(b, b)
         return {
             "relative_error": relative_error(S_G, self.S_star),
-            "bures": float(np.sqrt(b @ b + bures_wasserstein(M.T @ M, self.S_star) ** 2)),
+            "bures": bures_wasserstein(b, M.T @ M, np.zeros_like(b), self.S_star),
             "constraint": spectral_norm(self.S_X - S_G) / self.beta,
         }
 

@@ -7,17 +7,17 @@ import numpy as np
 import torch
 
 from convexgan._validation import check_int
-
 from convexgan.baselines.accept_reject import GreedyAcceptReject
 from convexgan.baselines.dirac import DiracGame
 from convexgan.baselines.gda import AlternatingGDA, SimultaneousGDA
 from convexgan.baselines.gradreg import GradientRegularisedGDA
-from convexgan.baselines.images import downsample, flatten_centred, load_images
+from convexgan.baselines.images import flatten_centred
 from convexgan.baselines.linear_quadratic import LinearQuadraticGame
 from convexgan.baselines.loop import train
 from convexgan.baselines.mixtures import RingMixtureGame
 from convexgan.baselines.plots import plot_error_vs_time
 from convexgan.baselines.smoothed_ot import SmoothedOT
+from convexgan.data.open import load_images
 from convexgan.duality.closed_form import beta_from_k
 
 PROBLEMS = ("linear-quadratic", "dirac", "8gaussians", "4gaussians")
@@ -37,8 +37,8 @@ def add_parser(subparsers):
         "error-against-time plot.",
     )
     parser.add_argument("--problem", choices=PROBLEMS, default="linear-quadratic")
-    parser.add_argument("--data", help="images for linear-quadratic: an .npz (MNIST-style) or a tar of images; "
-                        "default: Gaussian samples")
+    parser.add_argument("--data", help="images for linear-quadratic: anything convexgan.data reads (.npz, tar, "
+                        "folder, IDX); default: Gaussian samples")
     parser.add_argument("--resolution", type=int, default=8, help="image side after downsampling (default 8)")
     parser.add_argument("--limit", type=int, default=10000, help="number of images read (default 10000)")
     parser.add_argument("--dim", type=int, default=3, help="dimension of the Gaussian data (default 3)")
@@ -76,8 +76,7 @@ def gaussian_samples(dim, n, seed):
 def problem_data(args):
     """The data rows of the linear-quadratic problem and a description."""
     if args.data:
-        images = downsample(load_images(args.data, args.limit), args.resolution)
-        X = flatten_centred(images)[0]
+        X = flatten_centred(load_images(args.data, args.resolution, n_images=args.limit))[0]
         return X, f"{args.data} ({X.shape[0]} images, {args.resolution}x{args.resolution}, d={X.shape[1]})"
     return gaussian_samples(args.dim, args.samples, args.seed), f"Gaussian (n={args.samples}, d={args.dim})"
 

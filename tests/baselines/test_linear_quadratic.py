@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.linalg
 import torch
 
 from convexgan.baselines import GradientRegularisedGDA, LinearQuadraticGame, SimultaneousGDA, train
@@ -42,6 +43,9 @@ def test_measurements_against_independent_formulas():
     values = game.measure()
     assert values["relative_error"] == pytest.approx(np.linalg.norm(S_G - game.S_star) / np.linalg.norm(game.S_star))
     assert values["constraint"] == pytest.approx(np.abs(np.linalg.eigvalsh(S - S_G)).max() / 0.5)
+    root = scipy.linalg.sqrtm(S_G)  # S_G is non-singular here; S_star is not
+    bures2 = np.trace(S_G) + np.trace(game.S_star) - 2 * np.trace(scipy.linalg.sqrtm(root @ game.S_star @ root)).real
+    assert values["bures"] == pytest.approx(np.sqrt(bures2), rel=1e-6)
 
 
 def test_minibatch_value_is_unbiased_for_the_population_value():
