@@ -10,7 +10,7 @@ reference: ``||X^T X - G^T G||_2 / beta`` with its own noise rows, computed outs
 Usage::
 
     python benchmarks/progressive_vs_reference.py --data ../shared/data/celeba10k_89x109.tar --final 32 64 \
-        [--n-images 10000] [--device cpu|cuda] [--reference-max-resolution 32]
+        [--n-images 10000] [--device cpu|cuda] [--reference-max-resolution 32] [--threads 1]
 
 ``--reference-max-resolution 32`` skips the reference for runs whose final resolution exceeds 32 (its full SVD
 of a 10,000 x 12,288 matrix on 2 CPU cores takes very long); the table then says "skipped".
@@ -18,6 +18,7 @@ of a 10,000 x 12,288 matrix on 2 CPU cores takes very long); the table then says
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 OFFICIAL_K = [20, 30, 40, 100, 175]
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _rss():
@@ -36,6 +38,8 @@ def worker(args):
     """Run one method in this process and write its measurements as JSON."""
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     baseline = _rss()
     final = args.final[0]
     resolutions = [4 * 2**i for i in range(int.bit_length(final // 4))]
@@ -72,8 +76,12 @@ def run_worker(method, args, final):
     """Start a worker subprocess for one method; return its measurements."""
     with tempfile.NamedTemporaryFile(suffix=".json") as fh:
         cmd = [sys.executable, __file__, "--worker", method, "--data", str(args.data), "--final", str(final),
-               "--n-images", str(args.n_images), "--device", args.device, "--json", fh.name]
-        subprocess.run(cmd, check=True)
+               "--n-images", str(args.n_images), "--device", args.device, "--threads", str(args.threads),
+               "--json", fh.name]
+        env = dict(os.environ)
+        if args.threads:
+            env.update({name: str(args.threads) for name in THREAD_VARIABLES})
+        subprocess.run(cmd, check=True, env=env)
         return json.loads(Path(fh.name).read_text())
 
 
@@ -115,6 +123,9 @@ def main():
     parser.add_argument("--n-images", type=int, default=10000)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--reference-max-resolution", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS/OpenMP/torch threads of both workers (0: library defaults). On a shared machine "
+                             "multi-threaded LAPACK can be 10x slower than one thread")
     parser.add_argument("--worker", choices=["convexgan", "official"], help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -124,7 +135,7 @@ def main():
 
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     print(f"data {args.data}, first {args.n_images} images, device {args.device} ({device_name}), "
-          f"torch threads {torch.get_num_threads()}", flush=True)
+          f"threads per worker {args.threads or 'library default'}", flush=True)
     for final in args.final:
         cg = run_worker("convexgan", args, final)
         ref = run_worker("official", args, final) if final <= args.reference_max_resolution else None

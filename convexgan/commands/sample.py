@@ -35,7 +35,8 @@ def run(args):
     if args.match_histograms:
         r = images.shape[1]
         config = generator.config
-        reference = load_images(args.match_histograms, r, n_images=args.n_reference, crop=config.get("crop", False))
+        reference = load_images(args.match_histograms, r, n_images=args.n_reference, crop=config.get("crop", False),
+                                base=config["resolutions"][-1])
         images = match_histograms(images, reference)
         out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
         print(f"post-processing: per-channel histogram matching to {args.n_reference} images of {args.match_histograms}")

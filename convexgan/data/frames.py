@@ -1,9 +1,11 @@
 r"""From one decoded picture to pixel arrays at several resolutions.
 
 The pipeline follows the official ProCoGAN code: the frame (optionally the CelebA centre crop) is resized
-once to the largest requested resolution, and that square image is resized to every smaller resolution.
+once to a base resolution (the run's final resolution; by default the largest requested one), and that square
+image is resized to every requested resolution. The pixels at a resolution thus depend on the base, which the
+trainer fixes to its final resolution whatever stages remain to be trained.
 Resampling filter: ``PIL.Image.BICUBIC`` (Pillow's default for ``resize``, the one the official code used).
-Pixels are divided by 255, so every array is float in :math:`[0, 1]`, shape ``(r, r, C)``.
+The resized pixels are 8-bit, shape ``(r, r, C)``; the sources divide them by 255 in the requested dtype.
 
 The CelebA crop is the official 128 x 128 box centred at (89, 121) of the 178 x 218 ``img_align_celeba``
 frame; on frames of another size it is scaled with the frame (for example 64 x 64 at (44.5, 60.5) on the
@@ -27,7 +29,7 @@ def celeba_crop_box(width, height):
     return (round(cx - hx), round(cy - hy), round(cx + hx), round(cy + hy))
 
 
-def frame_to_resolutions(image, resolutions, *, crop=False):
+def frame_to_resolutions(image, resolutions, *, crop=False, base=None):
     """Resize one picture to every resolution in ``resolutions``.
 
     Parameters
@@ -38,20 +40,22 @@ def frame_to_resolutions(image, resolutions, *, crop=False):
         Square output sizes.
     crop : bool
         Take the official CelebA centre crop first.
+    base : int or None
+        Intermediate square size (default ``max(resolutions)``).
 
     Returns
     -------
     dict
-        ``{r: ndarray (r, r, C) float32 in [0, 1]}``, ``C = 1`` for grey and ``3`` for colour.
+        ``{r: ndarray (r, r, C) uint8}``, ``C = 1`` for grey and ``3`` for colour.
     """
     if crop:
         image = image.crop(celeba_crop_box(*image.size))
-    top = max(resolutions)
-    base = image.resize((top, top), RESAMPLING)
+    top = base or max(resolutions)
+    square = image.resize((top, top), RESAMPLING)
     out = {}
     for r in resolutions:
-        resized = base if r == top else base.resize((r, r), RESAMPLING)
-        pixels = np.asarray(resized, dtype=np.float32) / 255.0
+        resized = square if r == top else square.resize((r, r), RESAMPLING)
+        pixels = np.asarray(resized, dtype=np.uint8)
         out[r] = pixels[:, :, None] if pixels.ndim == 2 else pixels
     return out
 

@@ -59,7 +59,7 @@ def open_images(data, *, n_images=None, crop=False, attributes=None, attributes_
         raise ValueError(f"data source {path} is not a folder, tar archive, .npz or IDX file ({err})") from None
 
 
-def load_images(data, resolution, *, chunk_size=256, **kwargs):
+def load_images(data, resolution, *, chunk_size=256, base=None, **kwargs):
     """Read every image of a source at one resolution.
 
     Parameters
@@ -70,6 +70,9 @@ def load_images(data, resolution, *, chunk_size=256, **kwargs):
         Square size ``r``.
     chunk_size : int
         Images decoded per chunk.
+    base : int or None
+        Resize every frame to ``base x base`` first, then to ``resolution`` (the trainer uses its final
+        resolution); default: directly to ``resolution``.
     **kwargs
         Passed to :func:`open_images` (``n_images``, ``crop``, ``attributes``, ``strict``, ...).
 
@@ -79,7 +82,7 @@ def load_images(data, resolution, *, chunk_size=256, **kwargs):
         This holds all pixels in memory; the trainer never calls it (it streams chunks instead).
     """
     source = open_images(data, **kwargs)
-    chunks = [c[resolution] for c in source.iter_chunks([resolution], chunk_size)]
+    chunks = [c[resolution] for c in source.iter_chunks([resolution], chunk_size, base=base)]
     if source is not data:
         source.close()
     if not chunks:

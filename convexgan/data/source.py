@@ -86,23 +86,24 @@ class ImageSource:
             return "L" if image.mode in GREY_MODES else "RGB"
         raise ValueError(f"none of the first {min(len(self.items), 64)} images of {self.description} is readable")
 
-    def _read(self, item, resolutions):
+    def _read(self, item, resolutions, base):
         try:
             image = to_8bit(self._decode(item)).convert(self.mode)
-            return frame_to_resolutions(image, resolutions, crop=self.crop)
+            return frame_to_resolutions(image, resolutions, crop=self.crop, base=base)
         except READ_ERRORS as err:
             if self.strict:
                 raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {err}") from None
             return None
 
-    def _read_chunk(self, items, resolutions):
-        frames = [self._read(item, resolutions) for item in items]
+    def _read_chunk(self, items, resolutions, base, dtype):
+        frames = [self._read(item, resolutions, base) for item in items]
         good = [f for f in frames if f is not None]
         bad = [self._name(item) for item, f in zip(items, frames) if f is None]
-        arrays = {r: np.stack([f[r] for f in good]) if good else None for r in resolutions}
+        arrays = {r: np.stack([f[r] for f in good]).astype(dtype) / dtype(255) if good else None for r in resolutions}
         return arrays, bad
 
-    def iter_chunks(self, resolutions, chunk_size=256, *, rank=0, world_size=1, progress=None):
+    def iter_chunks(self, resolutions, chunk_size=256, *, rank=0, world_size=1, progress=None, base=None,
+                    dtype=np.float32):
         """Yield the images chunk by chunk at every resolution.
 
         Parameters
@@ -115,11 +116,16 @@ class ImageSource:
             This process's share of a data-parallel pass: items ``i`` with ``i % world_size == rank``.
         progress : tqdm or None
             A progress bar advanced by the number of items read.
+        base : int or None
+            Intermediate square size every frame is resized to first (default: the largest resolution; see
+            :mod:`convexgan.data.frames`).
+        dtype : numpy float type
+            ``np.float32`` (default) or ``np.float64``: the 8-bit pixels divided by 255 in this dtype.
 
         Yields
         ------
         dict
-            ``{r: ndarray (b, r, r, C) float32 in [0, 1]}`` with ``b <= chunk_size``.
+            ``{r: ndarray (b, r, r, C) in [0, 1]}`` of ``dtype``, with ``b <= chunk_size``.
         """
         resolutions = sorted({check_int(r, "resolution", 1, 8192) for r in resolutions})
         chunk_size = check_int(chunk_size, "chunk_size", 1, 2**31)
@@ -128,11 +134,11 @@ class ImageSource:
         self.skipped = 0
         skipped_names = []
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(self._read_chunk, chunks[0], resolutions) if chunks else None
+            pending = pool.submit(self._read_chunk, chunks[0], resolutions, base, dtype) if chunks else None
             for j in range(len(chunks)):
                 arrays, bad = pending.result()
                 if j + 1 < len(chunks):
-                    pending = pool.submit(self._read_chunk, chunks[j + 1], resolutions)
+                    pending = pool.submit(self._read_chunk, chunks[j + 1], resolutions, base, dtype)
                 self.skipped += len(bad)
                 skipped_names.extend(bad[: max(0, 5 - len(skipped_names))])
                 if progress is not None:

@@ -14,6 +14,7 @@ processes, so the result does not depend on how the images were split.
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from convexgan.progressive.distributed import all_reduce_sum, world
@@ -82,7 +83,7 @@ class _Sums:
 
 
 def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32, chunk_size=256,
-                       flush_rows=4096, progress=None):
+                       flush_rows=4096, progress=None, base=None):
     """One pass over an image source, accumulating :math:`\\mu_X` and :math:`S_X` at every resolution.
 
     Parameters
@@ -98,6 +99,8 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         Rows accumulated in the float32 buffer before it is added to the float64 sums.
     progress : tqdm or None
         Advanced by the number of images read by this process.
+    base : int or None
+        Intermediate size of the resize (see :mod:`convexgan.data.frames`); default the largest resolution.
 
     Returns
     -------
@@ -107,7 +110,8 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
     device = torch.device(device)
     rank, size = world()
     sums = {}
-    for chunk in source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, progress=progress):
+    for chunk in source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, progress=progress,
+                                    base=base, dtype=np.float64 if dtype == torch.float64 else np.float32):
         for r, pixels in chunk.items():
             Y = torch.from_numpy(pixels.reshape(pixels.shape[0], -1)).to(device=device, dtype=dtype) - SHIFT
             if r not in sums:

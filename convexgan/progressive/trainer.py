@@ -193,7 +193,7 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
     with open_images(data, n_images=n_images, crop=crop, attributes=attributes, strict=strict) as source, \
             tqdm(total=math.ceil(len(source) / size), desc="moments", unit="img", disable=not progress or rank) as bar:
         moments = accumulate_moments(source, [resolutions[i] for i in todo], device=device, dtype=DTYPES[dtype],
-                                     chunk_size=chunk_size, progress=bar)
+                                     chunk_size=chunk_size, progress=bar, base=resolutions[-1])
     report.update(n_images=moments[resolutions[todo[0]]].n, skipped_images=source.skipped, device=str(device),
                   world_size=size, package_version=convexgan.__version__)
     report.setdefault("moments_seconds", []).append(time.perf_counter() - start)
