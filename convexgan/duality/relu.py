@@ -243,7 +243,9 @@ def relu_lower_bound(X, beta, Z=None):
 def _fake_patterns(X, G, U, beta):
     r"""Fixed patterns :math:`p_{jk}` for the restriction at the current samples ``G`` and neurons ``U``.
 
-    :math:`p_{jk} = 1[g_j^T u_k \ge 0]`, except on neurons where ``G`` violates the reverse-convex side
+    :math:`p_{jk} = 1[g_j^T u_k \ge -\epsilon]` with :math:`\epsilon = 10^{-6} (1 + \max |X|)` (a sample on
+    the hyperplane up to solver accuracy counts as active, so that it can cross it), except on neurons where
+    ``G`` violates the reverse-convex side
     (:math:`E_G (g^T u_k)_+ < E_X (x^T u_k)_+ - \beta`): there the fake samples with the largest
     :math:`g_j^T u_k` are also switched on until as large a fraction of them as of the real samples is, so
     that samples can cross the hyperplane. Any :math:`p \in \{0, 1\}` keeps the restriction valid because
