@@ -6,8 +6,7 @@ A case is an action on a fresh temporary folder plus the outcome the package doc
   torch, CVXPY, Pillow or the standard library), whose message holds every given fragment (the argument's name,
   the value, the path...);
 - :class:`Warns`: a result plus a warning whose message matches a pattern (the count of skipped items);
-- :class:`Returns`: a result that passes an independent check (a closed form, a direct computation), or
-  optionally a ``RuntimeWarning`` saying that it does not;
+- :class:`Returns`: a result that passes an independent check (a closed form, a direct computation);
 - :class:`Exits`: a command line run (``convexgan.cli.main``) that returns the status and prints the fragments
   on stderr, with no uncaught exception.
 
@@ -51,14 +50,9 @@ class Warns:
 
 @dataclass(frozen=True)
 class Returns:
-    """A result; ``check(result)`` raises ``AssertionError`` when it is wrong.
-
-    With ``or_warning``, a wrong result is also accepted when a ``RuntimeWarning`` matching that pattern said so
-    (a solver that fails and reports it).
-    """
+    """A result; ``check(result)`` raises ``AssertionError`` when it is wrong."""
 
     check: Callable
-    or_warning: str = None
 
 
 @dataclass(frozen=True)
@@ -156,10 +150,6 @@ def _judge_result(expect, result, caught):
         if expect.check is not None:
             expect.check(result)
     except AssertionError as err:
-        pattern = getattr(expect, "or_warning", None)
-        said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-        if pattern and any(re.search(pattern, m) for m in said):
-            return "warning with count", next(m for m in said if re.search(pattern, m))
         return "wrong result", str(err)
     if isinstance(expect, Warns):
         return "warning with count", next(m for m in messages if re.search(expect.pattern, m))
