@@ -484,7 +484,6 @@ def existing_file(tmp):
 
 
 
-
 # --------------------------------------------------------------------------------------------------- cases
 
 def _error(kind, name, action, error, *fragments, bug=None, payload=False):
