@@ -125,8 +125,9 @@ def run_kill():
         for kill, snapshot in zip(chain.kills, chain.snapshots):
             rows.append((f"killed at {kill.moment}", f"exit {kill.returncode}; checkpoints {sorted(snapshot)}; "
                          f"partial temp files {len(kill.partial)}"))
-        kept = all(chain.snapshots[-1].get(name) == data for name, data in chain.snapshots[0].items())
-        rows.append(("finished stage kept byte-identical", str(kept)))
+        kept = all((chain.run / name).read_bytes() == data for snapshot in chain.snapshots
+                   for name, data in snapshot.items())
+        rows.append(("every checkpoint finished before a kill is byte-identical at the end", str(kept)))
         rows.append((f"resumed with --resume (exit {chain.final_status})", weights))
         reported = len(json.loads((chain.run / "report.json").read_text())["stages"])
         stages = len(list(reference_folder()[1].glob("stage*.npz")))

@@ -142,7 +142,7 @@ class Chain:
     final_files: list
 
 
-def interrupted_chain(root, moments=("after:stage00", "write:stage01")):
+def interrupted_chain(root, moments=("write:stage00", "after:stage00", "write:stage01")):
     """Kill a training at each of ``moments`` in turn, then finish it with ``convexgan train --resume``.
 
     ``snapshots[j]`` maps every checkpoint present after kill ``j`` to its bytes.

@@ -1,9 +1,9 @@
 """A training killed with SIGKILL mid-checkpoint resumes to the weights of an uninterrupted run, losing nothing.
 
-One chain (module fixture): ``python -m convexgan train`` is killed right after stage 0's checkpoint is renamed
-into place (before its grid and report), restarted with ``--resume`` and killed in the middle of writing stage
-1's checkpoint, then finished with ``convexgan train --resume``. The reference is the same training run once,
-uninterrupted, in this process.
+One chain (module fixture): ``python -m convexgan train`` is killed in the middle of writing stage 0's
+checkpoint, restarted with ``--resume`` and killed right after stage 0's checkpoint is renamed into place,
+restarted again and killed in the middle of writing stage 1's checkpoint, then finished with
+``convexgan train --resume``. The reference is the same training run once, uninterrupted, in this process.
 """
 
 import json
@@ -23,20 +23,22 @@ def chain(tmp_path_factory):
 
 
 def test_each_process_died_by_sigkill(chain):
-    assert [k.returncode for k in chain.kills] == [-9, -9]
+    assert [k.returncode for k in chain.kills] == [-9, -9, -9]
 
 
-def test_kill_mid_write_leaves_no_partial_checkpoint_under_its_name(chain):
-    after_write_kill = chain.kills[1]
-    assert "stage01_8x8.npz" not in after_write_kill.files
-    assert len(after_write_kill.partial) == 1 and after_write_kill.partial[0].startswith(".stage01_8x8.npz.")
-    partial = chain.run / after_write_kill.partial[0]
-    with pytest.raises(ValueError, match="corrupt or not an .npz"):
-        load_stage(partial)
+@pytest.mark.parametrize("kill, name", [(0, "stage00_4x4.npz"), (2, "stage01_8x8.npz")])
+def test_kill_mid_write_leaves_no_partial_checkpoint_under_its_name(chain, kill, name):
+    killed = chain.kills[kill]
+    assert name not in killed.files
+    assert [p for p in killed.partial if p.startswith(f".{name}.")] != []
+    for partial in killed.partial:
+        with pytest.raises(ValueError, match="corrupt or not an .npz"):
+            load_stage(chain.run / partial)
 
 
-def test_finished_stage_survives_every_kill_unchanged(chain):
-    first, second = chain.snapshots
+def test_finished_stage_survives_every_later_kill_unchanged(chain):
+    nothing, first, second = chain.snapshots
+    assert nothing == {}
     assert list(first) == ["stage00_4x4.npz"]
     assert second == first
     assert (chain.run / "stage00_4x4.npz").read_bytes() == first["stage00_4x4.npz"]
