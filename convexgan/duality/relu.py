@@ -191,9 +191,10 @@ class ReluSolve:
         :math:`D(x) = \sum_k v_k (x^T u_k)_+`.
     feasible : bool
     iterations : int
+        Total over all starts.
     seconds : float
     history : list of dict
-        Per iteration: regulariser, slack, critic gap, number of neurons.
+        Per iteration: start, regulariser, slack, critic gap, number of neurons.
     """
 
     G: np.ndarray
@@ -294,6 +295,50 @@ def _solve_restriction(problem, solver):
         raise RuntimeError(f"solver {solver} returned status {problem.status!r} on the ReLU restriction")
 
 
+def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
+    """One run of the cutting-plane method from ``G_cur``; returns (best feasible or None, last, history).
+
+    Each state is ``(value, G, W, critic gap, neurons, critic weights)``.
+    """
+    m, d = G_cur.shape
+    critic = relu_critic_gap(X, G_cur, **options)
+    if critic.value > 0:
+        U = U + [critic.direction]
+    rho = 10.0 * (1.0 + np.sqrt(np.mean(np.sum(X**2, axis=1))))
+    rho_max = 1e4 * rho
+    value = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
+    last = (value, G_cur, W_cur, critic, np.array(U), np.zeros(len(U)))
+    best = last if critic.value <= beta * (1 + tol) else None
+    history = []
+    for _ in range(max_iter):
+        Uarr = np.array(U)
+        patterns = _fake_patterns(X, G_cur if best is None else best[1], Uarr, beta)
+        problem, G_var, W_var, t, constraints = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
+        _solve_restriction(problem, solver)
+        weights = np.asarray(constraints[1].dual_value) - np.asarray(constraints[0].dual_value)
+        W_cur = None if W_var is None else W_var.value
+        G_cur = G_var.value if Z is None else Z @ W_cur
+        value = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
+        slack = float(t.value)
+        critic = relu_critic_gap(X, G_cur, **options)
+        feasible = critic.value <= beta * (1 + tol)
+        history.append({"regulariser": value, "slack": slack, "critic_gap": critic.value, "neurons": len(U)})
+        last = (value, G_cur, W_cur, critic, Uarr, weights)
+        if slack > tol * beta:
+            rho = min(10.0 * rho, rho_max)
+        if feasible:
+            converged = best is not None and value >= best[0] * (1 - tol)
+            if best is None or value < best[0]:
+                best = last
+            if converged:
+                break
+        elif np.min(np.linalg.norm(Uarr - critic.direction, axis=1)) > 1e-9:
+            U = U + [critic.direction]
+        elif slack <= tol * beta:
+            break
+    return best, last, history
+
+
 def solve_relu_critic(
     X,
     beta,
@@ -304,6 +349,7 @@ def solve_relu_critic(
     max_iter=60,
     solver="CLARABEL",
     seed=0,
+    restarts=4,
     max_patterns=100000,
     n_samples=None,
 ):
@@ -350,6 +396,9 @@ def solve_relu_critic(
         CVXPY solver for the restrictions (SOCPs).
     seed : int or numpy.random.Generator
         Chooses the starting samples (data rows) when ``m != n`` or ``Z`` is given.
+    restarts : int
+        Number of random starts when the start is not known to be feasible (``m != n`` or ``Z`` given); the
+        best feasible result is kept. The free generator with ``m = n`` starts once, from the data.
     max_patterns, n_samples
         Passed to :func:`relu_critic_gap` (exact enumeration limit; number of sampled directions beyond it).
 
@@ -362,66 +411,34 @@ def solve_relu_critic(
     beta = check_positive(beta, "beta")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", 1, 10**6)
+    restarts = check_int(restarts, "restarts", 1, 10**4)
     n, d = X.shape
     rng = random_generator(seed)
     if Z is not None:
         Z = as_samples(Z, "Z")
         m = Z.shape[0]
     m = n if m is None else check_int(m, "m", 1, 10**7)
-    rows = np.arange(n) if m == n else rng.choice(n, m, replace=m > n)
-    if Z is None:
-        G_cur, W_cur = X[rows].copy(), None
+    options = {"max_patterns": max_patterns, "n_samples": n_samples, "seed": rng}
+    top = relu_critic_gap(X, np.zeros((1, d)), **options)
+    feasible_start = Z is None and m == n
+    runs, history = [], []
+    for run in range(1 if feasible_start else restarts):
+        rows = np.arange(n) if feasible_start else rng.choice(n, m, replace=m > n)
+        W_start = None if Z is None else np.linalg.lstsq(Z, X[rows], rcond=None)[0]
+        G_start = X[rows] if Z is None else Z @ W_start
+        best, last, steps = _descend(X, beta, Z, G_start, W_start, [top.direction, -top.direction], tol,
+                                     max_iter, solver, options)
+        runs.append((best, last))
+        history.extend({"start": run, **step} for step in steps)
+    found = [best for best, _ in runs if best is not None]
+    if found:
+        best = min(found, key=lambda item: item[0])
     else:
-        W_cur = np.linalg.lstsq(Z, X[rows], rcond=None)[0]
-        G_cur = Z @ W_cur
-
-    def gap(G):
-        return relu_critic_gap(X, G, max_patterns=max_patterns, n_samples=n_samples, seed=rng)
-
-    top = relu_critic_gap(X, np.zeros((1, d)), max_patterns=max_patterns, n_samples=n_samples, seed=rng)
-    U = [top.direction, -top.direction]
-    critic = gap(G_cur)
-    if critic.value > 0:
-        U.append(critic.direction)
-    rho = 10.0 * (1.0 + np.sqrt(np.trace(X.T @ X) / n))
-    rho_max = 1e4 * rho
-    value_cur = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
-    history = []
-    best = None
-    if critic.value <= beta * (1 + tol):
-        best = (value_cur, G_cur, W_cur, critic, np.array(U), np.zeros(len(U)))
-    for iteration in range(1, max_iter + 1):
-        Uarr = np.array(U)
-        patterns = _fake_patterns(X, G_cur if best is None else best[1], Uarr, beta)
-        problem, G_var, W_var, t, constraints = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
-        _solve_restriction(problem, solver)
-        weights = np.asarray(constraints[1].dual_value) - np.asarray(constraints[0].dual_value)
-        W_new = None if W_var is None else W_var.value
-        G_new = G_var.value if Z is None else Z @ W_new
-        value = float(np.sum(G_new**2) / m if Z is None else np.sum(W_new**2))
-        slack = float(t.value)
-        critic = gap(G_new)
-        feasible = critic.value <= beta * (1 + tol)
-        history.append({"regulariser": value, "slack": slack, "critic_gap": critic.value, "neurons": len(U)})
-        G_cur, value_cur = G_new, value
-        if slack > tol * beta:
-            rho = min(10.0 * rho, rho_max)
-        if feasible:
-            converged = best is not None and value >= best[0] * (1 - tol)
-            if best is None or value < best[0]:
-                best = (value, G_new, W_new, critic, Uarr, weights)
-            if converged:
-                break
-        elif np.min(np.linalg.norm(Uarr - critic.direction, axis=1)) > 1e-9:
-            U.append(critic.direction)
-        elif slack <= tol * beta:
-            break
-    if best is None:
-        best = (value_cur, G_cur, W_new, critic, Uarr, weights)
+        best = min((last for _, last in runs), key=lambda item: item[3].value)
         warnings.warn(
             f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
-            f"in {iteration} iterations (last gap {critic.value!r}); the problem may be infeasible for this "
-            f"generator, or raise beta or max_iter",
+            f"from {len(runs)} start(s) of {max_iter} iterations (smallest gap {best[3].value!r}); the problem may be "
+            f"infeasible for this generator, or raise beta, restarts or max_iter",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -435,7 +452,7 @@ def solve_relu_critic(
         neurons=neurons,
         weights=weights,
         feasible=critic.value <= beta * (1 + tol),
-        iterations=iteration,
+        iterations=len(history),
         seconds=time.perf_counter() - start,
         history=history,
     )

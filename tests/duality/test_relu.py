@@ -164,12 +164,13 @@ def test_degenerate_generated_samples_match_dense_search():
     assert dense <= value + 1e-12 <= dense + lipschitz * spacing + 1e-12
 
 
-def test_same_seed_same_solution():
+def test_restarts_reach_feasibility_from_infeasible_starts_and_same_seed_same_solution():
     rng = np.random.default_rng(14)
     X = rng.standard_normal((6, 2)) + 0.5
-    first = solve_relu_critic(X, 0.5, m=4, seed=3)
-    second = solve_relu_critic(X, 0.5, m=4, seed=3)
-    assert first.feasible
+    first = solve_relu_critic(X, 0.3, m=4, seed=3)
+    second = solve_relu_critic(X, 0.3, m=4, seed=3)
+    assert first.feasible and relu_critic_gap(X, first.G).value <= 0.3 * (1 + 1e-3)
+    assert len({step["start"] for step in first.history}) == 4
     assert np.array_equal(first.G, second.G) and first.value == second.value
 
 
