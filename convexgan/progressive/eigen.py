@@ -54,6 +54,18 @@ def _threads_for(d, device):
         torch.set_num_threads(previous)
 
 
+@contextmanager
+def seeded(seed, device):
+    """Run with torch's global generators (CPU and ``device``) seeded, restoring their state afterwards.
+
+    ``torch.svd_lowrank`` draws its random test matrix from the global generator; this makes it reproducible.
+    """
+    device = torch.device(device)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else [], device_type=device.type):
+        torch.manual_seed(seed)
+        yield
+
+
 def _fix_signs(V):
     pivot = V.abs().argmax(0)
     signs = torch.sign(V[pivot, torch.arange(V.shape[1], device=V.device)])
@@ -115,7 +127,8 @@ def top_eigenpairs(S, k, method="auto"):
         order = torch.argsort(lam, descending=True)
         lam, V = lam[order], V[:, order]
     else:
-        _, _, V = torch.svd_lowrank(S, q=k, niter=2, M=None)
+        with seeded(0, S.device):
+            _, _, V = torch.svd_lowrank(S, q=k, niter=2, M=None)
         lam = ((S @ V) * V).sum(0)
         order = torch.argsort(lam, descending=True)
         lam, V = lam[order], V[:, order]

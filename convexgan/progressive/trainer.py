@@ -40,7 +40,7 @@ from convexgan.data import open_images
 from convexgan.plotting import save_image_grid
 from convexgan.progressive.checkpoint import save_stage, stage_path
 from convexgan.progressive.distributed import barrier, init_from_environment, world
-from convexgan.progressive.eigen import METHODS
+from convexgan.progressive.eigen import METHODS, seeded
 from convexgan.progressive.generator import ProgressiveGenerator, StageWeights, stage_input_map, upsample
 from convexgan.progressive.moments import accumulate_moments
 from convexgan.progressive.run import CONFIG, REPORT, finished_stages, grid_path, read_config, read_json, write_json
@@ -268,7 +268,7 @@ def _solve_stage(i, stages, moments, config, device):
             )
         s2, Q, noise = _legacy_input(i, stages, k, config, device, moments.n)
         B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
-        ZB = noise @ B.to(noise.device)
+        ZB = torch.cat([rows.double() @ B.to(noise.device) for rows in noise.split(4096)])
         C = (ZB.T @ ZB / noise.shape[0]).to(second.device)
         input_info = {"rank": rank, "noise_rows": noise.shape[0], "kept_s2_min": float(s2[k - 1]) if s2.numel() >= k else 0.0}
     else:
@@ -316,8 +316,8 @@ def _solve_stage(i, stages, moments, config, device):
 def _legacy_input(i, stages, k, config, device, n):
     r"""Legacy stage input from fresh noise rows, with the official SVD choices.
 
-    Returns ``(s2, Q, Zhat)``: eigenpairs of :math:`\hat Z^T \hat Z / m` (float64, CPU) and :math:`\hat Z` in
-    float64, ``m = noise_rows`` or the number of images ``n``.
+    Returns ``(s2, Q, Zhat)``: eigenpairs of :math:`\hat Z^T \hat Z / m` (float64, CPU) and :math:`\hat Z` in the
+    working dtype, ``m = noise_rows`` or the number of images ``n``.
     """
     dtype = DTYPES[config["dtype"]]
     m = config["noise_rows"] or n
@@ -333,8 +333,9 @@ def _legacy_input(i, stages, k, config, device, n):
         g = ProgressiveGenerator(stages).centred([z], dtype=dtype, device=device)
         Zhat = torch.cat([upsample(g, stages[-1].resolution, stages[-1].channels), ones], 1)
     if r >= RANDOMIZED_FROM:
-        _, s, Q = torch.svd_lowrank(Zhat, q=k, niter=2)
+        with seeded(stage_seed(config["seed"], i), device):
+            _, s, Q = torch.svd_lowrank(Zhat, q=k, niter=2)
     else:
         _, s, Qt = torch.linalg.svd(Zhat, full_matrices=False)
         Q = Qt.T
-    return (s.double() ** 2 / m).cpu(), Q.double().cpu(), Zhat.double()
+    return (s.double() ** 2 / m).cpu(), Q.double().cpu(), Zhat

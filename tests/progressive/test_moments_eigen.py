@@ -45,6 +45,9 @@ def test_randomized_is_approximate_and_says_so():
     exact = np.linalg.norm(S @ V.numpy() - V.numpy() * got.numpy(), axis=0).max()
     assert info["residual"] == pytest.approx(exact, rel=1e-6)
     assert info["method"] == "randomized"
+    state = torch.random.get_rng_state()
+    again = top_eigenpairs(torch.from_numpy(S), 20, "randomized")
+    assert torch.equal(again[1], V) and torch.equal(torch.random.get_rng_state(), state)
 
 
 def test_eigenpairs_above_beta_and_norm_of_the_difference():
