@@ -468,6 +468,26 @@ def pictures(n=6, size=16, seed=0):
     return np.random.default_rng(seed).random((n, size, size, 3)).astype(np.float32)
 
 
+def cli_solve_json_under_a_file(tmp):
+    np.save(tmp / "x.npy", X)
+    return run_cli("solve", tmp / "x.npy", "--critic", "linear", "--beta", "1", "--json", under_a_file(tmp) / "c.json")
+
+
+def cli_sample_npy_under_a_file(tmp):
+    return run_cli("sample", reference_folder()[1], "--out", tmp / "grid.png", "--npy", under_a_file(tmp) / "s.npy")
+
+
+def cli_solve_latent(latent):
+    """An action: ``convexgan solve`` with a linear generator of ``--latent LATENT`` Gaussian columns."""
+
+    def action(tmp):
+        np.save(tmp / "x.npy", X)
+        return run_cli("solve", tmp / "x.npy", "--critic", "quadratic", "--generator", "linear", "--latent", latent,
+                       "--k", "1")
+
+    return action
+
+
 def train_into(out_of_tmp):
     """An action: train the reference configuration into ``out_of_tmp(tmp)``."""
     return lambda tmp: train(str(reference_folder()[0]), out_of_tmp(tmp), progress=False, **TRAIN)
@@ -649,6 +669,9 @@ CASES = [
     Case(ARCHIVES, "CLI solve on a missing file",
          lambda t: run_cli("solve", t / "none.npy", "--critic", "linear", "--beta", "1"),
          Exits(1, ("convexgan solve: error:", "none.npy", "does not exist"))),
+    Case(Z_INPUT, "CLI solve --latent -1", cli_solve_latent(-1), Exits(1, ("convexgan solve: error:", "--latent")),
+         bug="convexgan solve --latent -1 reports numpy's 'negative dimensions are not allowed' without naming "
+         "--latent"),
     Case(ARCHIVES, "CLI solve on a 1-D .npy", cli_solve_on(np.ones(5)),
          Exits(1, ("convexgan solve: error:", "data.npy", "samples as rows"))),
     Case(ARCHIVES, "CLI solve on a .npy with NaN", cli_solve_on(with_entry(np.nan)),
@@ -752,6 +775,14 @@ CASES = [
            FileNotFoundError, "none.pt", "never downloads"),
     _error(METRICS, "extractor file not TorchScript", junk_extractor, ValueError, "junk.pt",
            "not a loadable TorchScript module"),
+    Case(OUTPUT, "CLI solve --json under a regular file", cli_solve_json_under_a_file,
+         Exits(1, ("convexgan solve: error:", "file.txt")),
+         bug="convexgan solve writes --json with Path.write_text: NotADirectoryError, which convexgan.cli.main does "
+         "not report: a traceback"),
+    Case(OUTPUT, "CLI sample --npy under a regular file", cli_sample_npy_under_a_file,
+         Exits(1, ("convexgan sample: error:", "file.txt")),
+         bug="convexgan sample writes --npy with numpy.save: NotADirectoryError, which convexgan.cli.main does not "
+         "report: a traceback"),
     _error(OUTPUT, "run folder already holds a run", train_into(lambda t: copy_run(t)), ValueError,
            "already holds a run", "--resume"),
     _error(OUTPUT, "resume with another configuration",
