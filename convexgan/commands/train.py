@@ -3,6 +3,7 @@
 import json
 
 from convexgan.progressive import train
+from convexgan.progressive.distributed import world
 from convexgan.progressive.run import REPORT
 
 
@@ -14,7 +15,7 @@ def _attribute(text):
 
 
 def add_parser(subparsers):
-    """Register the ``train`` sub-command."""
+    """Register the ``train`` sub-command (data-parallel under ``torchrun --nproc_per_node P -m convexgan train``)."""
     p = subparsers.add_parser(
         "train",
         help="train a progressive linear generator on images (closed form per stage)",
@@ -53,6 +54,8 @@ def run(args):
           n_images=args.n_images, latent=args.latent, crop=args.crop, attributes=attributes, device=args.device,
           dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict, noise_rows=args.noise_rows,
           eigensolver=args.eigensolver, progress=not args.quiet)
+    if world()[0] != 0:
+        return 0
     with open(f"{args.out}/{REPORT}") as fh:
         report = json.load(fh)
     print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, run folder {args.out}")

@@ -213,7 +213,9 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
 
 
 def _prepare_folder(out, config, resume, rank):
-    if (out / CONFIG).exists():
+    exists = (out / CONFIG).exists()
+    barrier()
+    if exists:
         if not resume:
             raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
         previous = read_config(out)
@@ -228,6 +230,7 @@ def _prepare_folder(out, config, resume, rank):
             write_json(out / CONFIG, config)
         except OSError as err:
             raise ValueError(f"cannot create the run folder out={str(out)!r}: {err}") from None
+    barrier()
     return [], {"config": config, "stages": []}
 
 
