@@ -6,7 +6,7 @@ import math
 import numpy as np
 import torch
 
-from convexgan._validation import check_int
+from convexgan._validation import check_int, check_positive
 from convexgan.baselines.accept_reject import GreedyAcceptReject
 from convexgan.baselines.dirac import DiracGame
 from convexgan.baselines.gda import AlternatingGDA, SimultaneousGDA
@@ -44,7 +44,8 @@ def add_parser(subparsers):
     parser.add_argument("--dim", type=int, default=3, help="dimension of the Gaussian data (default 3)")
     parser.add_argument("--samples", type=int, default=2000, help="number of Gaussian samples (default 2000)")
     parser.add_argument("--k", type=int, help="components kept by the closed form (sets beta; needs --rho > 0)")
-    parser.add_argument("--rho", type=float, default=0.0, help="critic penalty rho (default 0: unregularised)")
+    parser.add_argument("--rho", type=float, default=0.0,
+                        help="critic penalty rho of linear-quadratic and dirac (default 0: unregularised)")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {','.join(METHODS)}")
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--lr", type=float, help="step size (default: 1e-2 SGD linear-quadratic, 1e-1 SGD dirac, "
@@ -95,7 +96,7 @@ def make_game(args, X, beta):
 def make_rule(name, args, beta):
     """The update rule ``name`` with the command's settings."""
     optimizer, lr = DEFAULT_OPTIMIZER[args.problem]
-    common = dict(lr=args.lr or lr, optimizer=optimizer, betas=(0.5, 0.999))
+    common = dict(lr=lr if args.lr is None else args.lr, optimizer=optimizer, betas=(0.5, 0.999))
     if name == "gda":
         return SimultaneousGDA(**common)
     if name == "gda-alt":
@@ -119,6 +120,7 @@ def run(args):
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"--methods={args.methods!r} must be a comma-separated subset of {','.join(METHODS)}")
+    check_positive(args.tol, "--tol")
     X, description, beta = None, args.problem, 0.0
     if args.problem == "linear-quadratic":
         X, description = problem_data(args)
@@ -161,6 +163,10 @@ def run(args):
     print("|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    if "smoothed-ot" in methods and args.problem == "linear-quadratic":
+        eps = make_rule("smoothed-ot", args, beta).eps
+        print(f"note: smoothed-ot (eps={eps:g}) has its own optimum, (S_X - (eps/2) I)_+ for Gaussian data; it is the "
+              f"closed form above only when eps = 2 beta and the data are Gaussian")
     if args.plot:
         plot_error_vs_time(histories, args.plot, tol=args.tol, exact_seconds=exact_seconds,
                            title=f"{args.problem}: distance to the exact optimum")
