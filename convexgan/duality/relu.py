@@ -30,7 +30,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from convexgan._validation import as_samples, check_int, check_positive
-from convexgan.duality.arrangements import activation_patterns, random_generator
+from convexgan.duality.arrangements import activation_patterns, random_generator, row_space
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,66 @@ def _cone_projection_norm(A, c):
     return float(np.linalg.norm(proj)), proj
 
 
+def _planar_gap(T, weights):
+    r"""Closed-form critic gap in the plane: :math:`\max_\theta |f(\theta)|`, :math:`f(\theta) = \sum_i w_i
+    (t_i^T u_\theta)_+`, :math:`u_\theta = (\cos\theta, \sin\theta)`, in :math:`O(N \log N)`.
+
+    Row ``i`` is active on the half circle :math:`(\phi_i - \pi/2, \phi_i + \pi/2)`. Sorting these ends gives
+    the arcs :math:`[a_k, b_k]` between consecutive cuts, on which :math:`f = c_k^T u_\theta` with
+    :math:`c_k` updated by one sweep (cumulative sums of :math:`\pm w_i t_i`). On an arc,
+    :math:`\max s\, c_k^T u_\theta` is :math:`\|c_k\|` when the angle of :math:`s c_k` lies in the arc, and the
+    larger end value otherwise.
+
+    Returns
+    -------
+    value : float
+    y : ndarray (2,)
+        A maximising unit direction (zero when the value is zero).
+    sign : float
+    arcs : int
+        Number of arcs (chambers).
+    """
+    active = np.linalg.norm(T, axis=1) > 0
+    T, weights = T[active], weights[active]
+    phi = np.arctan2(T[:, 1], T[:, 0])
+    ends = np.mod(np.concatenate([phi - np.pi / 2, phi + np.pi / 2]), 2 * np.pi)
+    steps = np.concatenate([weights, -weights])[:, None] * np.vstack([T, T])
+    order = np.argsort(ends, kind="stable")
+    ends, steps = ends[order], steps[order]
+    new = np.ones(len(ends), dtype=bool)
+    new[1:] = np.diff(ends) > 1e-12
+    starts = np.flatnonzero(new)
+    cuts = ends[starts]
+    jumps = np.add.reduceat(steps, starts, axis=0)
+    stops = np.append(cuts[1:], cuts[0] + 2 * np.pi)
+    middle = (cuts[0] + stops[0]) / 2
+    first = weights @ (T * (T @ np.array([np.cos(middle), np.sin(middle)]) > 0)[:, None])
+    C = first + np.cumsum(jumps, axis=0) - np.cumsum(jumps, axis=0)[0]
+    best = (0.0, np.zeros(2), 1.0)
+    for sign in (1.0, -1.0):
+        D = sign * C
+        norms = np.linalg.norm(D, axis=1)
+        inside = np.mod(np.arctan2(D[:, 1], D[:, 0]) - cuts, 2 * np.pi) <= stops - cuts
+        at_start = D[:, 0] * np.cos(cuts) + D[:, 1] * np.sin(cuts)
+        at_stop = D[:, 0] * np.cos(stops) + D[:, 1] * np.sin(stops)
+        values = np.where(inside, norms, np.maximum(at_start, at_stop))
+        k = int(np.argmax(values))
+        if values[k] > best[0]:
+            if inside[k]:
+                y = D[k] / norms[k]
+            else:
+                angle = cuts[k] if at_start[k] >= at_stop[k] else stops[k]
+                y = np.array([np.cos(angle), np.sin(angle)])
+            best = (float(values[k]), y, sign)
+    return (*best, len(cuts))
+
+
 def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None, seed=None):
     r"""Exact ReLU critic gap :math:`\max_{\|u\|_2 \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+|`.
 
-    The gap at each chamber's interior direction gives a first lower bound, and :math:`\pm c_P` inside its own
+    In the plane (rank 2) the maximum over each arc between consecutive cuts is in closed form
+    (:func:`_planar_gap`, :math:`O(N \log N)`). In higher rank, the gap at each chamber's interior direction
+    gives a first lower bound, and :math:`\pm c_P` inside its own
     cone gives the value :math:`\|c_P\|` (both vectorised); the other patterns get a cone projection each, in
     decreasing order of :math:`\|c_P\|`, stopping once :math:`\|c_P\|` (an upper bound on the pattern's value)
     is at most the best value found, which keeps the result exact. The value is exact when
@@ -118,10 +174,14 @@ def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None,
     S = np.vstack([X, G])
     if not np.any(S):
         return ReluCriticGap(0.0, np.zeros(X.shape[1]), 1.0, True, 1, "angles")
+    weights = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
+    basis = row_space(S)
+    if basis.shape[1] == 2 and method in ("auto", "angles"):
+        value, y, sign, arcs = _planar_gap(S @ basis, weights)
+        return ReluCriticGap(value, basis @ y, sign, True, arcs, "angles")
     arrangement = activation_patterns(S, method=method, max_patterns=max_patterns, n_samples=n_samples, seed=seed)
     basis = arrangement.basis
     T = S @ basis
-    weights = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
     C = (arrangement.patterns * weights) @ T
     norms = np.linalg.norm(C, axis=1)
     signs = np.where(arrangement.patterns, 1.0, -1.0)
