@@ -180,3 +180,14 @@ def test_bad_seed_is_named():
         solve(X, "relu", beta=0.1, seed="x")
     with pytest.raises(TypeError, match="seed"):
         relu_critic_gap(X, G, method="sampled", seed=1.5)
+
+
+@pytest.mark.parametrize("seed", [16, 17])
+def test_planar_closed_form_equals_cone_projections(seed):
+    X, G = _instance(seed, 9, 7, 2)
+    G[:2], G[2], G[3] = X[:2], -1.5 * X[4], 0.0
+    closed = relu_critic_gap(X, G)
+    projections = relu_critic_gap(X, G, method="incremental")
+    assert closed.method == "angles" and projections.method == "incremental"
+    assert abs(closed.value - projections.value) <= 1e-12
+    assert closed.n_patterns == projections.n_patterns
