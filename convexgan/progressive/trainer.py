@@ -7,7 +7,7 @@ input :math:`\hat z_i`, keeps :math:`W_i`, and the final samples are pushed thro
 ``mode="principled"`` (default): :math:`\hat z_1 = z_1` and :math:`\hat z_i = [\mathrm{up}(g_{i-1}), c_i z_i]`
 with :math:`f_i = \max(k_i - k_{i-1}, 0)` fresh latent columns, so that :math:`\operatorname{rank}(\hat z_i)
 \ge k_i` and every stage is feasible; the input second moment is the exact one of the affine map (no noise
-rows). The fresh columns are scaled by :math:`c_i^2 = \tfrac14 s^2_{\min}` (``FRESH_RATIO``), where
+rows). The fresh columns are scaled by :math:`c_i^2 = \tfrac14 s^2_{\min}` (``fresh_ratio``), where
 :math:`s^2_{\min} = 4(\lambda_{k_{i-1}} - \beta_{i-1})` is the smallest kept input eigenvalue coming from the
 previous stage, so they rank below the previous stage's directions and only supply the directions it lacks.
 No constant column: the data are centred and the mean is added back at sampling, so the samples have the
@@ -121,7 +121,8 @@ def _peak_memory():
 
 def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode="principled", n_images=None,
           latent=48, crop=False, attributes=None, device="auto", dtype="float32", seed=0, resume=False,
-          strict=False, noise_rows=None, eigensolver="auto", chunk_size=256, progress=True):
+          strict=False, noise_rows=None, eigensolver="auto", chunk_size=256, fresh_ratio=FRESH_RATIO,
+          progress=True):
     r"""Train a progressive generator into a run folder.
 
     Parameters
@@ -160,6 +161,9 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
         Method for the data eigenpairs in principled mode (see :mod:`convexgan.progressive.eigen`).
     chunk_size : int
         Images decoded per chunk.
+    fresh_ratio : float
+        Principled mode: :math:`c_i^2 / s^2_{\min}`, the variance of the fresh columns relative to the smallest
+        input direction coming from the previous stage (default 1/4: they rank below it).
     progress : bool
         Show tqdm progress bars.
 
@@ -183,6 +187,7 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
         "data": _describe(data), "resolutions": resolutions, "k": k, "beta": beta, "mode": mode,
         "n_images": n_images, "latent": latent, "crop": bool(crop), "attributes": attributes, "dtype": dtype,
         "seed": seed, "noise_rows": noise_rows, "eigensolver": eigensolver,
+        "fresh_ratio": check_positive(fresh_ratio, "fresh_ratio"),
     }
     out = Path(out)
     stages, report = _prepare_folder(out, config, resume, rank)
@@ -282,7 +287,7 @@ def _solve_stage(i, stages, moments, config, device):
             F_up, _ = stage_input_map(stages, 0, 0.0, False)
             up_s2, _, up_rank = input_spectrum(F_up)
             fresh = max(k - up_rank, 0)
-            scale = math.sqrt(FRESH_RATIO * float(up_s2[up_rank - 1]))
+            scale = math.sqrt(config["fresh_ratio"] * float(up_s2[up_rank - 1]))
             up_info = {"previous_rank": up_rank, "previous_s2_min": float(up_s2[up_rank - 1])}
         ones = False
         F, _ = stage_input_map(stages, fresh, scale, ones)
