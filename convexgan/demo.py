@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 import convexgan
 from convexgan._validation import check_int
-from convexgan.data import load_images
+from convexgan.data import load_images, open_images
 from convexgan.duality import solve
 from convexgan.duality.closed_form import eigh_descending, soft_threshold
 from convexgan.metrics import bures_wasserstein, bures_wasserstein_samples, moment_errors, sliced_wasserstein_pyramid
@@ -92,6 +92,18 @@ def exact_problem(images, seed):
     return X, solutions
 
 
+def stage_pixels(images, resolution, base):
+    """The images as the trainer reads them: resized to ``base``, then to ``resolution``; 8-bit / 255 in float64.
+
+    Returns
+    -------
+    ndarray (n, resolution, resolution, C) float64
+    """
+    with open_images(images) as source:
+        chunks = [c[resolution] for c in source.iter_chunks([resolution], base=base, dtype=np.float64)]
+    return np.concatenate(chunks)
+
+
 def stage_moment_errors(generator, images, k):
     r"""Per stage, the model's exact moment error against :math:`(S_X - \beta I)_+`, with :math:`S_X` from numpy:
 
@@ -101,7 +113,7 @@ def stage_moment_errors(generator, images, k):
     ----------
     generator : convexgan.progressive.ProgressiveGenerator
     images : ndarray (n, H, W, C)
-        The training images (resized here to each stage's resolution).
+        The training images (resized here to each stage's resolution as the trainer does, :func:`stage_pixels`).
     k : sequence of int
         Kept components per stage (:math:`\beta = \lambda_{k+1}(S_X)`).
 
@@ -113,7 +125,7 @@ def stage_moment_errors(generator, images, k):
     """
     rows = []
     for index, (resolution, kept) in enumerate(zip(generator.resolutions, k)):
-        X, _ = centred_rows(load_images(images, resolution))
+        X, _ = centred_rows(stage_pixels(images, resolution, generator.resolutions[-1]))
         lam, V = eigh_descending(X.T @ X / X.shape[0])
         beta = float(lam[kept])
         target = (V * soft_threshold(lam, beta)) @ V.T
@@ -215,7 +227,7 @@ def run_demo(out, *, seed=0, progress=True):
     run_report = json.loads((out / "run" / REPORT).read_text())
     steps.update()
     stages = stage_moment_errors(generator, images, K)
-    trained = load_images(images, RESOLUTIONS[-1])
+    trained = stage_pixels(images, RESOLUTIONS[-1], RESOLUTIONS[-1])
     samples, metrics = sample_metrics(generator, trained, run_report["stages"][-1]["beta"], seed)
     steps.update()
     figures = _write_figures(out, trained, solutions, generator, stages, samples)
