@@ -14,9 +14,9 @@ not certified in ``certificate["optimality"]``:
 - Two-layer generators ``"relu2"`` and ``"quadratic2"`` with every critic that the linear generator has, method
   ``"two_step"`` (THEORY section 6): the linear generator's solution gives ``G* = Z W*``, then
   :mod:`convexgan.duality.two_layer` fits the least-weight-decay network with ``f(Z) = G*``; ``value`` is its
-  weight decay, ``dual`` is None, and the extra keys ``architecture``, ``network`` (a
-  :class:`convexgan.duality.two_layer.TwoLayerGenerator`), ``fit_residual``, ``patterns_exact`` and
-  ``samples_certificate`` (the certificate of ``G*``) describe it.
+  weight decay, ``dual`` is None, ``Solution.network`` is the fitted
+  :class:`convexgan.duality.two_layer.TwoLayerGenerator`, and the certificate's extra keys ``architecture``,
+  ``fit_residual``, ``patterns_exact`` and ``samples_certificate`` (the certificate of ``G*``) describe it.
 """
 
 import time
@@ -114,12 +114,13 @@ def two_step(architecture, first_step, critic):
         solution = make_solution(
             X, fit.generator(Z), W=None, value=fit.value, critic=samples.critic, critic_name=critic, params=params,
             beta=beta, k=samples.k, generator=f"{architecture}2", method="two_step", dual=None, run=run,
+            network=fit.generator,
             optimality=f"two-step: G* = Z W* of the linear generator ({samples.certificate['optimality']}), then the "
             f"{fit.generator.architecture} network of least weight decay with f(Z) = G* (exact convex program"
             f"{'' if fit.exact_patterns else ' over sampled patterns'}); not optimal over all two-layer generators",
         )
         solution.certificate.update(
-            architecture=fit.generator.architecture, network=fit.generator, fit_residual=fit.residual,
+            architecture=fit.generator.architecture, fit_residual=fit.residual,
             patterns_exact=fit.exact_patterns, samples_certificate=samples.certificate,
         )
         return solution

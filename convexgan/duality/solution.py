@@ -50,6 +50,8 @@ class Solution:
     k : int or None
         Number of kept components (quadratic critic), else None.
     generator : str
+    network : TwoLayerGenerator or None
+        The fitted two-layer generator (``generator="relu2"`` or ``"quadratic2"``), callable on ``Z``; else None.
     """
 
     G: np.ndarray
@@ -63,9 +65,11 @@ class Solution:
     beta: float
     k: int
     generator: str
+    network: object = None
 
 
-def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, generator, method, dual, run, optimality):
+def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, generator, method, dual, run, optimality,
+                  network=None):
     """Assemble a :class:`Solution`; the violation of (C) is measured here from ``G`` with ``CRITIC_GAPS``.
 
     Parameters
@@ -98,4 +102,5 @@ def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, gener
         beta=float(beta),
         k=k,
         generator=generator,
+        network=network,
     )

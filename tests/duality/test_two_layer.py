@@ -70,8 +70,8 @@ def test_solve_two_step_matches_the_linear_generator_samples(generator):
     certificate = two_layer.certificate
     assert two_layer.method == "two_step" and two_layer.generator == generator
     assert certificate["architecture"] == generator[:-1]
-    assert np.abs(certificate["network"](Z) - linear.G).max() <= 1e-4 * max(1, np.abs(linear.G).max())
+    assert np.abs(two_layer.network(Z) - linear.G).max() <= 1e-4 * max(1, np.abs(linear.G).max())
     assert np.abs(two_layer.second_moment - linear.second_moment).max() <= 1e-3
     assert certificate["violation"] <= 1e-3
     assert certificate["optimality"].startswith("two-step")
-    assert abs(two_layer.value - certificate["network"].weight_decay) <= 1e-4 * two_layer.value
+    assert abs(two_layer.value - two_layer.network.weight_decay) <= 1e-4 * two_layer.value
