@@ -98,7 +98,8 @@ def run_properties(examples):
 
     given(valid_problems())(strict(closed_form))()
     cvxpy_settings = settings(strict, max_examples=max(1, examples // 5))
-    given(valid_problems(methods=("cvxpy",), max_d=3))(cvxpy_settings(solver))()
+    critics = ("linear", "quadratic", "polynomial")
+    given(valid_problems(methods=("cvxpy",), max_d=3, critics=critics))(cvxpy_settings(solver))()
 
     def corrupted(problem):
         verdict, _ = invalid_verdict(problem)
