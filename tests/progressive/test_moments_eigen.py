@@ -60,3 +60,12 @@ def test_eigenpairs_above_beta_and_norm_of_the_difference():
     assert expected == pytest.approx(beta, rel=1e-10)
     for method in ("dense", "eigsh"):
         assert symmetric_norm(torch.from_numpy(S), V[:, :7], C, method) == pytest.approx(expected, rel=1e-10)
+
+
+def test_blockwise_symmetrisation_equals_the_direct_one():
+    from convexgan.progressive.moments import _symmetrize_
+
+    S = torch.randn(7, 7, dtype=torch.float64)
+    expected = (S + S.T) / 2
+    _symmetrize_(S, block=3)
+    assert torch.equal(S, expected)
