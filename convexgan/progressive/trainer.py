@@ -12,6 +12,9 @@ rows). The fresh columns are scaled by :math:`c_i^2 = \tfrac14 s^2_{\min}` (``fr
 previous stage, so they rank below the previous stage's directions and only supply the directions it lacks.
 No constant column: the data are centred and the mean is added back at sampling, so the samples have the
 data mean exactly (a constant input would be paired with a data direction and shift every sample along it).
+Among the optimal solutions (each kept pair's sign is free) the one whose output correlates best with the
+upsampled previous stage is taken, and the report gives the stage coherence
+:math:`E\|g_i - \mathrm{up}(g_{i-1})\|^2 / E\|g_i\|^2`.
 
 ``mode="legacy"``: the official algorithm, for comparison: :math:`\hat z_1 = [z, 1]`,
 :math:`\hat z_i = [\mathrm{up}(g_{i-1}), 1]` computed from ``noise_rows`` fresh noise rows per stage, full SVD
@@ -295,6 +298,10 @@ def _solve_stage(i, stages, moments, config, device):
         check_feasible(k, rank, float(lam[rank]) if rank < k else beta, label)
         B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
         FB = F.to(B.device) @ B
+        if i > 0:
+            B, coherence = _align_with_previous(B, FB, F[:, : moments.d].to(B.device), V)
+            FB = F.to(B.device) @ B
+            up_info["coherence"] = coherence
         C = FB.T @ FB
         input_info = dict(up_info, rank=rank, kept_s2_min=float(s2[k - 1]), kept_s2_max=float(s2[0]),
                           fresh_scale_squared=scale**2)
@@ -319,6 +326,27 @@ def _solve_stage(i, stages, moments, config, device):
     if device.type == "cuda":
         info["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
     return stage, info
+
+
+def _align_with_previous(B, FB, U, V):
+    r"""Choose the signs of the kept pairs so that the stage refines the previous one.
+
+    Flipping a pair :math:`(q_j, v_j) \to (-q_j, v_j)` keeps :math:`S_G` and :math:`\|W\|_F` (both optimal
+    solutions); with :math:`g = z F B V^T` and :math:`\mathrm{up}(g_{i-1}) = z U` (``z ~ N(0, I)``),
+    :math:`E\langle g, \mathrm{up}(g_{i-1})\rangle = \sum_j (F B)_{:j} \cdot (U V)_{:j}`, so each sign is
+    taken to make its term non-negative.
+
+    Returns
+    -------
+    B : torch.Tensor (p, k)
+        With aligned signs.
+    coherence : float
+        :math:`E\|g - \mathrm{up}(g_{i-1})\|^2 / E\|g\|^2` after alignment (0: the stage only adds detail).
+    """
+    terms = (FB * (U @ V)).sum(0)
+    signs = torch.where(terms < 0, -1.0, 1.0).to(B.dtype)
+    G = (FB * signs) @ V.T
+    return B * signs, float((G - U).square().sum() / G.square().sum())
 
 
 def _legacy_input(i, stages, k, config, device, n):
