@@ -5,10 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 from convexgan.duality import InfeasibleError, solve
 from convexgan.progressive import RankDefectWarning, train
-from convexgan.progressive.generator import stage_input_map
+from convexgan.progressive.generator import stage_input_map, upsample
 
 from conftest import centred_second_moment
 
@@ -68,7 +69,7 @@ def test_each_stage_agrees_with_duality_solve_on_the_same_moments(principled, to
 def test_fresh_samples_have_the_soft_thresholded_second_moment(principled, toy):
     generator, report = principled
     N = 20000
-    x = generator.sample(N, seed=3, dtype=__import__("torch").float64).reshape(N, -1).astype(np.float64)
+    x = generator.sample(N, seed=3, dtype=torch.float64).reshape(N, -1).astype(np.float64)
     S, mean = centred_second_moment(toy, 8, 8)
     target, _ = soft_threshold(S, report["stages"][-1]["beta"])
     xc = x - mean
@@ -130,3 +131,20 @@ def test_beta_schedule_keeps_the_components_above_beta(tmp_path, toy):
     assert [s["beta"] for s in stages] == betas
     for s in stages:
         assert s["constraint_value"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_stage_signs_refine_the_upsampled_previous_stage(principled):
+    generator, report = principled
+    for i in range(1, len(RESOLUTIONS)):
+        stage, prev = generator.stages[i], generator.stages[i - 1]
+        F, _ = generator.affine_map(i)
+        F_prev, _ = generator.affine_map(i - 1)
+        U = upsample(F_prev, prev.resolution, prev.channels)
+        U = torch.cat([U, torch.zeros(F.shape[0] - U.shape[0], U.shape[1], dtype=U.dtype)])
+        Fin, _ = stage_input_map(generator.stages[:i], stage.fresh, stage.scale, stage.ones)
+        terms = ((Fin @ stage.B) * (U @ stage.V)).sum(0)
+        assert bool((terms >= 0).all())
+        coherence = float((F - U).square().sum() / F.square().sum())
+        assert report["stages"][i]["input"]["coherence"] == pytest.approx(coherence, rel=1e-9)
+        flipped = F - 2 * (Fin @ stage.B[:, :1]) @ stage.V[:, :1].T
+        assert float((flipped - U).square().sum() / flipped.square().sum()) >= coherence
