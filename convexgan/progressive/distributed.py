@@ -7,7 +7,6 @@ process reads the images ``i`` with ``i % P == rank``; the moment sums are then 
 
 import os
 
-import torch
 import torch.distributed as dist
 
 
