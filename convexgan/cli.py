@@ -36,6 +36,6 @@ def main(argv=None):
         return 2
     try:
         return args.func(args) or 0
-    except (ValueError, FileNotFoundError, PermissionError, RuntimeError) as err:
+    except (ValueError, TypeError, OSError, RuntimeError) as err:
         print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
         return 1

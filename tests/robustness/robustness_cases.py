@@ -776,13 +776,9 @@ CASES = [
     _error(METRICS, "extractor file not TorchScript", junk_extractor, ValueError, "junk.pt",
            "not a loadable TorchScript module"),
     Case(OUTPUT, "CLI solve --json under a regular file", cli_solve_json_under_a_file,
-         Exits(1, ("convexgan solve: error:", "file.txt")),
-         bug="convexgan solve writes --json with Path.write_text: NotADirectoryError, which convexgan.cli.main does "
-         "not report: a traceback"),
+         Exits(1, ("convexgan solve: error:", "file.txt"))),
     Case(OUTPUT, "CLI sample --npy under a regular file", cli_sample_npy_under_a_file,
-         Exits(1, ("convexgan sample: error:", "file.txt")),
-         bug="convexgan sample writes --npy with numpy.save: NotADirectoryError, which convexgan.cli.main does not "
-         "report: a traceback"),
+         Exits(1, ("convexgan sample: error:", "file.txt"))),
     _error(OUTPUT, "run folder already holds a run", train_into(lambda t: copy_run(t)), ValueError,
            "already holds a run", "--resume"),
     _error(OUTPUT, "resume with another configuration",
