@@ -55,7 +55,9 @@ def recover_samples(M, g, m):
     r"""Samples ``G`` (m, d) with :math:`G^T G / m = M` and :math:`G^T 1 / m = g`.
 
     Factor :math:`m K = F^T F` with ``F`` (m, d+1), reflect its last column onto :math:`1_m`, keep the first ``d``
-    columns. Needs :math:`m \ge \operatorname{rank} K` and :math:`M \succeq g g^T`.
+    columns. Needs :math:`m \ge \operatorname{rank} K` and :math:`M \succeq g g^T`. The moments are scaled by
+    :math:`c = \operatorname{tr} M` first (``G`` by :math:`\sqrt c` after), so that the rank tolerance, relative to
+    the largest eigenvalue of ``K``, does not drop the eigenvalues of a small ``M`` against the constant 1.
 
     Parameters
     ----------
@@ -68,9 +70,12 @@ def recover_samples(M, g, m):
     G : ndarray (m, d)
     """
     d = M.shape[0]
-    K = np.block([[M, g[:, None]], [g[None, :], np.ones((1, 1))]])
+    c = float(np.trace(M))
+    c = c if c > 0 else 1.0
+    root = np.sqrt(c)
+    K = np.block([[M / c, g[:, None] / root], [g[None, :] / root, np.ones((1, 1))]])
     F = gram_factor(m * K, m, name="m")
-    return reflect_column(F, d, np.ones(m))[:, :d]
+    return root * reflect_column(F, d, np.ones(m))[:, :d]
 
 
 def min_norm_weights(S_G, Z):
