@@ -67,7 +67,11 @@ def _polynomial_critic(Y_plus, Y_minus, a, b, c):
 
 
 def _free_m(X, m):
-    return X.shape[0] if m is None else m
+    """``m``, by default ``n``, or ``n + 1`` when ``n <= d`` (zero-mean samples of rank ``n`` need ``n + 1`` rows)."""
+    if m is not None:
+        return m
+    n, d = X.shape
+    return n + 1 if n <= d else n
 
 
 def free_linear_closed_form(X, *, Z, beta, k, solver, m):

@@ -101,7 +101,8 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
         ``"SCS"``, ``"CLARABEL"`` or ``"MOSEK"``; None picks per problem class
         (see :mod:`convexgan.duality.solvers`).
     m : int, optional
-        Number of samples the free generator returns (default ``n``; at least the rank of the optimal moments).
+        Number of samples the free generator returns (default ``n``, or ``n + 1`` when ``n <= d``; at least the
+        rank of the optimal moments).
     **critic_params
         The critic's parameters: ``a, b, c`` for the polynomial (defaults 0.09, 0.5, 0.47).
 
