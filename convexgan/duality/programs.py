@@ -53,6 +53,17 @@ K_CRITICS = ("quadratic",)
 AUTO_ORDER = ("closed_form", "cvxpy")
 
 
+def _check_moment_range(A, name):
+    """Raise ``ValueError`` when the second moment :math:`A^T A / n` of finite samples would overflow float64."""
+    peak = float(np.max(np.abs(A)))
+    if peak > np.sqrt(np.finfo(np.float64).max / A.shape[0]):
+        raise ValueError(
+            f"{name} has entries up to {peak:.3g}: its second moment {name}^T {name} / n overflows float64; "
+            f"expected entries below {np.sqrt(np.finfo(np.float64).max / A.shape[0]):.3g} (rescale {name})"
+        )
+    return A
+
+
 def _resolve_beta(X, critic, beta, k):
     if (beta is None) == (k is None):
         raise ValueError(f"pass exactly one of beta and k; got beta={beta!r}, k={k!r}")
@@ -120,7 +131,7 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
     SolverError
         When a solver fails; ``optimal_inaccurate`` gives a ``RuntimeWarning`` with the measured violation.
     """
-    X = as_samples(X, "X")
+    X = _check_moment_range(as_samples(X, "X"), "X")
     check_choice(critic, "critic", tuple(CRITIC_GAPS))
     generators = tuple(dict.fromkeys(g for g, _ in PROGRAMS))
     check_choice(generator, "generator", generators)
@@ -138,7 +149,7 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
             raise ValueError(f"generator={generator!r} needs Z, an (m, d_z) array of generator inputs; got None")
         if m is not None:
             raise ValueError(f"m={m!r} is set by the rows of Z for generator={generator!r}; pass m=None")
-        Z = as_samples(Z, "Z")
+        Z = _check_moment_range(as_samples(Z, "Z"), "Z")
     beta = _resolve_beta(X, critic, beta, k)
     entry = PROGRAMS[(generator, critic)]
     chosen = _pick_method(entry, method, generator, critic)
