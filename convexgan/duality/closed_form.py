@@ -87,6 +87,8 @@ def beta_from_k(X, k):
     X = as_samples(X)
     lam = eigh_descending(second_moment(X))[0]
     rank = numerical_rank(lam, max(X.shape))
+    if rank < 2:
+        raise ValueError(f"k={k!r} cannot be used: S_X has rank {rank}, so no k in 1..rank-1 exists; pass beta instead")
     k = check_int(k, "k", 1, rank - 1)
     return float(lam[k])
 
