@@ -1,6 +1,7 @@
 """``convexgan solve``: solve one WGAN exactly on an array of samples and print its certificate."""
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,19 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
+def _read_array(read, path):
+    """Call ``read()`` (a numpy load), turning numpy's and zipfile's errors into a ``ValueError`` naming ``path``."""
+    try:
+        return read()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path} cannot be read as .npy/.npz without pickle ({err})") from None
+
+
 def load_samples(path, key=None):
     """Load an ``(n, ...)`` array from ``.npy``/``.npz`` (no pickles) and flatten it to ``(n, d)``."""
     if not path.exists():
         raise FileNotFoundError(f"data file {path} does not exist")
-    loaded = np.load(path, allow_pickle=False)
+    loaded = _read_array(lambda: np.load(path, allow_pickle=False), path)
     if isinstance(loaded, np.ndarray):
         array = loaded
     else:
@@ -52,7 +61,7 @@ def load_samples(path, key=None):
             name = key if key is not None else names[0]
             if name not in names:
                 raise ValueError(f"--key={name!r} is not in {path}; it holds {names}")
-            array = loaded[name]
+            array = _read_array(lambda: loaded[name], path)
     if array.ndim < 2:
         raise ValueError(f"{path} must hold an array with samples as rows; got shape {array.shape}")
     return array.reshape(array.shape[0], -1)
@@ -60,7 +69,7 @@ def load_samples(path, key=None):
 
 def _generator_input(args, n):
     if args.z is not None:
-        return np.load(args.z, allow_pickle=False)
+        return _read_array(lambda: np.load(args.z, allow_pickle=False), args.z)
     if args.latent is not None:
         rng = np.random.default_rng(args.seed)
         return np.hstack([rng.standard_normal((n, args.latent)), np.ones((n, 1))])
