@@ -71,6 +71,8 @@ def _generator_input(args, n):
     if args.z is not None:
         return _read_array(lambda: np.load(args.z, allow_pickle=False), args.z)
     if args.latent is not None:
+        if args.latent < 0:
+            raise ValueError(f"--latent={args.latent} must be >= 0 (Gaussian columns beside the ones column)")
         rng = np.random.default_rng(args.seed)
         return np.hstack([rng.standard_normal((n, args.latent)), np.ones((n, 1))])
     return None
