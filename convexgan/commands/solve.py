@@ -103,5 +103,8 @@ def run(args):
         shown = f"{value:.10g}" if isinstance(value, float) else str(value)
         print(f"{key:<{width}}  {shown}")
     if args.json is not None:
-        args.json.write_text(json.dumps({**summary, "certificate": solution.certificate}, indent=2))
+        try:
+            args.json.write_text(json.dumps({**summary, "certificate": solution.certificate}, indent=2))
+        except OSError as err:
+            raise ValueError(f"--json {args.json} cannot be written ({err})") from None
     return 0
