@@ -30,7 +30,10 @@ def run(args):
     generator = load_generator(args.run)
     images = generator.sample(args.n, seed=args.seed, stage=args.stage)
     if args.npy:
-        np.save(args.npy, images)
+        try:
+            np.save(args.npy, images)
+        except OSError as err:
+            raise ValueError(f"--npy {args.npy} cannot be written ({err})") from None
     out = args.out
     if args.match_histograms:
         r = images.shape[1]
