@@ -147,8 +147,11 @@ def main():
     table, failures = run_catalogue()
     print_table("Bad inputs of the catalogue, by kind and outcome", table, COLUMNS)
     print("\nFailing cases\n")
-    print("| kind | case | verdict | known bug |")
-    print("|---|---|---|---|")
+    if not failures:
+        print("none")
+    else:
+        print("| kind | case | verdict | known bug |")
+        print("|---|---|---|---|")
     for case, verdict, detail in failures:
         print(f"| {case.kind} | {case.name} | {verdict} | {case.bug or 'NEW: ' + detail} |")
 
