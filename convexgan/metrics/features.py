@@ -52,6 +52,17 @@ class FeatureDistance:
     n_subsets: int | None = None
     subset_size: int | None = None
 
+    @classmethod
+    def record(cls, metric, value, features_a, features_b, extractor, *, std=None, n_subsets=None,
+               subset_size=None):
+        """The result of ``metric`` on features ``(n_a, D)`` and ``(n_b, D)`` made by ``extractor``."""
+        name, resizer, input_dtype = describe_extractor(extractor)
+        return cls(
+            metric=metric, value=value, std=std, extractor=name, resizer=resizer, input_dtype=input_dtype,
+            dtype="float64", n_a=features_a.shape[0], n_b=features_b.shape[0], feature_dim=features_a.shape[1],
+            n_subsets=n_subsets, subset_size=subset_size,
+        )
+
 
 def describe_extractor(extractor):
     """Return ``(name, resizer, input_dtype)`` declared by an extractor, with readable defaults."""

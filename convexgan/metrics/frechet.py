@@ -14,7 +14,7 @@ Update Rule Converge to a Local Nash Equilibrium", NeurIPS 2017.
 
 from convexgan._validation import as_samples
 from convexgan.metrics.bures import bures_wasserstein_samples
-from convexgan.metrics.features import FeatureDistance, describe_extractor, extract_features
+from convexgan.metrics.features import FeatureDistance, extract_features
 
 
 def frechet_distance(features_a, features_b):
@@ -67,16 +67,4 @@ def fid_from_features(features_a, features_b, extractor):
     """:func:`fid` on features already extracted by ``extractor`` (used for its record only)."""
     features_a = as_samples(features_a, "features_a", min_rows=2)
     features_b = as_samples(features_b, "features_b", min_rows=2)
-    name, resizer, input_dtype = describe_extractor(extractor)
-    return FeatureDistance(
-        metric="FID",
-        value=frechet_distance(features_a, features_b),
-        std=None,
-        extractor=name,
-        resizer=resizer,
-        input_dtype=input_dtype,
-        dtype="float64",
-        n_a=features_a.shape[0],
-        n_b=features_b.shape[0],
-        feature_dim=features_a.shape[1],
-    )
+    return FeatureDistance.record("FID", frechet_distance(features_a, features_b), features_a, features_b, extractor)

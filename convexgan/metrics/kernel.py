@@ -16,7 +16,7 @@ Reference: M. Bińkowski, D. J. Sutherland, M. Arbel, A. Gretton, "Demystifying 
 import numpy as np
 
 from convexgan._validation import as_samples, check_int
-from convexgan.metrics.features import FeatureDistance, describe_extractor, extract_features
+from convexgan.metrics.features import FeatureDistance, extract_features
 
 
 def polynomial_kernel(X, Y):
@@ -100,18 +100,5 @@ def kid_from_features(features_a, features_b, extractor, *, n_subsets=100, subse
     features_a = as_samples(features_a, "features_a", min_rows=2)
     features_b = as_samples(features_b, "features_b", min_rows=2)
     mean, std, size = kernel_distance(features_a, features_b, n_subsets=n_subsets, subset_size=subset_size, seed=seed)
-    name, resizer, input_dtype = describe_extractor(extractor)
-    return FeatureDistance(
-        metric="KID",
-        value=mean,
-        std=std,
-        extractor=name,
-        resizer=resizer,
-        input_dtype=input_dtype,
-        dtype="float64",
-        n_a=features_a.shape[0],
-        n_b=features_b.shape[0],
-        feature_dim=features_a.shape[1],
-        n_subsets=n_subsets,
-        subset_size=size,
-    )
+    return FeatureDistance.record("KID", mean, features_a, features_b, extractor, std=std, n_subsets=n_subsets,
+                                  subset_size=size)

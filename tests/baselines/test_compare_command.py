@@ -1,6 +1,5 @@
 """``convexgan compare`` end to end on small problems."""
 
-import numpy as np
 from PIL import Image
 
 from convexgan.cli import main
