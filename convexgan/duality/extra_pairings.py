@@ -37,7 +37,12 @@ GAME_TOL = 1e-8
 
 
 def relu_cutting_plane(X, *, Z, beta, k, solver, m, max_patterns, n_samples, seed):
-    r"""ReLU critic by fixed-pattern restrictions and cutting planes (locally optimal, feasibility certified)."""
+    r"""ReLU critic by fixed-pattern restrictions and cutting planes (locally optimal, feasibility certified).
+
+    .. math::  \min_G R_g \ \text{s.t.}\ \max_{\|u\| \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+| \le \beta,
+
+    solved by :func:`convexgan.duality.relu.solve_relu_critic` (its docstring states the restriction).
+    """
     result = solve_relu_critic(
         X, beta, Z=Z, m=m, tol=RELU_TOL, solver=solver or "CLARABEL", seed=seed, max_patterns=max_patterns,
         n_samples=n_samples,
@@ -59,7 +64,13 @@ def relu_cutting_plane(X, *, Z, beta, k, solver, m, max_patterns, n_samples, see
 
 
 def quadratic_game(X, *, Z, beta, k, solver, m):
-    r"""Quadratic critic, free generator, by extragradient on the bounded lifted game (duality gap certified)."""
+    r"""Quadratic critic, free generator, by extragradient on the bounded lifted game (duality gap certified).
+
+    .. math::  \min_{S \succeq 0,\ \operatorname{tr} S \le \tau} \ \max_{\|A\|_2 \le \rho}
+               \operatorname{tr} S + \langle A, S_X - S \rangle - \beta \|A\|_*,
+
+    solved by :func:`convexgan.duality.game.solve_game`; the saddle point is :math:`((S_X - \beta I)_+, V_k V_k^T)`.
+    """
     result = solve_game(X, beta, tol=GAME_TOL)
     alpha, vectors = cf.eigh_descending(result.A)
     keep = np.abs(alpha) > 1e-9 * max(1.0, float(np.abs(alpha).max()))

@@ -139,7 +139,13 @@ def free_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
 
 
 def free_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
-    r"""Free generator, polynomial critic by the lifted S-lemma SDP (no closed form)."""
+    r"""Free generator, polynomial critic by the lifted S-lemma SDP (no closed form).
+
+    .. math::  \min_{M, g, \ell_\pm \ge 0} \operatorname{tr} M \ \text{s.t.}\
+               \begin{bmatrix} M & g \\ g^T & 1 \end{bmatrix} \succeq 0,\
+               \begin{bmatrix} \ell_\pm I \mp a D_2 & \mp \tfrac b2 D_1 \\ \mp \tfrac b2 D_1^T & \beta - \ell_\pm
+               \end{bmatrix} \succeq 0,\ D_2 = S_X - M,\ D_1 = \mu_X - g.
+    """
     a, b = check_polynomial(a, b, c)
     refuse_large_sdp(X.shape[1], closed_form=False)
     mu_X, S_X = moments(X)
@@ -198,7 +204,14 @@ def _spectra(X, Z, beta):
 
 
 def linear_quadratic_closed_form(X, *, Z, beta, k, solver, m):
-    r"""Linear generator, quadratic critic (ProCoGAN stage): minimum-norm soft-thresholding, THEORY section 2."""
+    r"""Linear generator, quadratic critic (ProCoGAN stage), THEORY section 2.
+
+    .. math::  \min_W \|W\|_F^2 \ \text{s.t.}\ \|S_X - W^T S_Z W\|_2 \le \beta, \qquad
+               W^* = Q_k \operatorname{diag}\big(\sqrt{(\lambda_k - \beta) / s_k^2}\big) V_k^T,
+
+    with dual bound :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2` (Weyl / von Neumann) and critic
+    :math:`\|V_k^T x\|^2`.
+    """
     start = time.perf_counter()
     lam, V, s2, Q, kept = _spectra(X, Z, beta)
     W = cf.quadratic_critic_weights(lam[:kept], V[:, :kept], s2[:kept], Q[:, :kept], beta)
