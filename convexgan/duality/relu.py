@@ -30,6 +30,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from convexgan._validation import as_samples, check_int, check_positive
+from convexgan.duality import solvers
 from convexgan.duality.arrangements import activation_patterns, random_generator, row_space
 
 
@@ -343,18 +344,6 @@ def _restriction(X, beta, U, patterns, Z, m, d, rho):
     return problem, G, W, t, constraints
 
 
-def _solve_restriction(problem, solver):
-    """Solve one restriction; an inaccurate solve is accepted because feasibility is checked by the exact gap."""
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-            problem.solve(solver=solver)
-    except cp.SolverError as err:
-        raise RuntimeError(f"solver {solver} failed on the ReLU restriction: {err}") from None
-    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        raise RuntimeError(f"solver {solver} returned status {problem.status!r} on the ReLU restriction")
-
-
 def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
     """One run of the cutting-plane method from ``G_cur``; returns (best feasible or None, last, history).
 
@@ -374,7 +363,7 @@ def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
         Uarr = np.array(U)
         patterns = _fake_patterns(X, G_cur if best is None else best[1], Uarr, beta)
         problem, G_var, W_var, t, constraints = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
-        _solve_restriction(problem, solver)
+        solvers.run(problem, solver, "SOCP")
         weights = np.asarray(constraints[1].dual_value) - np.asarray(constraints[0].dual_value)
         W_cur = None if W_var is None else W_var.value
         G_cur = G_var.value if Z is None else Z @ W_cur
