@@ -2,9 +2,7 @@
 
 import warnings
 
-
-class SampleSizeWarning(UserWarning):
-    """Fewer samples than dimensions: the covariance is singular and the estimate is biased."""
+from convexgan.exceptions import SampleSizeWarning
 
 
 def warn_if_few_samples(n, dim, name):

@@ -40,6 +40,7 @@ from tqdm.auto import tqdm
 import convexgan
 from convexgan._validation import check_choice, check_int, check_positive
 from convexgan.data import open_images
+from convexgan.exceptions import RankDefectWarning
 from convexgan.plotting import save_image_grid
 from convexgan.progressive.checkpoint import save_stage, stage_path
 from convexgan.progressive.distributed import barrier, init_from_environment, world
@@ -61,10 +62,6 @@ MODES = ("principled", "legacy")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 RANDOMIZED_FROM = 64
 GRID_SAMPLES = 64
-
-
-class RankDefectWarning(UserWarning):
-    """A legacy stage keeps more components than its input has rank: the closed form is infeasible."""
 
 
 def stage_seed(seed, index):

@@ -1,0 +1,32 @@
+"""convexgan's own warning classes, under one base so that they can be filtered together.
+
+.. code-block:: python
+
+    import warnings
+    from convexgan.exceptions import ConvexGANWarning
+
+    warnings.simplefilter("error", ConvexGANWarning)   # every convexgan warning becomes an error
+
+Numerical warnings (an inaccurate solve, no convergence) also derive from :class:`RuntimeWarning`, the
+class numpy and scipy use for numerical trouble, so existing ``RuntimeWarning`` filters keep catching them.
+"""
+
+
+class ConvexGANWarning(UserWarning):
+    """Base class of every warning convexgan raises."""
+
+
+class InaccurateSolutionWarning(ConvexGANWarning, RuntimeWarning):
+    """A solve ended inaccurate (solver status or an independent check): the message carries the measured numbers."""
+
+
+class ConvergenceWarning(ConvexGANWarning, RuntimeWarning):
+    """An iterative method stopped before reaching its tolerance."""
+
+
+class RankDefectWarning(ConvexGANWarning):
+    """A stage or program keeps more components than its input has (numerical) rank."""
+
+
+class SampleSizeWarning(ConvexGANWarning):
+    """Fewer samples than dimensions: the covariance is singular and the estimate is biased."""
