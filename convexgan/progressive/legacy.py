@@ -18,6 +18,15 @@ from convexgan.progressive.seeds import stage_seed
 from convexgan.progressive.stage import closed_form_factor, constraint_value, data_spectrum, input_spectrum
 
 RANDOMIZED_FROM = 64
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def working_dtype(config, device):
+    """The dtype of the official code's path: ``legacy_dtype``, 'auto' = float64 on CPU, float32 on CUDA."""
+    name = config["legacy_dtype"]
+    if name == "auto":
+        name = "float32" if device.type == "cuda" else "float64"
+    return DTYPES[name]
 
 
 def solve_stage(i, stages, moments, config, device):
@@ -74,7 +83,7 @@ def _legacy_input(i, stages, k, config, device, n):
     Returns ``(s2, Q, Zhat)``: eigenpairs of :math:`\hat Z^T \hat Z / m` (float64, CPU) and :math:`\hat Z` in the
     working dtype, ``m = noise_rows`` or the number of images ``n``.
     """
-    dtype = getattr(torch, config["dtype"])
+    dtype = working_dtype(config, device)
     m = config["noise_rows"] or n
     if m < k:
         raise ValueError(f"noise_rows={m} must be at least k={k} (legacy stage {i} needs k singular directions)")

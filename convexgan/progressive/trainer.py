@@ -114,7 +114,7 @@ def _peak_memory():
 
 def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode="principled", n_images=None,
           latent=48, crop=False, attributes=None, device="auto", dtype="float32", seed=0, resume=False,
-          strict=False, noise_rows=None, eigensolver="auto", chunk_size=256, fresh_ratio=FRESH_RATIO,
+          strict=False, noise_rows=None, legacy_dtype="auto", eigensolver="auto", chunk_size=256, fresh_ratio=FRESH_RATIO,
           progress=True):
     r"""Train a progressive generator into a run folder.
 
@@ -150,6 +150,9 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
         Stop at the first unreadable image instead of skipping it.
     noise_rows : int or None
         Legacy mode: noise rows per stage (default: the number of images, as the official code).
+    legacy_dtype : {'auto', 'float64', 'float32'}
+        Legacy mode: the official code's arithmetic (see :mod:`convexgan.progressive.legacy`); 'auto' = float64
+        on CPU (its numpy path), float32 on CUDA (its torch path).
     eigensolver : str
         Method for the data eigenpairs in principled mode (see :mod:`convexgan.progressive.eigen`).
     chunk_size : int
@@ -169,6 +172,7 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
     check_choice(mode, "mode", MODES)
     check_choice(dtype, "dtype", tuple(DTYPES))
     check_choice(eigensolver, "eigensolver", METHODS)
+    check_choice(legacy_dtype, "legacy_dtype", ("auto", *legacy.DTYPES))
     latent = check_int(latent, "latent", 1, 10**6)
     seed = check_int(seed, "seed", 0, 2**63 - 1)
     if noise_rows is not None:
@@ -179,7 +183,7 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
     config = {
         "data": _describe(data), "resolutions": resolutions, "k": k, "beta": beta, "mode": mode,
         "n_images": n_images, "latent": latent, "crop": bool(crop), "attributes": attributes, "dtype": dtype,
-        "seed": seed, "noise_rows": noise_rows, "eigensolver": eigensolver,
+        "seed": seed, "noise_rows": noise_rows, "legacy_dtype": legacy_dtype, "eigensolver": eigensolver,
         "fresh_ratio": check_positive(fresh_ratio, "fresh_ratio"),
     }
     out = Path(out)
