@@ -89,6 +89,7 @@ def test_an_import_without_its_extra_is_a_one_line_error_naming_it(module, extra
 
 
 def test_plots_without_matplotlib_name_the_plots_extra(tmp_path):
+    pytest.importorskip("torch", reason="torch is not installed: pip install 'convexgan[train]'")
     code = ("import sys\nsys.modules['matplotlib'] = None\n"
             "from convexgan.baselines import History, plot_error_vs_time\n"
             f"plot_error_vs_time([], {str(tmp_path / 'x.png')!r})")
