@@ -3,7 +3,10 @@
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from convexgan._extras import require
+
+Image = require("train", "PIL.Image", user=__name__)
 
 
 def image_grid(images, ncols=None, pad=1, scale=1):

@@ -2,11 +2,6 @@
 
 import numpy as np
 
-from convexgan.data import load_images
-from convexgan.data.histograms import match_histograms
-from convexgan.plotting import save_image_grid
-from convexgan.progressive import load_generator
-
 
 def add_parser(subparsers):
     """Register the ``sample`` sub-command."""
@@ -27,6 +22,11 @@ def add_parser(subparsers):
 
 def run(args):
     """Sample, optionally histogram-match, save."""
+    from convexgan.data import load_images
+    from convexgan.data.histograms import match_histograms
+    from convexgan.plotting import save_image_grid
+    from convexgan.progressive import load_generator
+
     generator = load_generator(args.run)
     images = generator.sample(args.n, seed=args.seed, stage=args.stage)
     if args.npy:

@@ -2,10 +2,6 @@
 
 import json
 
-from convexgan.progressive import train
-from convexgan.progressive.distributed import world
-from convexgan.progressive.run import REPORT
-
 
 def _attribute(text):
     name, _, value = text.partition("=")
@@ -49,6 +45,10 @@ def add_parser(subparsers):
 
 def run(args):
     """Train, then print one line per stage from the report."""
+    from convexgan.progressive import train
+    from convexgan.progressive.distributed import world
+    from convexgan.progressive.run import REPORT
+
     attributes = dict(_attribute(a) for a in args.attribute) or None
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
     beta = args.beta[0] if args.beta and len(args.beta) == 1 and len(args.resolutions) > 1 else args.beta

@@ -20,9 +20,9 @@ Each returns the primal solution, the dual variables the optimal critic is read 
 :func:`convexgan.duality.solvers.run`.
 """
 
-import cvxpy as cp
 import numpy as np
 
+from convexgan._extras import cvxpy as cp
 from convexgan.duality import solvers
 
 

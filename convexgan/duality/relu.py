@@ -25,10 +25,9 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-import cvxpy as cp
 import numpy as np
-from scipy.optimize import nnls
 
+from convexgan._extras import cvxpy as cp, nnls
 from convexgan._validation import as_samples, check_int, check_positive
 from convexgan.duality import solvers
 from convexgan.duality.arrangements import activation_patterns, random_generator, row_space
