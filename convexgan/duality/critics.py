@@ -139,6 +139,19 @@ def _check_samples_pair(X, G):
     return X, G
 
 
+def _in_row_space(X, G):
+    r"""``(X Q, G Q)`` with ``Q`` (d, n + m) an orthonormal basis of the span of the rows when ``n + m < d``.
+
+    The quadratic and polynomial gaps only see :math:`u` through :math:`S_X - S_G` and :math:`\mu_X - \mu_G`,
+    whose ranges lie in that span, so the maximum over the ball is the same in the span's coordinates and costs
+    no ``d x d`` matrix.
+    """
+    if X.shape[0] + G.shape[0] >= X.shape[1]:
+        return X, G
+    Q = np.linalg.qr(np.vstack([X, G]).T)[0]
+    return X @ Q, G @ Q
+
+
 def _check_real(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ValueError(f"{name}={value!r} must be a finite real number")
@@ -153,7 +166,7 @@ def linear_critic_gap(X, G):
 
 def quadratic_critic_gap(X, G):
     r"""Left side of (C) for the quadratic critic: :math:`\|S_X - S_G\|_2 = \max_i |\lambda_i(S_X - S_G)|`."""
-    X, G = _check_samples_pair(X, G)
+    X, G = _in_row_space(*_check_samples_pair(X, G))
     D2 = moments(X)[1] - moments(G)[1]
     return float(np.abs(np.linalg.eigvalsh((D2 + D2.T) / 2)).max())
 
@@ -163,7 +176,7 @@ def polynomial_critic_gap(X, G, *, a=0.09, b=0.5, c=0.47):
 
     .. math::  \max_{\|u\|_2 \le 1} \big| a\, u^T (S_X - S_G) u + b\, (\mu_X - \mu_G)^T u \big| .
     """
-    X, G = _check_samples_pair(X, G)
+    X, G = _in_row_space(*_check_samples_pair(X, G))
     a, b = check_polynomial(a, b, c)
     mu_X, S_X = moments(X)
     mu_G, S_G = moments(G)
