@@ -33,4 +33,4 @@ class SampleSizeWarning(ConvexGANWarning):
 
 
 class LowerBoundWarning(ConvexGANWarning, RuntimeWarning):
-    """A value computed from sampled candidates (e.g. ReLU activation patterns) is a lower bound, not the exact value."""
+    """A value computed from sampled candidates (ReLU activation patterns) is a lower bound, not the exact value."""

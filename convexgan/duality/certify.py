@@ -73,7 +73,8 @@ def evidence(run, *, violation, constraint_scale, primal, dual, objective_scale,
         failures.append(f"solver status {run['status']!r}")
     if violation > tolerance["violation"]:
         failures.append(
-            f"violation of (C) {violation:.3e} > {tolerance['violation']:.1e} ({VIOLATION_RTOL:g} x {constraint_scale:.3g})"
+            f"violation of (C) {violation:.3e} > {tolerance['violation']:.1e} "
+            f"({VIOLATION_RTOL:g} x {constraint_scale:.3g})"
         )
     if dual is not None and primal - dual > tolerance["gap"]:
         failures.append(f"gap primal - dual = {primal - dual:.3e} > {tolerance['gap']:.1e} (relative {GAP_RTOL:g})")

@@ -148,9 +148,9 @@ def beta_from_k(X, k):
         above = [j for j in attainable if j > k][:1]
         nearest = " and ".join(str(j) for j in below + above) or "none"
         raise ValueError(
-            f"k={k} is not attainable: lambda_{k} = {float(lam[k - 1])!r} and lambda_{k + 1} = {float(lam[k])!r} of S_X are tied "
-            f"(gap <= {tie_tolerance(lam, size):.1e}), so beta = lambda_{k + 1} keeps fewer than {k} components "
-            f"and a smaller beta more; nearest attainable k: {nearest}"
+            f"k={k} is not attainable: lambda_{k} = {float(lam[k - 1])!r} and lambda_{k + 1} = {float(lam[k])!r} "
+            f"of S_X are tied (gap <= {tie_tolerance(lam, size):.1e}), so beta = lambda_{k + 1} keeps fewer than "
+            f"{k} components and a smaller beta more; nearest attainable k: {nearest}"
         )
     return float(lam[k])
 
