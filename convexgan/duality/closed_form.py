@@ -74,18 +74,19 @@ def moment_spectrum(A):
     return s * s / n, V
 
 
-def numerical_rank(eigenvalues, size, rtol=None):
-    """Number of eigenvalues of a PSD Gram matrix above ``rtol * max``.
+def numerical_rank(eigenvalues, size, rtol=None, reference=0.0):
+    """Number of eigenvalues of a PSD Gram matrix above ``rtol * max(largest, reference)``.
 
     ``rtol=None`` takes ``size * eps`` (numpy's ``matrix_rank`` rule, for matrices computed in closed form); a
-    matrix returned by a solver takes :func:`convexgan.duality.solvers.rank_tolerance` of that solver.
+    matrix returned by a solver takes :func:`convexgan.duality.solvers.rank_tolerance` of that solver, and
+    ``reference`` the scale the solver's accuracy is relative to (the data's).
     """
     eigenvalues = np.asarray(eigenvalues)
     if eigenvalues.size == 0 or eigenvalues.max() <= 0:
         return 0
     if rtol is None:
         rtol = size * np.finfo(eigenvalues.dtype).eps
-    return int(np.count_nonzero(eigenvalues > rtol * eigenvalues.max()))
+    return int(np.count_nonzero(eigenvalues > rtol * max(float(eigenvalues.max()), float(reference))))
 
 
 def k_from_beta(X, beta):

@@ -16,9 +16,9 @@ import numpy as np
 from convexgan.duality.closed_form import (
     InfeasibleError,
     eigh_descending,
+    moment_spectrum,
     numerical_rank,
     quadratic_critic_weights,
-    second_moment,
 )
 
 
@@ -57,13 +57,28 @@ def reflect_column(F, j, target):
     return F - np.outer(w, (2.0 / ww) * (w @ F))
 
 
-def recover_samples(M, g, m, rtol=None):
+def scaled_lifted_moments(M, g, corner=1.0, scale=None):
+    r"""``(K, c)``: the lifted matrix :math:`K = [[M / c, g / \sqrt c], [g^T / \sqrt c, \text{corner}]]` and ``c``.
+
+    :math:`c = \max(\operatorname{tr} M, \text{scale})` (1 when that is not positive). Scaling by
+    :math:`\operatorname{tr} M` keeps the eigenvalues of a small ``M`` from being dropped against the constant
+    corner; ``scale`` (the data's :math:`\operatorname{tr} S_X`, for moments returned by a solver whose accuracy is
+    relative to the data) keeps the solver's noise in an ``M`` near 0 from being amplified into rank or into a
+    negative eigenvalue. Rank decisions on ``K`` (:func:`gram_factor`) use this scaling.
+    """
+    c = max(float(np.trace(M)), 0.0 if scale is None else float(scale))
+    c = c if c > 0 else 1.0
+    root = np.sqrt(c)
+    K = np.block([[M / c, g[:, None] / root], [g[None, :] / root, np.array([[corner]], dtype=np.float64)]])
+    return K, c
+
+
+def recover_samples(M, g, m, rtol=None, scale=None):
     r"""Samples ``G`` (m, d) with :math:`G^T G / m = M` and :math:`G^T 1 / m = g`.
 
     Factor :math:`m K = F^T F` with ``F`` (m, d+1), reflect its last column onto :math:`1_m`, keep the first ``d``
-    columns. Needs :math:`m \ge \operatorname{rank} K` and :math:`M \succeq g g^T`. The moments are scaled by
-    :math:`c = \operatorname{tr} M` first (``G`` by :math:`\sqrt c` after), so that the rank tolerance, relative to
-    the largest eigenvalue of ``K``, does not drop the eigenvalues of a small ``M`` against the constant 1.
+    columns. Needs :math:`m \ge \operatorname{rank} K` and :math:`M \succeq g g^T`. The moments are scaled first
+    (:func:`scaled_lifted_moments`; ``G`` by :math:`\sqrt c` after).
 
     Parameters
     ----------
@@ -73,26 +88,26 @@ def recover_samples(M, g, m, rtol=None):
     rtol : float, optional
         Rank tolerance relative to the largest eigenvalue of ``K`` (:func:`gram_factor`); None for moments computed
         in closed form.
+    scale : float, optional
+        The data's :math:`\operatorname{tr} S_X`, for moments returned by a solver.
 
     Returns
     -------
     G : ndarray (m, d)
     """
     d = M.shape[0]
-    c = float(np.trace(M))
-    c = c if c > 0 else 1.0
-    root = np.sqrt(c)
-    K = np.block([[M / c, g[:, None] / root], [g[None, :] / root, np.ones((1, 1))]])
+    K, c = scaled_lifted_moments(M, g, scale=scale)
     F = gram_factor(m * K, m, name="m", rtol=rtol)
-    return root * reflect_column(F, d, np.ones(m))[:, :d]
+    return np.sqrt(c) * reflect_column(F, d, np.ones(m))[:, :d]
 
 
-def min_norm_weights(S_G, Z, rtol=None):
+def min_norm_weights(S_G, Z, rtol=None, scale=0.0):
     r"""The least-:math:`\|W\|_F^2` weights with :math:`W^T (Z^T Z / m) W = S_G` (THEORY section 2).
 
     With :math:`S_G = U \operatorname{diag}(\sigma) U^T` and :math:`Z^T Z / m = Q \operatorname{diag}(s^2) Q^T`
     (both descending), :math:`W = Q_r \operatorname{diag}(\sqrt{\sigma_r / s_r^2}) U_r^T`,
-    :math:`r = \operatorname{rank} S_G` (eigenvalues above ``rtol`` times the largest, see :func:`gram_factor`);
+    :math:`r = \operatorname{rank} S_G` (eigenvalues above ``rtol`` times the largest or ``scale``, the data's
+    :math:`\operatorname{tr} S_X` for a solver's ``S_G``; see :func:`gram_factor`);
     the largest :math:`s` meets the largest :math:`\sigma` (von Neumann).
 
     Raises
@@ -101,8 +116,8 @@ def min_norm_weights(S_G, Z, rtol=None):
         If :math:`\operatorname{rank} S_G > \operatorname{rank} Z`.
     """
     sigma, U = eigh_descending(S_G)
-    s2, Q = eigh_descending(second_moment(Z))
-    r = numerical_rank(np.maximum(sigma, 0.0), S_G.shape[0], rtol)
+    s2, Q = moment_spectrum(Z)
+    r = numerical_rank(np.maximum(sigma, 0.0), S_G.shape[0], rtol, reference=scale)
     rank_Z = numerical_rank(s2, max(Z.shape))
     if r > rank_Z:
         raise InfeasibleError(
@@ -111,7 +126,7 @@ def min_norm_weights(S_G, Z, rtol=None):
     return quadratic_critic_weights(sigma[:r], U[:, :r], s2[:r], Q[:, :r], 0.0)
 
 
-def realize_moments(Z, M, g, rtol=None):
+def realize_moments(Z, M, g, rtol=None, scale=None):
     r"""Weights ``W`` (d_z, d) such that ``G = Z W`` has second moment ``M`` and mean ``g``.
 
     The columns of :math:`[G, 1] / \sqrt m` must lie in the column space of ``Z`` except for the ones vector,
@@ -119,8 +134,8 @@ def realize_moments(Z, M, g, rtol=None):
     column space, factor the Gram matrix :math:`[[M, g], [g^T, \|t\|^2]]` in ``rank(Z)`` rows, reflect its last
     column onto :math:`E^T t`, and set :math:`W = Z^+ \sqrt m\, E (H F)_{:, :d}` (the least-norm ``W`` for that
     ``G``; the rotation is not optimised, so :math:`\|W\|_F` is not certified minimal). As in
-    :func:`recover_samples`, ``M`` and ``g`` are scaled by :math:`\operatorname{tr} M` first, and ``rtol`` is the
-    rank tolerance of whatever produced them.
+    :func:`recover_samples`, ``M`` and ``g`` are scaled first (:func:`scaled_lifted_moments` with ``scale``), and
+    ``rtol`` is the rank tolerance of whatever produced them.
 
     Raises
     ------
@@ -132,10 +147,8 @@ def realize_moments(Z, M, g, rtol=None):
     rank_Z = numerical_rank(sv * sv, max(Z.shape))
     E = E_full[:, :rank_Z]
     t = E.T @ np.ones(m) / np.sqrt(m)
-    c = float(np.trace(M))
-    c = c if c > 0 else 1.0
+    K, c = scaled_lifted_moments(M, g, corner=float(t @ t), scale=scale)
     root = np.sqrt(c)
-    K = np.block([[M / c, g[:, None] / root], [g[None, :] / root, np.array([[t @ t]])]])
     e, V = eigh_descending(K)
     if e[-1] < -(1e-7 if rtol is None else rtol) * max(float(e[0]), float(t @ t)):
         raise InfeasibleError(

@@ -134,7 +134,7 @@ def free_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
     S_X = cf.second_moment(X)
     M, Y_plus, Y_minus, run = second_moment_program(S_X, beta, solver)
     rtol = rank_tolerance(run["solver"])
-    G = recover_samples(M, np.zeros(X.shape[1]), _free_m(X, m), rtol=rtol)
+    G = recover_samples(M, np.zeros(X.shape[1]), _free_m(X, m), rtol=rtol, scale=float(np.trace(S_X)))
     return make_solution(
         X, G, W=None, value=float(np.sum(G * G) / G.shape[0]), critic=_quadratic_critic(Y_plus - Y_minus),
         critic_name="quadratic", params={}, beta=beta, k=cf.k_from_beta(X, beta), generator="free", method="cvxpy",
@@ -156,7 +156,7 @@ def free_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
     mu_X, S_X = moments(X)
     M, g, Y_plus, Y_minus, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
     rtol = rank_tolerance(run["solver"])
-    G = recover_samples(M, g, _free_m(X, m), rtol=rtol)
+    G = recover_samples(M, g, _free_m(X, m), rtol=rtol, scale=float(np.trace(S_X)))
     return make_solution(
         X, G, W=None, value=float(np.sum(G * G) / G.shape[0]), critic=_polynomial_critic(Y_plus, Y_minus, a, b, c),
         critic_name="polynomial", params={"a": a, "b": b, "c": c}, beta=beta, k=None, generator="free",
@@ -235,7 +235,7 @@ def linear_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
     lam, _, s2, _, kept = _spectra(X, Z, beta)
     M, Y_plus, Y_minus, run = second_moment_program(cf.second_moment(X), beta, solver)
     rtol = rank_tolerance(run["solver"])
-    W = min_norm_weights(M, Z, rtol=rtol)
+    W = min_norm_weights(M, Z, rtol=rtol, scale=float(np.sum(lam)))
     return make_solution(
         X, Z @ W, W=W, value=float(np.sum(W * W)), critic=_quadratic_critic(Y_plus - Y_minus),
         critic_name="quadratic", params={}, beta=beta, k=kept, generator="linear", method="cvxpy",
@@ -257,7 +257,7 @@ def linear_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
     mu_X, S_X = moments(X)
     M, g, Y_plus, Y_minus, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
     rtol = rank_tolerance(run["solver"])
-    W = realize_moments(Z, M, g, rtol=rtol)
+    W = realize_moments(Z, M, g, rtol=rtol, scale=float(np.trace(S_X)))
     G = Z @ W
     moments_primal = float(np.sum(G * G) / G.shape[0])
     moments_dual = polynomial_critic_dual(Y_plus, Y_minus, mu_X, S_X, beta, a, b)
