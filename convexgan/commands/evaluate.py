@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from convexgan._files import atomic_write_text
 from convexgan._validation import check_int
 from convexgan.data import open_images
 from convexgan.metrics import (
@@ -87,7 +88,10 @@ def run(args):
     )
     print(format_table(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        try:
+            atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        except OSError as err:
+            raise ValueError(f"--json {args.json} cannot be written ({err})") from None
         print(f"wrote {args.json}")
     return 0
 
