@@ -68,7 +68,13 @@ def add_parser(subparsers):
     parser.add_argument(
         "--extractor",
         metavar="FILE",
-        help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID",
+        help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID. "
+        "Loading it RUNS CODE the file contains: needs --trust-extractor",
+    )
+    parser.add_argument(
+        "--trust-extractor",
+        action="store_true",
+        help="confirm that the --extractor file is trusted (loading a TorchScript file runs its code)",
     )
     parser.add_argument("--json", metavar="FILE", help="write every number and its provenance to this file")
     parser.add_argument(
@@ -82,6 +88,11 @@ def add_parser(subparsers):
 
 def run(args):
     """Evaluate, print the table, optionally write JSON; return the exit status."""
+    if args.extractor and not args.trust_extractor:
+        raise ValueError(
+            f"--extractor {args.extractor}: loading a TorchScript file runs the code it contains; pass "
+            f"--trust-extractor if you trust this file"
+        )
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
     result = evaluate_run(
         args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods, skip=args.skip
