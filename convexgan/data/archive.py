@@ -84,8 +84,7 @@ class TarSource(ImageSource):
         if item.size > limit:
             raise ImageDecodeError(self._name(item), f"member declares {item.size} bytes, above the image-file "
                                    f"limit of {limit} bytes ({MAX_IMAGE_FILE_BYTES}); not read")
-        data = self._archive.extractfile(item).read(limit + 1)
-        if len(data) > limit:
-            raise ImageDecodeError(self._name(item), f"member holds more than the image-file limit of {limit} bytes "
-                                   f"({MAX_IMAGE_FILE_BYTES})")
+        data = self._archive.extractfile(item).read(item.size + 1)
+        if len(data) > item.size:
+            raise ImageDecodeError(self._name(item), f"member holds more than the {item.size} bytes it declares")
         return decode_image(io.BytesIO(data), self._name(item))

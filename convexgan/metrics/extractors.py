@@ -203,8 +203,9 @@ def _load_module(path, device):
             # The FID networks in circulation are TorchScript files; torch 2.13 deprecates the format, not the load.
             warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is deprecated", category=DeprecationWarning)
             module = torch.jit.load(str(path), map_location=device)
-    except (RuntimeError, ValueError) as err:
-        raise ValueError(f"extractor file {str(path)!r} is not a loadable TorchScript module ({err})") from None
+    except (RuntimeError, ValueError, torch.jit.Error) as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[-1]
+        raise ValueError(f"extractor file {str(path)!r} is not a loadable TorchScript module ({reason})") from None
     if not hasattr(module, "forward"):
         raise ValueError(
             f"extractor file {str(path)!r} holds a TorchScript module without a forward method; expected a feature "
