@@ -44,3 +44,11 @@ def main(argv=None):
     except (ValueError, TypeError, OSError, RuntimeError, MissingExtraError) as err:
         print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
         return 1
+    except MemoryError as err:
+        detail = f" ({err})" if str(err) else ""
+        print(f"convexgan {args.command}: error: out of memory{detail}; set CONVEXGAN_MAX_BYTES below the free "
+              f"memory to have sizes refused before allocation", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"convexgan {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 import convexgan
 from convexgan._extras import require
+from convexgan._files import atomic_write, atomic_write_text
 from convexgan._validation import check_int
 from convexgan.data import load_images, open_images
 from convexgan.duality import solve
@@ -41,7 +42,6 @@ from convexgan.duality.closed_form import eigh_descending, soft_threshold
 from convexgan.metrics import bures_wasserstein, bures_wasserstein_samples, moment_errors, sliced_wasserstein_pyramid
 from convexgan.plotting import draw_spectra, save_image_grid, signed_images
 from convexgan.progressive import train
-from convexgan.progressive.checkpoint import atomic_write_text
 from convexgan.progressive.run import REPORT, grid_path
 from convexgan.report import markdown_image, markdown_table, write_markdown
 
@@ -185,7 +185,7 @@ def _save_figure(path, draw, size=(5, 3.5)):
 
     figure = Figure(figsize=size, layout="constrained")
     draw(figure)
-    figure.savefig(path, dpi=110)
+    atomic_write(path, lambda fh: figure.savefig(fh, format="png", dpi=110))
     return Path(path)
 
 

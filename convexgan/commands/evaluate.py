@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from convexgan._files import atomic_write_text
 from convexgan._validation import check_int
 from convexgan.exceptions import SampleSizeWarning
 
@@ -54,7 +55,13 @@ def add_parser(subparsers):
     parser.add_argument(
         "--extractor",
         metavar="FILE",
-        help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID",
+        help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID. "
+        "Loading it RUNS CODE the file contains: needs --trust-extractor",
+    )
+    parser.add_argument(
+        "--trust-extractor",
+        action="store_true",
+        help="confirm that the --extractor file is trusted (loading a TorchScript file runs its code)",
     )
     parser.add_argument("--json", metavar="FILE", help="write every number and its provenance to this file")
     parser.add_argument(
@@ -70,13 +77,21 @@ def run(args):
     """Evaluate, print the table, optionally write JSON; return the exit status."""
     from convexgan.metrics import load_extractor
 
+    if args.extractor and not args.trust_extractor:
+        raise ValueError(
+            f"--extractor {args.extractor}: loading a TorchScript file runs the code it contains; pass "
+            f"--trust-extractor if you trust this file"
+        )
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
     result = evaluate_run(
         args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods, skip=args.skip
     )
     print(format_table(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        try:
+            atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        except OSError as err:
+            raise ValueError(f"--json {args.json} cannot be written ({err})") from None
         print(f"wrote {args.json}")
     return 0
 

@@ -45,7 +45,7 @@ from convexgan.progressive.distributed import barrier, init_from_environment, wo
 from convexgan.progressive.eigen import METHODS
 from convexgan.progressive.generator import ProgressiveGenerator, StageWeights, stage_input_map
 from convexgan.progressive.moments import accumulate_moments
-from convexgan.progressive.run import CONFIG, REPORT, finished_stages, grid_path, read_config, read_json, write_json
+from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.seeds import stage_seed
 from convexgan.progressive.stage import (
     check_feasible,
@@ -186,14 +186,20 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
         "seed": seed, "noise_rows": noise_rows, "legacy_dtype": legacy_dtype, "eigensolver": eigensolver,
         "fresh_ratio": check_positive(fresh_ratio, "fresh_ratio"),
     }
-    out = Path(out)
-    stages, report = _prepare_folder(out, config, resume, rank)
+    with open_images(data, n_images=n_images, crop=crop, attributes=attributes, strict=strict) as source, \
+            open_run(out, config, source, resume=resume, rank=rank) as (stages, report):
+        return _train_stages(source, Path(out), config, stages, report, device, chunk_size, progress)
+
+
+def _train_stages(source, out, config, stages, report, device, chunk_size, progress):
+    """Train the stages not finished yet; each writes its grid, then the report, then its checkpoint into ``out``."""
+    rank, size = world()
+    resolutions, seed, dtype = config["resolutions"], config["seed"], config["dtype"]
     todo = list(range(len(stages), len(resolutions)))
     if not todo:
         return ProgressiveGenerator(stages, config)
     start = time.perf_counter()
-    with open_images(data, n_images=n_images, crop=crop, attributes=attributes, strict=strict) as source, \
-            tqdm(total=math.ceil(len(source) / size), desc="moments", unit="img", disable=not progress or rank) as bar:
+    with tqdm(total=math.ceil(len(source) / size), desc="moments", unit="img", disable=not progress or rank) as bar:
         moments = accumulate_moments(source, [resolutions[i] for i in todo], device=device, dtype=DTYPES[dtype],
                                      chunk_size=chunk_size, progress=bar, base=resolutions[-1])
     report.update(n_images=moments[resolutions[todo[0]]].n, skipped_images=source.skipped, device=str(device),
@@ -212,37 +218,6 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
                        seed=seed, config=config)
     barrier()
     return ProgressiveGenerator(stages, config)
-
-
-def _prepare_folder(out, config, resume, rank):
-    exists = (out / CONFIG).exists()
-    barrier()
-    if exists:
-        if not resume:
-            raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
-        previous = read_config(out)
-        if previous != config:
-            changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
-            raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)}")
-        stages, _ = finished_stages(out, config)
-        return stages, _read_report(out / REPORT, config, len(stages))
-    if rank == 0:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            write_json(out / CONFIG, config)
-        except OSError as err:
-            raise ValueError(f"cannot create the run folder out={str(out)!r}: {err}") from None
-    barrier()
-    return [], {"config": config, "stages": []}
-
-
-def _read_report(path, config, finished):
-    """The report of a run being resumed, trimmed to its ``finished`` stages."""
-    if not path.is_file():
-        return {"config": config, "stages": []}
-    report = read_json(path)
-    report["stages"] = report.get("stages", [])[:finished]
-    return report
 
 
 def _solve_stage(i, stages, moments, config, device):
