@@ -3,7 +3,12 @@
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from convexgan._extras import require
+
+Image = require("train", "PIL.Image", user=__name__)
+
+from convexgan._files import atomic_write
 
 
 def image_grid(images, ncols=None, pad=1, scale=1):
@@ -45,6 +50,9 @@ def image_grid(images, ncols=None, pad=1, scale=1):
 def save_image_grid(images, path, ncols=None, pad=1, scale=None):
     """Write images as one PNG grid (see :func:`image_grid`); small images are magnified to >= 64 pixels.
 
+    The file is written atomically (:func:`convexgan._files.atomic_write`): an existing file stays whole until
+    the new one is complete, and a symbolic link under ``path`` is replaced, its target untouched.
+
     Returns
     -------
     pathlib.Path
@@ -57,7 +65,8 @@ def save_image_grid(images, path, ncols=None, pad=1, scale=None):
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid).save(path)
+        picture = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid)
+        atomic_write(path, lambda fh: picture.save(fh, format="PNG"))
     except (OSError, ValueError) as err:
         raise ValueError(f"cannot write the image grid {path}: {err}") from None
     return path

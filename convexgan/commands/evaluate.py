@@ -14,21 +14,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from convexgan._files import atomic_write_text
 from convexgan._validation import check_int
-from convexgan.data import open_images
-from convexgan.metrics import (
-    SampleSizeWarning,
-    bures_wasserstein_samples,
-    extract_features,
-    fid_from_features,
-    kid_from_features,
-    load_extractor,
-    moment_errors,
-    sliced_wasserstein_pyramid,
-)
-from convexgan.metrics.features import describe_extractor
-from convexgan.progressive import load_generator
-from convexgan.progressive.run import finished_stages, read_config
+from convexgan.exceptions import SampleSizeWarning
 
 NHOOD_SIZE = 7
 LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
@@ -67,7 +55,13 @@ def add_parser(subparsers):
     parser.add_argument(
         "--extractor",
         metavar="FILE",
-        help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID",
+        help="local TorchScript feature network, e.g. inception-2015-12-05.pt (never downloaded); enables FID/KID. "
+        "Loading it RUNS CODE the file contains: needs --trust-extractor",
+    )
+    parser.add_argument(
+        "--trust-extractor",
+        action="store_true",
+        help="confirm that the --extractor file is trusted (loading a TorchScript file runs its code)",
     )
     parser.add_argument("--json", metavar="FILE", help="write every number and its provenance to this file")
     parser.add_argument(
@@ -81,13 +75,23 @@ def add_parser(subparsers):
 
 def run(args):
     """Evaluate, print the table, optionally write JSON; return the exit status."""
+    from convexgan.metrics import load_extractor
+
+    if args.extractor and not args.trust_extractor:
+        raise ValueError(
+            f"--extractor {args.extractor}: loading a TorchScript file runs the code it contains; pass "
+            f"--trust-extractor if you trust this file"
+        )
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
     result = evaluate_run(
         args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods, skip=args.skip
     )
     print(format_table(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        try:
+            atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        except OSError as err:
+            raise ValueError(f"--json {args.json} cannot be written ({err})") from None
         print(f"wrote {args.json}")
     return 0
 
@@ -103,6 +107,8 @@ def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=
     half_a, half_b : dict
         ``{r: ndarray (n', r, r, C) float32 in [0, 1]}``.
     """
+    from convexgan.data import open_images
+
     source = open_images(data, n_images=skip + 2 * n, crop=crop, attributes=attributes)
     with tqdm(total=len(source), desc="real images", unit="img", disable=not progress) as bar:
         chunks = list(source.iter_chunks(resolutions, progress=bar))
@@ -144,6 +150,10 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
     -------
     row : dict
     """
+    from convexgan.metrics import (
+        bures_wasserstein_samples, fid_from_features, kid_from_features, moment_errors, sliced_wasserstein_pyramid,
+    )
+
     G, X = images.reshape(images.shape[0], -1), real.reshape(real.shape[0], -1)
     moments = moment_errors(G, X, beta=beta, center=X.mean(axis=0, dtype=np.float64))
     row = {
@@ -171,6 +181,11 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
 
 def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=0, progress=True):
     """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`)."""
+    from convexgan.metrics import extract_features
+    from convexgan.metrics.features import describe_extractor
+    from convexgan.progressive import load_generator
+    from convexgan.progressive.run import finished_stages, read_config
+
     n = check_int(n, "n", 2, 10**7)
     nhoods = check_int(nhoods, "nhoods", 1, 10**5)
     skip = check_int(skip, "skip", 0, 10**9)

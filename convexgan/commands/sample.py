@@ -2,16 +2,16 @@
 
 import numpy as np
 
-from convexgan.data import load_images
-from convexgan.data.histograms import match_histograms
-from convexgan.plotting import save_image_grid
-from convexgan.progressive import load_generator
+from convexgan._files import atomic_write
+from convexgan._limits import check_bytes
 
 
 def add_parser(subparsers):
     """Register the ``sample`` sub-command."""
     p = subparsers.add_parser("sample", help="draw fresh samples of a trained run into a PNG grid",
-                              description="Draw fresh samples of a run folder written by `convexgan train`.")
+                              description="Draw fresh samples of a run folder written by `convexgan train`. The "
+                              "memory --n needs (samples and grid) is checked first against CONVEXGAN_MAX_BYTES "
+                              "(default: the physical memory).")
     p.add_argument("run", help="run folder")
     p.add_argument("--n", type=int, default=64, help="number of samples")
     p.add_argument("--out", required=True, help="PNG file")
@@ -27,11 +27,17 @@ def add_parser(subparsers):
 
 def run(args):
     """Sample, optionally histogram-match, save."""
+    from convexgan.data import load_images
+    from convexgan.data.histograms import match_histograms
+    from convexgan.plotting import save_image_grid
+    from convexgan.progressive import load_generator
+
     generator = load_generator(args.run)
+    _check_sample_memory(args, generator)
     images = generator.sample(args.n, seed=args.seed, stage=args.stage)
     if args.npy:
         try:
-            np.save(args.npy, images)
+            atomic_write(args.npy, lambda fh: np.save(fh, images))
         except OSError as err:
             raise ValueError(f"--npy {args.npy} cannot be written ({err})") from None
     out = args.out
@@ -47,3 +53,16 @@ def run(args):
     stage = args.stage if args.stage is not None else len(generator.stages) - 1
     print(f"wrote {args.n} samples of stage {stage} ({generator.resolutions[stage]}x{generator.resolutions[stage]}) to {path}")
     return 0
+
+
+def _check_sample_memory(args, generator):
+    """Refuse ``--n`` before sampling when the samples ``(n, r, r, C)`` float32 and their 8-bit grid (tiles
+    magnified to at least 64 pixels, 1-pixel padding) would exceed ``CONVEXGAN_MAX_BYTES``."""
+    count = len(generator.stages)
+    if args.n < 1 or (args.stage is not None and not -count <= args.stage < count):
+        return
+    stage = generator.stages[args.stage if args.stage is not None else -1]
+    r, C = stage.resolution, stage.channels
+    tile = r * max(1, -(-64 // r)) + 1
+    check_bytes(args.n * (4 * r * r * C + tile * tile * C),
+                f"--n={args.n} samples of {r}x{r}x{C} (float32 samples and their PNG grid)")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from convexgan._files import atomic_write_text
+from convexgan._limits import check_bytes, check_declared, npy_header, npz_headers
 from convexgan.duality import solve
 from convexgan.duality.critics import CRITIC_GAPS
 from convexgan.duality.programs import PROGRAMS
@@ -17,7 +19,9 @@ def add_parser(subparsers):
         "solve",
         help="solve a WGAN with a two-layer critic exactly and print the certificate",
         description="Solve min R_g(G) s.t. (C) for samples in DATA (.npy, or .npz with --key); rows are samples, "
-        "extra axes are flattened.",
+        "extra axes are flattened. Array sizes (declared in the files' headers, or asked for by --m and --latent) "
+        "are checked before allocation against CONVEXGAN_MAX_BYTES (default: the physical memory; e.g. "
+        "CONVEXGAN_MAX_BYTES=64G raises it).",
     )
     parser.add_argument("data", type=Path, help="samples: DATA.npy or DATA.npz")
     parser.add_argument("--key", help="array name inside a .npz holding several arrays")
@@ -47,40 +51,66 @@ def _read_array(read, path):
 
 
 def load_samples(path, key=None):
-    """Load an ``(n, ...)`` array from ``.npy``/``.npz`` (no pickles) and flatten it to ``(n, d)``."""
+    """Load an ``(n, ...)`` array from ``.npy``/``.npz`` (no pickles) and flatten it to ``(n, d)``.
+
+    The shape and dtype the file's header declares are checked against ``CONVEXGAN_MAX_BYTES`` before the data
+    are read.
+    """
     if not path.exists():
         raise FileNotFoundError(f"data file {path} does not exist")
-    loaded = _read_array(lambda: np.load(path, allow_pickle=False), path)
-    if isinstance(loaded, np.ndarray):
-        array = loaded
+    if _read_array(lambda: _is_npz(path), path):
+        headers = _read_array(lambda: npz_headers(path), path)
+        names = [name for name, (shape, _) in headers.items() if shape is not None]
+        if key is None and len(names) != 1:
+            raise ValueError(f"{path} holds arrays {names}; choose one with --key")
+        name = key if key is not None else names[0]
+        if name not in names:
+            raise ValueError(f"--key={name!r} is not in {path}; it holds {names}")
+        check_declared(*headers[name], f"{path} member {name!r}")
+        array = _read_array(lambda: _npz_member(path, name), path)
     else:
-        with loaded:
-            names = list(loaded.files)
-            if key is None and len(names) != 1:
-                raise ValueError(f"{path} holds arrays {names}; choose one with --key")
-            name = key if key is not None else names[0]
-            if name not in names:
-                raise ValueError(f"--key={name!r} is not in {path}; it holds {names}")
-            array = _read_array(lambda: loaded[name], path)
+        check_declared(*_read_array(lambda: npy_header(path), path), str(path))
+        array = _read_array(lambda: np.load(path, allow_pickle=False), path)
     if array.ndim < 2:
         raise ValueError(f"{path} must hold an array with samples as rows; got shape {array.shape}")
     return array.reshape(array.shape[0], -1)
 
 
+def _is_npz(path):
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
+
+
+def _npz_member(path, name):
+    with np.load(path, allow_pickle=False) as archive:
+        return archive[name]
+
+
 def _generator_input(args, n):
     if args.z is not None:
+        if not args.z.exists():
+            raise FileNotFoundError(f"--z file {args.z} does not exist")
+        check_declared(*_read_array(lambda: npy_header(args.z), args.z), f"--z {args.z}")
         return _read_array(lambda: np.load(args.z, allow_pickle=False), args.z)
     if args.latent is not None:
         if args.latent < 0:
             raise ValueError(f"--latent={args.latent} must be >= 0 (Gaussian columns beside the ones column)")
+        check_bytes(8 * n * (args.latent + 1), f"--latent={args.latent} (Z of {n} x {args.latent + 1} float64)")
         rng = np.random.default_rng(args.seed)
         return np.hstack([rng.standard_normal((n, args.latent)), np.ones((n, 1))])
     return None
 
 
+def _check_sample_count(args, d):
+    """``--m`` free-generator samples: ``G`` (m, d) and its factor (m, d + 1) in float64."""
+    if args.m is not None and args.m > 0:
+        check_bytes(8 * args.m * (d + 1), f"--m={args.m} (generated samples G of {args.m} x {d} float64)")
+
+
 def run(args):
     """Solve, print the certificate as a table, optionally write JSON; return 0."""
     X = load_samples(args.data, args.key)
+    _check_sample_count(args, X.shape[1])
     params = {name: getattr(args, name) for name in ("a", "b", "c") if getattr(args, name) is not None}
     solution = solve(
         X, args.critic, args.generator, Z=_generator_input(args, X.shape[0]), beta=args.beta, k=args.k,
@@ -104,7 +134,7 @@ def run(args):
         print(f"{key:<{width}}  {shown}")
     if args.json is not None:
         try:
-            args.json.write_text(json.dumps({**summary, "certificate": solution.certificate}, indent=2))
+            atomic_write_text(args.json, json.dumps({**summary, "certificate": solution.certificate}, indent=2))
         except OSError as err:
             raise ValueError(f"--json {args.json} cannot be written ({err})") from None
     return 0

@@ -4,9 +4,9 @@ import io
 import tarfile
 from pathlib import Path
 
-from PIL import Image
-
+from convexgan._limits import MAX_IMAGE_FILE_BYTES, max_image_file_bytes
 from convexgan.data.attributes import ATTRIBUTE_FILE, attribute_filter
+from convexgan.data.decode import ImageDecodeError, decode_image
 from convexgan.data.folder import IMAGE_SUFFIXES
 from convexgan.data.source import ImageSource
 
@@ -79,7 +79,12 @@ class TarSource(ImageSource):
         return f"{self.path}:{item.name}"
 
     def _decode(self, item):
-        data = self._archive.extractfile(item).read()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return image.copy() if image.mode != "P" else image.convert("RGB")
+        """Read the member with a cap (its declared size first, then the bytes actually decompressed), decode it."""
+        limit = max_image_file_bytes()
+        if item.size > limit:
+            raise ImageDecodeError(self._name(item), f"member declares {item.size} bytes, above the image-file "
+                                   f"limit of {limit} bytes ({MAX_IMAGE_FILE_BYTES}); not read")
+        data = self._archive.extractfile(item).read(item.size + 1)
+        if len(data) > item.size:
+            raise ImageDecodeError(self._name(item), f"member holds more than the {item.size} bytes it declares")
+        return decode_image(io.BytesIO(data), self._name(item))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from convexgan._limits import check_declared, npz_headers
 from convexgan.data.frames import array_to_image
 from convexgan.data.source import ImageSource
 
@@ -22,28 +23,38 @@ def read_idx(path):
     """Read an IDX file (the MNIST distribution format, optionally ``.gz``) into a numpy array.
 
     The header is two zero bytes, a type code, the number of dimensions ``D``, then ``D`` big-endian uint32
-    sizes; the data follow in C order.
+    sizes; the data follow in C order. The size the header declares is checked against ``CONVEXGAN_MAX_BYTES``
+    before the data are read, and no more than that many bytes are decompressed.
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as fh:
-            raw = fh.read()
+            head = fh.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES:
+                raise ValueError(f"{path} is not an IDX file: bad magic bytes {head!r}")
+            ndim = head[3]
+            sizes = fh.read(4 * ndim)
+            if len(sizes) != 4 * ndim:
+                raise ValueError(f"IDX file {path} ends inside its header ({ndim} dimensions declared)")
+            shape = tuple(int(v) for v in np.frombuffer(sizes, ">u4"))
+            dtype = np.dtype(IDX_TYPES[head[2]])
+            expected = check_declared(shape, dtype, f"IDX file {path}")
+            raw = fh.read(expected + 1)
     except (OSError, EOFError) as err:
         raise ValueError(f"{path} is not a readable IDX file ({err})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
-        raise ValueError(f"{path} is not an IDX file: bad magic bytes {raw[:4]!r}")
-    ndim = raw[3]
-    shape = tuple(int(v) for v in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(IDX_TYPES[raw[2]])
-    expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"IDX file {path} has {len(raw)} bytes; its header {shape} implies {expected}")
-    return np.frombuffer(raw, dtype, offset=4 + 4 * ndim).reshape(shape)
+        total = 4 + 4 * ndim + len(raw)
+        size = f"more than {total - 1}" if len(raw) > expected else str(total)
+        raise ValueError(f"IDX file {path} has {size} bytes; its header {shape} implies {4 + 4 * ndim + expected}")
+    return np.frombuffer(raw, dtype).reshape(shape)
 
 
 def read_npz_images(path, key=None):
-    """Return the image array of a ``.npz`` file (see the module docstring for how it is chosen)."""
+    """Return the image array of a ``.npz`` file (see the module docstring for how it is chosen).
+
+    The chosen member's declared shape is checked against ``CONVEXGAN_MAX_BYTES`` before it is read.
+    """
     try:
         return _read_npz_images(path, key)
     except (OSError, EOFError, zipfile.BadZipFile) as err:
@@ -53,18 +64,19 @@ def read_npz_images(path, key=None):
 
 
 def _read_npz_images(path, key):
-    with np.load(path, allow_pickle=False) as archive:
-        if key is not None:
-            if key not in archive.files:
-                raise ValueError(f"key={key!r} is not in the archive; it has {', '.join(archive.files)}")
-            return archive[key]
-        for name in NPZ_KEYS:
-            if name in archive.files:
-                return archive[name]
-        candidates = [name for name in archive.files if archive[name].ndim >= 3]
+    headers = npz_headers(path)
+    arrays = [name for name, (shape, _) in headers.items() if shape is not None]
+    if key is None:
+        candidates = [name for name in NPZ_KEYS if name in arrays][:1]
+        candidates = candidates or [name for name in arrays if len(headers[name][0]) >= 3]
         if len(candidates) != 1:
-            raise ValueError(f"cannot tell which array holds images ({', '.join(archive.files)}); pass key=")
-        return archive[candidates[0]]
+            raise ValueError(f"cannot tell which array holds images ({', '.join(arrays)}); pass key=")
+        key = candidates[0]
+    elif key not in arrays:
+        raise ValueError(f"key={key!r} is not in the archive; it has {', '.join(arrays)}")
+    check_declared(*headers[key], f"member {key!r}")
+    with np.load(path, allow_pickle=False) as archive:
+        return archive[key]
 
 
 def check_image_array(images, name):
@@ -102,4 +114,4 @@ class ArraySource(ImageSource):
         return f"{self.description}[{item}]"
 
     def _decode(self, item):
-        return array_to_image(self.images[item])
+        return np.asarray(array_to_image(self.images[item]))

@@ -7,9 +7,8 @@ parent unless ``attributes_file`` names it.
 
 from pathlib import Path
 
-from PIL import Image
-
 from convexgan.data.attributes import attribute_filter, find_attribute_file
+from convexgan.data.decode import decode_image
 from convexgan.data.source import ImageSource
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
@@ -50,6 +49,4 @@ class FolderSource(ImageSource):
         return str(item)
 
     def _decode(self, item):
-        with Image.open(item) as image:
-            image.load()
-            return image.copy() if image.mode != "P" else image.convert("RGB")
+        return decode_image(item, str(item))

@@ -17,24 +17,18 @@ import numpy as np
 from PIL import Image
 
 from convexgan._validation import check_int
+from convexgan.data.decode import ImageDecodeError
 from convexgan.data.frames import frame_to_resolutions
 
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 READ_ERRORS = (OSError, ValueError, EOFError, tarfile.TarError)
-
-
-def to_8bit(image):
-    """16-bit grey images (modes ``I;16*``) scaled to 8 bits (divided by 257), others unchanged."""
-    if image.mode.startswith("I;16"):
-        return Image.fromarray(np.rint(np.asarray(image, dtype=np.float64) / 257.0).astype(np.uint8))
-    return image
 
 
 class ImageSource:
     """Base class of the image sources (folder, tar archive, arrays).
 
     Subclasses set ``self.items`` (a sorted list of item handles) and implement ``_name(item)`` and
-    ``_decode(item)``, which returns a PIL image or raises one of ``READ_ERRORS`` when unreadable.
+    ``_decode(item)``, which returns 8-bit pixels ``(H, W)`` (grey) or ``(H, W, 3)`` (colour), for files through
+    :func:`convexgan.data.decode.decode_image`, or raises one of ``READ_ERRORS`` when unreadable.
 
     Parameters
     ----------
@@ -78,21 +72,25 @@ class ImageSource:
         return 1 if self.mode == "L" else 3
 
     def _probe_mode(self):
+        first = None
         for item in self.items[:64]:
             try:
-                image = self._decode(item)
-            except READ_ERRORS:
+                pixels = self._decode(item)
+            except READ_ERRORS as err:
+                first = first or f"{self._name(item)}: {_reason(err)}"
                 continue
-            return "L" if image.mode in GREY_MODES else "RGB"
-        raise ValueError(f"none of the first {min(len(self.items), 64)} images of {self.description} is readable")
+            return "L" if pixels.ndim == 2 else "RGB"
+        raise ValueError(
+            f"none of the first {min(len(self.items), 64)} images of {self.description} is readable (first: {first})"
+        )
 
     def _read(self, item, resolutions, base):
         try:
-            image = to_8bit(self._decode(item)).convert(self.mode)
+            image = Image.fromarray(self._decode(item)).convert(self.mode)
             return frame_to_resolutions(image, resolutions, crop=self.crop, base=base)
         except READ_ERRORS as err:
             if self.strict:
-                raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {err}") from None
+                raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {_reason(err)}") from None
             return None
 
     def _read_chunk(self, items, resolutions, base, dtype):
@@ -151,3 +149,8 @@ class ImageSource:
                 f"(first: {', '.join(skipped_names)}); pass strict=True (--strict) to stop instead",
                 stacklevel=2,
             )
+
+
+def _reason(err):
+    """Why an item is unreadable (a decode error's reason without the file name it repeats)."""
+    return err.reason if isinstance(err, ImageDecodeError) else err

@@ -24,8 +24,8 @@ from itertools import combinations
 from math import comb
 
 import numpy as np
-from scipy.optimize import linprog
 
+from convexgan._extras import linprog
 from convexgan._validation import as_samples, check_choice, check_int
 
 METHODS = ("auto", "angles", "vertices", "incremental", "sampled")

@@ -24,8 +24,8 @@ import inspect
 import numbers
 
 import numpy as np
-from scipy.optimize import brentq
 
+from convexgan._extras import brentq
 from convexgan._validation import as_samples, check_choice
 from convexgan.duality.relu import relu_critic_value
 

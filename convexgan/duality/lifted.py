@@ -35,9 +35,9 @@ The program solved at data scale :math:`10^{-6}` or :math:`10^{6}` is then the o
 rounding), and so is the relative accuracy of its answer.
 """
 
-import cvxpy as cp
 import numpy as np
 
+from convexgan._extras import cvxpy as cp
 from convexgan.duality import solvers
 
 

@@ -26,8 +26,8 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import nnls
 
+from convexgan._extras import cvxpy as cp, nnls
 from convexgan._validation import as_samples, check_int, check_positive
 from convexgan.duality import solvers
 from convexgan.duality.arrangements import activation_patterns, random_generator, row_space
@@ -326,8 +326,6 @@ def _fake_patterns(X, G, U, beta):
 
 def _restriction(X, beta, U, patterns, Z, m, d, rho):
     r"""The convex restriction at fixed fake patterns ``patterns`` ``(m, K)`` and neurons ``U`` ``(K, d)``."""
-    import cvxpy as cp
-
     a = np.maximum(X @ U.T, 0).mean(axis=0)
     t = cp.Variable(nonneg=True)
     if Z is None:

@@ -15,9 +15,9 @@ CVXPY's own default would pick it and fail. SDPs with ``d > MAX_SDP_DIMENSION`` 
 import time
 import warnings
 
-import cvxpy as cp
 import numpy as np
 
+from convexgan._extras import cvxpy as cp
 from convexgan._validation import check_choice
 
 DEFAULT_SOLVERS = {"SOCP": "CLARABEL", "SDP": "SCS"}

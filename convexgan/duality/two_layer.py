@@ -37,10 +37,9 @@ import time
 import warnings
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 
+from convexgan._extras import cvxpy as cp, sparse as sp
 from convexgan._validation import as_samples, check_positive
 from convexgan.duality.arrangements import activation_patterns
 from convexgan.exceptions import InaccurateSolutionWarning

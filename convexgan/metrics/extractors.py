@@ -5,16 +5,23 @@ The standard FID network is NVIDIA's TorchScript port of the TensorFlow Inceptio
 of any size, resizes them inside to 299x299 (bilinear) and, called with ``return_features=True``, returns the
 2048-d pool3 features. :func:`load_inception_2015_12_05` wraps such a file; :func:`load_torchscript_extractor`
 wraps any TorchScript feature network with explicit options; :func:`load_extractor` picks the convention from the
-module's ``forward`` (used by ``convexgan evaluate --extractor``). Loading a TorchScript file runs its code: load only files you trust.
+module's ``forward`` (used by ``convexgan evaluate --extractor``).
+
+Loading a TorchScript file runs code it contains (``torch.jit.load`` calls its ``__setstate__`` methods, and
+every call runs its ``forward``): load only files you trust. The command line asks for ``--trust-extractor``
+before it loads one. A module without ``forward``, or whose ``forward`` does not return one tensor with a row
+of features per image, is refused with a ``ValueError`` naming the file and what was expected.
 """
 
 import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from convexgan._extras import require
 from convexgan._validation import check_positive
+
+torch = require("train", "torch", user=__name__)
 
 _NATIVE = "none: images at their own size (a network that resizes inside does so itself)"
 
@@ -73,6 +80,12 @@ class TorchScriptExtractor:
             x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bicubic", antialias=True)
         with torch.inference_mode():
             out = self.module(x.to(self.device) * self.value_range, **self.call_kwargs)
+        if not isinstance(out, torch.Tensor) or out.ndim < 1 or out.shape[0] != x.shape[0]:
+            got = f"a tensor of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ValueError(
+                f"extractor {self.name} returned {got} for a batch of {x.shape[0]} image(s); expected one tensor "
+                f"(b, ...) of features, one row per image"
+            )
         return out.reshape(out.shape[0], -1).to(torch.float64).cpu().numpy()
 
 
@@ -192,6 +205,12 @@ def _load_module(path, device):
             # The FID networks in circulation are TorchScript files; torch 2.13 deprecates the format, not the load.
             warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is deprecated", category=DeprecationWarning)
             module = torch.jit.load(str(path), map_location=device)
-    except (RuntimeError, ValueError) as err:
-        raise ValueError(f"extractor file {str(path)!r} is not a loadable TorchScript module ({err})") from None
+    except (RuntimeError, ValueError, torch.jit.Error) as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[-1]
+        raise ValueError(f"extractor file {str(path)!r} is not a loadable TorchScript module ({reason})") from None
+    if not hasattr(module, "forward"):
+        raise ValueError(
+            f"extractor file {str(path)!r} holds a TorchScript module without a forward method; expected a feature "
+            f"network called on images (b, C, H, W)"
+        )
     return module.eval()

@@ -9,8 +9,6 @@ checkpoint, is truncated, or belongs to another configuration raises ``ValueErro
 """
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,35 +16,24 @@ import numpy as np
 import torch
 
 import convexgan
+from convexgan._files import atomic_write, atomic_write_text
+from convexgan._limits import array_bytes, check_bytes, npz_headers
 from convexgan.progressive.generator import StageWeights
 
 FORMAT = "convexgan.progressive.stage/1"
+TEXT_MEMBERS = ("format", "package_version", "config")
+SCALAR_MEMBERS = {"seed": "iu", "resolution": "iu", "channels": "iu", "fresh": "iu", "scale": "f", "ones": "b",
+                  "beta": "f"}
+ARRAY_MEMBERS = ("eigenvalues", "mean", "B", "V")
+MEMBERS = (*TEXT_MEMBERS, *SCALAR_MEMBERS, *ARRAY_MEMBERS)
+MAX_TEXT_CHARS = 2**20
+
+__all__ = ["FORMAT", "atomic_write", "atomic_write_text", "load_stage", "save_stage", "stage_path"]
 
 
 def stage_path(folder, index, resolution):
     """Path of stage ``index``'s checkpoint in a run folder."""
     return Path(folder) / f"stage{index:02d}_{resolution}x{resolution}.npz"
-
-
-def atomic_write(path, write):
-    """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path, text):
-    """Write a text file atomically."""
-    atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
 def save_stage(path, stage, *, eigenvalues, beta, seed, config):
@@ -71,7 +58,15 @@ def save_stage(path, stage, *, eigenvalues, beta, seed, config):
 
 
 def load_stage(path, config=None):
-    """Read a stage checkpoint.
+    """Read a stage checkpoint, checking its members before reading any array.
+
+    The member names must be exactly those :func:`save_stage` writes (an extra member is refused by name
+    without being read), the text and scalar members must be 0-d of their kind, and the declared shapes of
+    ``mean (d,)``, ``V (d, k)``, ``eigenvalues (k,)`` and ``B (p, k)`` must follow from the stage's
+    resolution, channels and input layout (with ``config``: its resolutions, ``k`` schedule and input width
+    ``p = [d after the first stage] + fresh + ones``: the upsampled previous output, then the new columns);
+    their total size is checked against ``CONVEXGAN_MAX_BYTES`` (see :mod:`convexgan._limits`). Only then
+    are the arrays read.
 
     Parameters
     ----------
@@ -87,12 +82,16 @@ def load_stage(path, config=None):
     """
     path = Path(path)
     try:
+        headers = npz_headers(path)
         with np.load(path, allow_pickle=False) as f:
-            data = {key: f[key] for key in f.files}
+            _check_members(path, headers, f)
+            scalars = {key: f[key][()] for key in (*TEXT_MEMBERS[1:], *SCALAR_MEMBERS)}
+            _check_shapes(path, headers, scalars, config)
+            data = {**scalars, **{key: f[key] for key in ARRAY_MEMBERS}}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        if str(err).startswith(f"checkpoint {path} "):
+            raise
         raise ValueError(f"checkpoint {path} is corrupt or not an .npz file ({err})") from None
-    if "format" not in data or str(data["format"]) != FORMAT:
-        raise ValueError(f"checkpoint {path} is not a convexgan progressive stage (format {FORMAT!r} expected)")
     try:
         stage = StageWeights(
             resolution=int(data["resolution"]),
@@ -116,12 +115,61 @@ def load_stage(path, config=None):
     values = [stage.mean, stage.B, stage.V, torch.tensor([stage.scale, meta["beta"]], dtype=torch.float64)]
     if not all(bool(torch.isfinite(v).all()) for v in values):
         raise ValueError(f"checkpoint {path} is corrupt: its weights hold NaN or infinite values")
-    d = stage.resolution**2 * stage.channels
-    if stage.V.shape[0] != d or stage.mean.shape != (d,) or stage.B.shape[1] != stage.V.shape[1]:
-        raise ValueError(
-            f"checkpoint {path} is inconsistent: resolution {stage.resolution} x {stage.channels} channels needs "
-            f"d = {d}, got V {tuple(stage.V.shape)}, mean {tuple(stage.mean.shape)}, B {tuple(stage.B.shape)}"
-        )
     if config is not None and meta["config"] != config:
         raise ValueError(f"checkpoint {path} belongs to another configuration: {meta['config']} != {config}")
     return stage, meta
+
+
+def _check_members(path, headers, f):
+    """The member names, and the kinds and shapes of the text and scalar members (reads only ``format``)."""
+    if "format" not in headers or not _is_text(headers["format"]) or str(f["format"][()]) != FORMAT:
+        raise ValueError(f"checkpoint {path} is not a convexgan progressive stage (format {FORMAT!r} expected)")
+    missing = [key for key in MEMBERS if key not in headers]
+    if missing:
+        raise ValueError(f"checkpoint {path} is incomplete or malformed: it lacks {', '.join(missing)}")
+    extra = sorted(set(headers) - set(MEMBERS))
+    if extra:
+        raise ValueError(
+            f"checkpoint {path} holds unexpected member(s) {', '.join(map(repr, extra))}, refused without reading "
+            f"them: a convexgan stage holds exactly {', '.join(MEMBERS)}"
+        )
+    bad = [key for key in TEXT_MEMBERS if not _is_text(headers[key])]
+    bad += [key for key, kinds in SCALAR_MEMBERS.items() if headers[key][0] != () or headers[key][1].kind not in kinds]
+    bad += [key for key in ARRAY_MEMBERS if headers[key][1].kind != "f"]
+    if bad:
+        described = ", ".join(f"{key} {headers[key][0]} {headers[key][1]}" for key in bad)
+        raise ValueError(f"checkpoint {path} is incomplete or malformed: unexpected shape or dtype of {described}")
+
+
+def _is_text(header):
+    shape, dtype = header
+    return shape == () and dtype is not None and dtype.kind == "U" and dtype.itemsize <= 4 * MAX_TEXT_CHARS
+
+
+def _check_shapes(path, headers, scalars, config):
+    """The declared array shapes against what the stage's layout (and ``config``) implies, then their bytes."""
+    r, C = int(scalars["resolution"]), int(scalars["channels"])
+    fresh, ones = int(scalars["fresh"]), bool(scalars["ones"])
+    V = headers["V"][0]
+    k = V[1] if len(V) == 2 else -1
+    where = f"resolution {r} x {C} channels"
+    expected = {"mean": (r * r * C,), "V": (r * r * C, k), "eigenvalues": (k,)}
+    if config is not None:
+        resolutions = list(config["resolutions"])
+        if r not in resolutions:
+            raise ValueError(f"checkpoint {path} belongs to another configuration: resolution {r} not in {resolutions}")
+        index = resolutions.index(r)
+        expected["B"] = ((r * r * C if index else 0) + fresh + int(ones), k)
+        if config.get("k"):
+            expected["V"] = (r * r * C, config["k"][index])
+        where += f", stage {index} of {resolutions}, {fresh} fresh column(s){' and a ones column' if ones else ''}"
+    shapes = {key: headers[key][0] for key in ARRAY_MEMBERS}
+    wrong = [key for key, shape in expected.items() if shapes[key] != shape]
+    if r < 1 or C not in (1, 3) or not 1 <= k <= r * r * C or len(shapes["B"]) != 2 or shapes["B"][1] != k or wrong:
+        declared = ", ".join(f"{key} {shape}" for key, shape in shapes.items())
+        wanted = ", ".join(f"{key} {shape}" for key, shape in expected.items())
+        raise ValueError(
+            f"checkpoint {path} is inconsistent: {where} needs d = {r * r * C} and 1 <= k <= d ({wanted}); it "
+            f"declares {declared}"
+        )
+    check_bytes(sum(array_bytes(*headers[key]) for key in ARRAY_MEMBERS), f"checkpoint {path}")

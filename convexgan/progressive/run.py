@@ -2,20 +2,35 @@
 
 Layout::
 
-    RUN/config.json                   the training configuration (JSON)
+    RUN/config.json                   the training configuration (JSON), with the data's fingerprint
+    RUN/data_files.json               the file list the fingerprint summarises (folders and tar archives)
     RUN/stage00_4x4.npz ...           one checkpoint per finished stage (see convexgan.progressive.checkpoint)
     RUN/report.json                   per-stage certificates and timings
     RUN/samples_stage00_4x4.png ...   a grid of fresh samples per stage (clipped to [0, 1])
+    RUN/.convexgan.lock               while a training writes the folder (see convexgan.progressive.lock)
+
+:func:`open_run` is how a training takes a folder: one writer at a time (the lock), leftovers of killed writes
+removed, a resumed run checked against the configuration and the data it started with, and a failed fresh
+run that finished no stage leaves nothing behind. ``config.json`` and ``report.json`` are validated here, in
+one place (:func:`read_config`, :func:`read_report`), so that a file of the wrong JSON type or structure is a
+``ValueError`` naming it.
 """
 
 import json
+import numbers
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from convexgan._files import remove_partial_writes
+from convexgan.data.fingerprint import data_fingerprint, describe_changes
 from convexgan.progressive.checkpoint import atomic_write_text, load_stage, stage_path
+from convexgan.progressive.distributed import barrier
 from convexgan.progressive.generator import ProgressiveGenerator
+from convexgan.progressive.lock import LOCK, run_lock
 
 CONFIG = "config.json"
 REPORT = "report.json"
+DATA_FILES = "data_files.json"
 
 
 def grid_path(folder, index, resolution):
@@ -24,6 +39,7 @@ def grid_path(folder, index, resolution):
 
 
 REQUIRED = ("resolutions", "mode", "seed")
+REPORT_STAGE_KEYS = ("index", "resolution", "d", "k", "beta", "constraint_value", "eigensolver", "seconds")
 
 
 def read_json(path):
@@ -35,15 +51,71 @@ def read_json(path):
 
 
 def read_config(folder):
-    """The configuration of a run folder (``FileNotFoundError`` when missing, ``ValueError`` when unreadable)."""
+    """The configuration of a run folder (``FileNotFoundError`` when missing, ``ValueError`` when unreadable).
+
+    It must be a JSON object with ``resolutions`` (a non-empty list of positive integers), ``mode`` (a string),
+    ``seed`` (an integer) and, when present, ``k`` and ``beta`` lists with one entry per resolution.
+    """
     path = Path(folder) / CONFIG
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a convexgan run folder: {CONFIG} is missing")
     config = read_json(path)
-    missing = [key for key in REQUIRED if not isinstance(config, dict) or key not in config]
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is not a convexgan run configuration: a JSON object is expected, got "
+                         f"{type(config).__name__} {json.dumps(config)[:80]}")
+    missing = [key for key in REQUIRED if key not in config]
     if missing:
         raise ValueError(f"{path} is not a convexgan run configuration: it lacks {', '.join(missing)}")
+    resolutions = config["resolutions"]
+    problems = []
+    if not isinstance(resolutions, list) or not resolutions or not all(_is_int(r) and r >= 1 for r in resolutions):
+        problems.append(f"resolutions must be a non-empty list of positive integers, got {resolutions!r}")
+    if not isinstance(config["mode"], str):
+        problems.append(f"mode must be a string, got {config['mode']!r}")
+    if not _is_int(config["seed"]):
+        problems.append(f"seed must be an integer, got {config['seed']!r}")
+    for key, valid in (("k", _is_int), ("beta", _is_number)):
+        value = config.get(key)
+        if value is not None and not (isinstance(value, list) and isinstance(resolutions, list)
+                                      and len(value) == len(resolutions) and all(valid(v) for v in value)):
+            problems.append(f"{key} must be null or a list of one number per resolution, got {value!r}")
+    if problems:
+        raise ValueError(f"{path} is not a convexgan run configuration: {'; '.join(problems)}")
     return config
+
+
+def read_report(path, finished):
+    """The report of a run being resumed, trimmed to its ``finished`` stages (``None`` when there is none).
+
+    It must be a JSON object whose ``stages`` is a list of at least ``finished`` objects, each with the keys
+    of a stage's entry (``index``, ``resolution``, ``d``, ``k``, ``beta``, ...).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    report = read_json(path)
+    if not isinstance(report, dict):
+        raise ValueError(f"{path} is not a convexgan report: a JSON object is expected, got "
+                         f"{type(report).__name__} {json.dumps(report)[:80]}")
+    stages = report.get("stages", [])
+    if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
+        raise ValueError(f"{path} is not a convexgan report: stages must be a list of objects, got {stages!r:.80}")
+    if len(stages) < finished:
+        raise ValueError(f"{path} lists {len(stages)} stage(s) but {finished} checkpoint(s) are finished; remove "
+                         f"{path} to resume without the earlier stages' report entries")
+    incomplete = [s.get("index", i) for i, s in enumerate(stages[:finished]) if not set(REPORT_STAGE_KEYS) <= set(s)]
+    if incomplete:
+        raise ValueError(f"{path} is not a convexgan report: the entries of stage(s) {incomplete} lack some of "
+                         f"{', '.join(REPORT_STAGE_KEYS)}")
+    return {**report, "stages": stages[:finished]}
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def write_json(path, value):
@@ -89,3 +161,105 @@ def load_generator(folder):
     if not stages:
         raise ValueError(f"run folder {folder} has no finished stage yet")
     return ProgressiveGenerator(stages, config)
+
+
+@contextmanager
+def open_run(out, config, source, *, resume, rank=0):
+    """Take the run folder ``out`` for one training of ``config`` on ``source``; yield ``(stages, report)``.
+
+    Adds ``config["data_fingerprint"]`` (see :mod:`convexgan.data.fingerprint`). Rank 0 creates the folder,
+    holds its lock (:func:`convexgan.progressive.lock.run_lock`) until the block ends and removes the
+    temporary files of killed writes. A folder holding a run is refused unless ``resume``; a resumed run must
+    have the same configuration and the same data (the difference is named), and yields its finished stages
+    and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``). When the
+    block raises an ``Exception`` before any checkpoint of a fresh run exists, the files this run created are
+    removed (and the folder, if it created it); an interrupt (``KeyboardInterrupt``) keeps them for
+    ``--resume``.
+
+    Parameters
+    ----------
+    out : path
+    config : dict
+        The training configuration (:func:`convexgan.progressive.train`).
+    source : convexgan.data.ImageSource
+        The open data source (already known to be readable).
+    resume : bool
+    rank : int
+        This process's rank in a data-parallel run (only rank 0 writes).
+    """
+    out = Path(out)
+    fingerprint = data_fingerprint(source)
+    config["data_fingerprint"] = fingerprint.summary
+    created = not out.exists()
+    before = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    try:
+        with _own_folder(out) if rank == 0 else nullcontext():
+            try:
+                yield _start(out, config, fingerprint, resume, rank)
+            except Exception:
+                if rank == 0 and CONFIG not in before and not any(out.glob("stage*.npz")):
+                    for path in out.iterdir():
+                        if path.name not in before and path.name != LOCK and path.is_file():
+                            path.unlink()
+                raise
+    except Exception:
+        if rank == 0 and created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+
+
+@contextmanager
+def _own_folder(out):
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"cannot create the run folder out={str(out)!r}: {err}") from None
+    with run_lock(out):
+        remove_partial_writes(out)
+        yield
+
+
+def _start(out, config, fingerprint, resume, rank):
+    exists = (out / CONFIG).exists()
+    barrier()
+    if exists:
+        if not resume:
+            raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
+        previous = read_config(out)
+        check_same_data(out, previous, fingerprint)
+        if previous != config:
+            changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
+            raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)}")
+        stages, _ = finished_stages(out, config)
+        report = read_report(out / REPORT, len(stages))
+        return stages, report if report is not None else {"config": config, "stages": []}
+    if rank == 0:
+        try:
+            write_json(out / CONFIG, config)
+            if fingerprint.entries:
+                write_json(out / DATA_FILES, fingerprint.entries)
+        except OSError as err:
+            raise ValueError(f"cannot create the run folder out={str(out)!r}: {err}") from None
+    barrier()
+    return [], {"config": config, "stages": []}
+
+
+def check_same_data(out, previous, fingerprint):
+    """Refuse to resume ``out`` when its recorded data fingerprint differs from ``fingerprint``, saying how."""
+    recorded = previous.get("data_fingerprint")
+    if not isinstance(recorded, dict) or recorded == fingerprint.summary:
+        return
+    what = f"{recorded.get('count')} -> {fingerprint.summary.get('count')} item(s)"
+    listing = out / DATA_FILES
+    if recorded.get("method") == fingerprint.summary["method"] and fingerprint.entries and listing.is_file():
+        old = read_json(listing)
+        if isinstance(old, list) and all(isinstance(row, list) and len(row) == 3 for row in old):
+            what = describe_changes(old, fingerprint.entries)
+    elif recorded.get("method") != fingerprint.summary["method"]:
+        what = f"fingerprint method {recorded.get('method')!r} -> {fingerprint.summary['method']!r}"
+    else:
+        what += f", SHA-256 {str(recorded.get('sha256'))[:12]}... -> {fingerprint.summary.get('sha256', '')[:12]}..."
+    raise ValueError(
+        f"cannot resume {out}: its data changed since the run started ({fingerprint.summary['method']}): {what}; "
+        f"train into another folder, or restore the data"
+    )

@@ -6,6 +6,7 @@ killed:
 
 - ``write:NAME``: after the first bytes of the temporary file of checkpoint ``NAME`` reach the disk, so the
   kill lands in the middle of writing it (the temporary file is partial, the final name does not exist yet);
+  the pause happens once, so that a signal that ends it (SIGINT) lets the process unwind normally;
 - ``after:NAME``: right after the checkpoint ``NAME`` is renamed into place, before the stage's sample grid
   and report are written.
 
@@ -29,10 +30,13 @@ import tempfile
 import time
 
 _when, _, _name = os.environ.get("CONVEXGAN_TEST_PAUSE", "").partition(":")
+_paused = []
 
 
 def _pause():
-    time.sleep(3600)
+    if not _paused:
+        _paused.append(True)
+        time.sleep(3600)
 
 
 if _when == "write":

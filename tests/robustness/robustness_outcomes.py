@@ -11,12 +11,17 @@ A case is an action on a fresh temporary folder plus the outcome the package doc
   on stderr, with no uncaught exception.
 
 :func:`judge` runs a case and returns ``(verdict, detail)``; the verdicts in ``GOOD`` are the documented
-outcomes, every other verdict names what went wrong.
+outcomes, every other verdict names what went wrong. A case with ``max_traced`` runs under ``tracemalloc``
+(numpy and Python allocations) and ends as ``"unbounded allocation"`` when its peak exceeds that many bytes;
+``judge(..., timeout=s)`` ends a case still running after ``s`` seconds as ``"hang"`` (``SIGALRM``, main thread).
+:data:`FAILURE_CLASSES` groups the failing verdicts into the classes the summary counts.
 """
 
 import contextlib
 import io
 import re
+import signal
+import tracemalloc
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -29,6 +34,18 @@ from convexgan import cli
 PACKAGE_DIR = Path(convexgan.__file__).resolve().parent
 MARKER = "payload_ran.txt"
 GOOD = ("documented error", "warning with count", "correct result", "clean exit")
+FAILURE_CLASSES = {
+    "raw traceback": ("obscure error", "unexpected error"),
+    "hang": ("hang",),
+    "unbounded allocation": ("unbounded allocation",),
+    "silent wrong result": ("wrong result", "no warning", "no error"),
+    "code ran": ("executed code",),
+    "other failure": ("wrong error type", "unclear message", "wrong exit status"),
+}
+
+
+class CaseTimeout(BaseException):
+    """Raised by the alarm of :func:`judge` in a case that runs past its time limit."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,8 @@ class Case:
         A known bug that makes the case fail today (the test is a strict xfail naming it).
     payload : bool
         The case feeds a crafted file whose code, if run, creates ``tmp / MARKER``.
+    max_traced : int or None
+        Bound on the peak of the allocations ``tracemalloc`` sees while the case runs.
     """
 
     kind: str
@@ -87,6 +106,7 @@ class Case:
     expect: object
     bug: str = None
     payload: bool = False
+    max_traced: int = None
 
 
 @dataclass(frozen=True)
@@ -156,17 +176,61 @@ def _judge_result(expect, result, caught):
     return "correct result", "checked against an independent computation"
 
 
-def judge(case, tmp):
-    """Run ``case`` in the folder ``tmp``; return ``(verdict, detail)``."""
+def failure_class(verdict):
+    """The class of a failing verdict (a key of :data:`FAILURE_CLASSES`)."""
+    return next(name for name, verdicts in FAILURE_CLASSES.items() if verdict in verdicts)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    if not seconds:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CaseTimeout(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _traced(enabled):
+    if not enabled:
+        yield lambda: 0
+        return
+    tracemalloc.start()
+    try:
+        yield lambda: tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def judge(case, tmp, timeout=None):
+    """Run ``case`` in the folder ``tmp`` (at most ``timeout`` seconds); return ``(verdict, detail)``."""
     tmp = Path(tmp)
+    peak = 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = case.action(tmp)
+            with _traced(case.max_traced) as traced, _time_limit(timeout):
+                try:
+                    result = case.action(tmp)
+                finally:
+                    peak = traced()
+        except CaseTimeout as err:
+            return "hang", str(err)
         except Exception as err:  # the verdict is the point: every exception is judged, none escapes
             verdict = _judge_error(case.expect, err)
         else:
             verdict = _judge_result(case.expect, result, caught)
     if case.payload and (tmp / MARKER).exists():
         return "executed code", f"the crafted file ran its payload ({MARKER} was created)"
+    if case.max_traced and peak > case.max_traced:
+        return "unbounded allocation", f"peak traced allocation {peak} bytes > bound {case.max_traced}"
     return verdict

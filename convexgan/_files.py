@@ -1,0 +1,70 @@
+"""Output files written atomically: a temporary file in the same folder, ``fsync``, then ``os.replace``.
+
+A reader of ``path`` sees the old file or the complete new one, never a partial one: a crash, a full disk or
+an interrupt during the write leaves the old file untouched and no temporary file behind (the temporary file
+is removed on any exception). ``os.replace`` renames over the *name*, so a symbolic link planted under
+``path`` is replaced by the new file and its target is never written. The new file gets the mode of a
+freshly created file, ``0o666`` less the process's umask (not the ``0o600`` of :func:`tempfile.mkstemp`).
+
+Temporary files are named ``.NAME.XXXXXXXX.tmp``; a process killed with ``SIGKILL`` in the middle of a write
+can leave one, and :func:`remove_partial_writes` deletes them (the trainer does so when it takes a run folder).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def current_umask():
+    """The process's file-creation mask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path, write):
+    """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    Parameters
+    ----------
+    path : path
+        The final name (its folder must exist).
+    write : callable
+        Writes the content into the binary file object it receives.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~current_umask())
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path, text):
+    """Write a text file atomically (UTF-8)."""
+    return atomic_write(path, lambda fh: fh.write(text.encode()))
+
+
+def remove_partial_writes(folder):
+    """Delete the temporary files that killed writes left in ``folder`` (``.NAME.XXXXXXXX.tmp``); return their names."""
+    removed = []
+    for path in sorted(Path(folder).glob(f".*{TEMPORARY_SUFFIX}")):
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path.name)
+    return removed

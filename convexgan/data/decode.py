@@ -1,0 +1,103 @@
+r"""Decode one image file into 8-bit pixels: every Pillow mode scaled to :math:`[0, 255]` or refused by name.
+
+:func:`decode_image` is the only place where a file becomes pixels (folders and tar archives call it per
+item). It opens the file with Pillow, refuses a decompression bomb (more than ``PIL.Image.MAX_IMAGE_PIXELS``
+pixels: Pillow's own limit, which a user can raise) before decoding it, applies the EXIF orientation
+(``ImageOps.exif_transpose``) and maps the pixel mode to 8 bits:
+
+================================  =====================================================================
+mode                              8-bit value
+================================  =====================================================================
+``1``, ``L``, ``LA``, ``La``      grey :math:`v` (bilevel 0/1 as 0/255; alpha dropped)
+``I;16``, ``I;16B``, ...          grey :math:`\operatorname{round}(v / 257)` (16-bit, :math:`65535 / 257 = 255`)
+``I``                             the same: Pillow's mode for 16-bit PGM/PPM (any ``maxval`` rescaled to
+                                  65535) and 16-bit PNG/TIFF; values outside ``0..65535`` are refused
+``F``                             grey :math:`\operatorname{round}(255 v)` for finite :math:`v \in [0, 1]`;
+                                  other ranges are refused (float pixels have no declared range)
+``RGB``, ``RGBA``, ``RGBX``,      colour through Pillow's conversion to ``RGB`` (alpha dropped, palette
+``P``, ``PA``, ``CMYK``,          looked up, CMYK/YCbCr/LAB/HSV converted)
+``YCbCr``, ``LAB``, ``HSV``
+anything else                     refused, naming the file and the mode
+================================  =====================================================================
+
+Every refusal is an :class:`ImageDecodeError` (a ``ValueError``) whose message starts with the file's name;
+the sources count it as an unreadable image (or raise it with ``strict``).
+"""
+
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+GREY_MODES = ("1", "L", "LA", "La")
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+COLOUR_MODES = ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
+PILLOW_ERRORS = (OSError, ValueError, EOFError, SyntaxError, TypeError, IndexError, KeyError, MemoryError)
+
+
+class ImageDecodeError(ValueError):
+    """An image file that cannot be turned into pixels; ``str(err)`` is ``"NAME (reason)"``."""
+
+    def __init__(self, name, reason):
+        super().__init__(f"{name} ({reason})")
+        self.name = name
+        self.reason = reason
+
+
+def decode_image(file, name):
+    """Decode one image file into 8-bit pixels (see the module docstring for each mode).
+
+    Parameters
+    ----------
+    file : path or binary file object
+        The image file (a path, an open file, or ``io.BytesIO`` of its bytes).
+    name : str
+        How messages name the file.
+
+    Returns
+    -------
+    ndarray (H, W) or (H, W, 3) uint8
+        Grey or colour pixels, EXIF orientation applied.
+
+    Raises
+    ------
+    ImageDecodeError
+        The file is not a readable image, is a decompression bomb, or has a mode with no defined scale.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                image.load()
+                return pixels_8bit(ImageOps.exif_transpose(image), name)
+    except Image.DecompressionBombError as err:
+        raise ImageDecodeError(name, f"decompression bomb refused: {err}") from None
+    except ImageDecodeError:
+        raise
+    except PILLOW_ERRORS as err:
+        raise ImageDecodeError(name, f"{type(err).__name__}: {err}") from None
+
+
+def pixels_8bit(image, name):
+    """The 8-bit pixels of a decoded ``PIL.Image`` (see the module docstring); ``name`` for messages."""
+    mode = image.mode
+    if mode in GREY_MODES:
+        return np.asarray(image.getchannel(0).convert("L") if mode != "1" else image.convert("L"), dtype=np.uint8)
+    if mode in SIXTEEN_BIT_MODES:
+        values = np.asarray(image).astype(np.int64)
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            raise ImageDecodeError(
+                name, f"mode {mode} pixels span [{values.min()}, {values.max()}], outside the 16-bit range 0..65535"
+            )
+        return np.rint(values / 257.0).astype(np.uint8)
+    if mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        if values.size and (not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1):
+            raise ImageDecodeError(
+                name, f"mode F (32-bit float) pixels span [{np.nanmin(values)}, {np.nanmax(values)}]; expected finite "
+                f"values in [0, 1]"
+            )
+        return np.rint(values * 255.0).astype(np.uint8)
+    if mode in COLOUR_MODES:
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    raise ImageDecodeError(name, f"pixel mode {mode!r} has no defined scale to [0, 1]; convert the file to RGB or L")
