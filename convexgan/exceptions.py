@@ -34,3 +34,7 @@ class SampleSizeWarning(ConvexGANWarning):
 
 class LowerBoundWarning(ConvexGANWarning, RuntimeWarning):
     """A value computed from sampled candidates (ReLU activation patterns) is a lower bound, not the exact value."""
+
+
+class RoundingWarning(ConvexGANWarning, RuntimeWarning):
+    """A matrix that must be PSD has negative eigenvalues within its dtype's rounding (not float64's): set to 0."""

@@ -36,7 +36,7 @@ LEGEND = (
     "with S the second moments of pixels centred by the mean of real half A and beta the stage's own; Bures-W2 "
     "between the "
     "Gaussian fits of pixels; SWD x1e3 averaged over the Laplacian-pyramid levels (7x7 patches, so n/a below "
-    "7x7)."
+    "7x7), on the 8-bit clipped images (as ProGAN, and as FID/KID see them)."
 )
 
 
@@ -174,7 +174,8 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
     if features is not None:
         fid = fid_from_features(features[1], features[0], extractor)
         kid = kid_from_features(features[1], features[0], extractor, seed=seed)
-        row.update(fid=fid.value, kid_x1e3=1e3 * kid.value, kid_std_x1e3=1e3 * kid.std, kid_subset_size=kid.subset_size)
+        kid_std = None if kid.std is None else 1e3 * kid.std
+        row.update(fid=fid.value, kid_x1e3=1e3 * kid.value, kid_std_x1e3=kid_std, kid_subset_size=kid.subset_size)
     return row
 
 
@@ -210,7 +211,8 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=
         "mode": config.get("mode"),
         "n": n_used,
         "seed": seed,
-        "samples": "unclipped (the model's exact distribution), pixel units",
+        "samples": "unclipped (the model's exact distribution) for moments and Bures-W2; SWD, FID and KID on the "
+        "8-bit clipped images",
         "extractor": None,
         "stages": [],
         "warnings": [],

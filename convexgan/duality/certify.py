@@ -8,8 +8,9 @@ claim it makes (``"exact"``, or a weaker claim such as "moments optimal for tr S
 2. the violation of (C), ``critic_gap(X, G) - beta`` measured from the returned samples without any solver, is at
    most ``VIOLATION_RTOL * max(beta, gap_0)``, with :math:`\text{gap}_0` the critic gap of :math:`G = 0` (the
    constraint's own scale);
-3. ``primal - dual`` is at most ``GAP_RTOL * max(|primal|, objective scale)``, with ``dual`` a certified lower
-   bound (below).
+3. ``|primal - dual|`` is at most ``GAP_RTOL * max(|primal|, objective scale)``, with ``dual`` a certified lower
+   bound (below); a dual above the primal by more than that means the primal point is infeasible beyond rounding
+   or the bound is wrong, and fails the check too.
 
 Otherwise the label is ``"inaccurate: ..."`` with the measured numbers, and :func:`convexgan.duality.solve` warns
 with :class:`convexgan.exceptions.InaccurateSolutionWarning`.
@@ -76,8 +77,10 @@ def evidence(run, *, violation, constraint_scale, primal, dual, objective_scale,
             f"violation of (C) {violation:.3e} > {tolerance['violation']:.1e} "
             f"({VIOLATION_RTOL:g} x {constraint_scale:.3g})"
         )
-    if dual is not None and primal - dual > tolerance["gap"]:
-        failures.append(f"gap primal - dual = {primal - dual:.3e} > {tolerance['gap']:.1e} (relative {GAP_RTOL:g})")
+    if dual is not None and abs(primal - dual) > tolerance["gap"]:
+        failures.append(
+            f"gap primal - dual = {primal - dual:.3e}, |gap| > {tolerance['gap']:.1e} (relative {GAP_RTOL:g})"
+        )
     if not failures:
         return claim, tolerance
     return f"inaccurate: {'; '.join(failures)} (claim not certified: {claim})", tolerance

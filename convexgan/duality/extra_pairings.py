@@ -4,16 +4,22 @@ All have the registry signature ``fn(X, *, Z, beta, k, solver, m, **params) -> S
 not certified in ``certificate["optimality"]``:
 
 - ReLU critic, free or linear generator, method ``"cutting_plane"``: :func:`convexgan.duality.relu.solve_relu_critic`;
-  ``optimality = "local"``; ``dual`` is the simple lower bound :func:`convexgan.duality.relu.relu_lower_bound`;
-  extra keys ``feasible`` (critic gap at most ``beta (1 + tol)``), ``critic_gap_exact`` (all patterns
-  enumerated) and ``tol``.
+  ``optimality`` starts with ``"local to tolerance"``: feasible to ``beta (1 + tol)`` and no longer improved by
+  more than ``tol`` (relative) by the cutting planes, which is *not* a certified local optimum (a feasible point
+  a few 1e-4 lower can lie within a few percent of the returned samples: ``benchmarks/relu_pairing_figure.py``);
+  ``dual`` is the simple lower bound :func:`convexgan.duality.relu.relu_lower_bound`; extra keys ``feasible``
+  (critic gap at most ``beta (1 + tol)``), ``critic_gap_exact`` (all patterns enumerated) and ``tol``.
 - Quadratic critic, free generator, method ``"extragradient"``: the bounded lifted game of
   :mod:`convexgan.duality.game`; ``optimality`` starts with ``"game"`` and states the duality gap reached; the
   dual is the game's dual value (a lower bound on the optimum, since the game's bounds do not change it); a
-  :class:`convexgan.exceptions.ConvergenceWarning` with the measured violation when the gap did not reach ``GAME_TOL * tr S_X``.
+  :class:`convexgan.exceptions.ConvergenceWarning` with the measured violation when the gap did not reach
+  ``GAME_TOL * tr S_X``.
 - Two-layer generators ``"relu2"`` and ``"quadratic2"`` with every critic that the linear generator has, method
   ``"two_step"`` (THEORY section 6): the linear generator's solution gives ``G* = Z W*``, then
-  :mod:`convexgan.duality.two_layer` fits the least-weight-decay network with ``f(Z) = G*``; ``value`` is its
+  :mod:`convexgan.duality.two_layer` fits, with ``f(Z) = G*``, the least-weight-decay network among those whose
+  hidden neurons each feed one output column (per-output neurons: ``d`` scalar-output networks side by side); a
+  network with shared neurons (such as :class:`convexgan.duality.two_layer.TwoLayerGenerator` fitted otherwise)
+  can have lower weight decay, so the value is not optimal over all two-layer generators; ``value`` is its
   weight decay, ``dual`` is None, ``Solution.network`` is the fitted
   :class:`convexgan.duality.two_layer.TwoLayerGenerator`, and the certificate's extra keys ``architecture``,
   ``fit_residual``, ``patterns_exact`` and ``samples_certificate`` (the certificate of ``G*``) describe it.
@@ -38,7 +44,7 @@ GAME_TOL = 1e-8
 
 
 def relu_cutting_plane(X, *, Z, beta, k, solver, m, max_patterns, n_samples, seed):
-    r"""ReLU critic by fixed-pattern restrictions and cutting planes (locally optimal, feasibility certified).
+    r"""ReLU critic by fixed-pattern restrictions and cutting planes (local to tolerance, feasibility certified).
 
     .. math::  \min_G R_g \ \text{s.t.}\ \max_{\|u\| \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+| \le \beta,
 
@@ -58,7 +64,8 @@ def relu_cutting_plane(X, *, Z, beta, k, solver, m, max_patterns, n_samples, see
         X, result.G, W=result.W, value=result.value, critic=Critic("relu", result.neurons.T, result.weights),
         critic_name="relu", params={"max_patterns": max_patterns, "n_samples": n_samples, "seed": seed}, beta=beta,
         k=None, generator="free" if Z is None else "linear", method="cutting_plane", dual=result.lower_bound,
-        run=run, optimality="local",
+        run=run, optimality=f"local to tolerance {RELU_TOL:g}: feasible to beta (1 + tol) and not improved by more "
+        f"than tol by the cutting planes; not a certified local optimum",
     )
     solution.certificate.update(feasible=result.feasible, critic_gap_exact=result.critic.exact, tol=RELU_TOL)
     return solution
@@ -128,8 +135,10 @@ def two_step(architecture, first_step, critic):
             beta=beta, k=samples.k, generator=f"{architecture}2", method="two_step", dual=None, run=run,
             network=fit.generator,
             optimality=f"two-step: G* = Z W* of the linear generator ({samples.certificate['optimality']}), then the "
-            f"{fit.generator.architecture} network of least weight decay with f(Z) = G* (exact convex program"
-            f"{'' if fit.exact_patterns else ' over sampled patterns'}); not optimal over all two-layer generators",
+            f"{fit.generator.architecture} network with per-output neurons (each hidden neuron feeds one output "
+            f"column) of least weight decay with f(Z) = G* (exact convex program"
+            f"{'' if fit.exact_patterns else ' over sampled patterns'}); networks with shared neurons can reach "
+            f"lower weight decay: not optimal over all two-layer generators",
         )
         solution.certificate.update(
             architecture=fit.generator.architecture, fit_residual=fit.residual,

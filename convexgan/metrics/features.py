@@ -26,7 +26,7 @@ class FeatureDistance:
     value : float
         FID, or the mean of KID over subsets.
     std : float or None
-        Standard deviation of KID over subsets (``None`` for FID).
+        Standard deviation of KID over subsets (``None`` for FID, and for KID when every subset is the whole set).
     extractor, resizer, input_dtype : str
         How the features were made (as declared by the extractor).
     dtype : str

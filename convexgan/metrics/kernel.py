@@ -8,14 +8,20 @@ drawn without replacement,
         - \frac{2}{s^2} \sum_{i, j} k(x_i, y_j),
 
 an unbiased estimate of the squared MMD (its mean is 0 when both sets come from one distribution, and it can be
-negative). KID is its mean over subsets, reported with the standard deviation over subsets.
+negative). KID is its mean over subsets, reported with the standard deviation over subsets. When ``subset_size``
+is at least both set sizes every subset is the whole set (the estimate does not depend on the order), so there is
+no spread to report: the estimate is computed once, the standard deviation is None and a
+:class:`convexgan.exceptions.SampleSizeWarning` says so.
 
 Reference: M. Bińkowski, D. J. Sutherland, M. Arbel, A. Gretton, "Demystifying MMD GANs", ICLR 2018.
 """
 
+import warnings
+
 import numpy as np
 
 from convexgan._validation import as_samples, check_int
+from convexgan.exceptions import SampleSizeWarning
 from convexgan.metrics.features import FeatureDistance, extract_features
 
 
@@ -48,7 +54,8 @@ def kernel_distance(features_a, features_b, *, n_subsets=100, subset_size=1000, 
     Returns
     -------
     mean : float
-    std : float
+    std : float or None
+        None when every subset is the whole of both sets (then with a ``SampleSizeWarning``).
     subset_size : int
         The size used (after capping).
     """
@@ -59,6 +66,15 @@ def kernel_distance(features_a, features_b, *, n_subsets=100, subset_size=1000, 
     n_subsets = check_int(n_subsets, "n_subsets", 1, 10**6)
     subset_size = min(check_int(subset_size, "subset_size", 2, 10**9), A.shape[0], B.shape[0])
     rng = np.random.default_rng(seed)
+    if subset_size == A.shape[0] == B.shape[0]:
+        warnings.warn(
+            f"subset_size={subset_size} covers both sets ({A.shape[0]} and {B.shape[0]} rows): every subset is the "
+            f"whole set, so KID is computed once and has no spread over subsets (std=None); use more samples than "
+            f"subset_size for a spread",
+            SampleSizeWarning,
+            stacklevel=2,
+        )
+        return unbiased_mmd2(A, B), None, subset_size
     values = [
         unbiased_mmd2(
             A[rng.choice(A.shape[0], subset_size, replace=False)],

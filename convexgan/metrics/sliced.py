@@ -16,6 +16,12 @@ Because each set is normalised by its own statistics, the distance compares the 
 distributions and is blind to a global change of brightness or contrast; the moment errors see those.
 The pyramid filter is OpenCV's ``pyrDown``/``pyrUp`` 5x5 binomial kernel with mirrored borders.
 
+Images: by default (``quantize=True``) both sets are clipped to [0, 1] and rounded to 256 levels first, the
+8-bit images ProGAN measures and the ones FID/KID's extractors see (:mod:`convexgan.metrics.extractors`); the
+unclipped variant (``quantize=False``, the model's float samples as they are) is named ``"unclipped float"`` in
+the result and is not comparable with published SWD (it was 19% higher on a model's samples in the audit of
+issue 12).
+
 Reference: T. Karras, T. Aila, S. Laine, J. Lehtinen, "Progressive Growing of GANs for Improved Quality,
 Stability, and Variation", ICLR 2018.
 """
@@ -46,6 +52,8 @@ class SlicedWasserstein:
         Neighbourhoods per set and level.
     n_directions : int
         Random directions per level.
+    images : str
+        ``"8-bit clipped"`` (default) or ``"unclipped float"``: what the distance was measured on.
     """
 
     resolutions: tuple
@@ -53,6 +61,12 @@ class SlicedWasserstein:
     average: float
     n_descriptors: int
     n_directions: int
+    images: str = "8-bit clipped"
+
+
+def quantize_8bit(images):
+    """Clip images in [0, 1] to that range and round them to 256 levels: ``round(255 clip(x, 0, 1)) / 255``."""
+    return np.round(np.clip(images, 0.0, 1.0) * 255.0) / 255.0
 
 
 def pyramid_resolutions(height, min_resolution=16):
@@ -153,7 +167,8 @@ def sliced_wasserstein(A, B, rng, *, n_directions=512, chunk=128):
 
 
 def sliced_wasserstein_pyramid(
-    images_a, images_b, *, seed=0, nhood_size=7, nhoods_per_image=128, n_directions=512, min_resolution=16
+    images_a, images_b, *, seed=0, nhood_size=7, nhoods_per_image=128, n_directions=512, min_resolution=16,
+    quantize=True,
 ):
     r"""ProGAN's sliced Wasserstein distance between two image sets, per Laplacian-pyramid level and averaged.
 
@@ -163,13 +178,17 @@ def sliced_wasserstein_pyramid(
     Parameters
     ----------
     images_a, images_b : array-like (n, H, W, C)
-        Images in a common range (e.g. [0, 1]); equal counts and shapes, ``H, W >= nhood_size``.
+        Images in [0, 1] (any common range with ``quantize=False``); equal counts and shapes,
+        ``H, W >= nhood_size``.
     seed : int or numpy.random.Generator
         Draws the neighbourhoods and directions.
     nhood_size : int, odd
     nhoods_per_image : int
     n_directions : int
     min_resolution : int
+    quantize : bool
+        Measure on the 8-bit clipped images (:func:`quantize_8bit`, the default, as ProGAN, FID and KID) or on the
+        images as given (the ``"unclipped float"`` variant).
 
     Returns
     -------
@@ -189,6 +208,8 @@ def sliced_wasserstein_pyramid(
     resolutions = pyramid_resolutions(images_a.shape[1], check_int(min_resolution, "min_resolution", 1, 10**6))
     while images_a.shape[2] % 2 ** (len(resolutions) - 1):
         resolutions.pop()
+    if quantize:
+        images_a, images_b = quantize_8bit(images_a), quantize_8bit(images_b)
     rng = np.random.default_rng(seed)
     levels_a = laplacian_pyramid(images_a, len(resolutions))
     levels_b = laplacian_pyramid(images_b, len(resolutions))
@@ -203,6 +224,7 @@ def sliced_wasserstein_pyramid(
         average=float(np.mean(per_level)),
         n_descriptors=images_a.shape[0] * nhoods_per_image,
         n_directions=n_directions,
+        images="8-bit clipped" if quantize else "unclipped float",
     )
 
 

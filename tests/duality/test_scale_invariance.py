@@ -165,7 +165,8 @@ def test_label_is_the_claim_only_when_every_check_passes():
     failing = [
         ({"status": "optimal_inaccurate"}, {}, "solver status 'optimal_inaccurate'"),
         (run, {"violation": 3e-6}, r"violation of \(C\) 3\.000e-06 > 2\.0e-06"),
-        (run, {"dual": 10.0 - 2e-5}, r"gap primal - dual = 2\.000e-05 > 1\.0e-05"),
+        (run, {"dual": 10.0 - 2e-5}, r"gap primal - dual = 2\.000e-05, \|gap\| > 1\.0e-05"),
+        (run, {"dual": 10.0 + 2e-5}, r"gap primal - dual = -2\.000e-05, \|gap\| > 1\.0e-05"),
     ]
     for record, change, message in failing:
         label, _ = evidence(record, **{**checks, **change}, claim="moments optimal")

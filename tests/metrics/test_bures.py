@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from convexgan.exceptions import RoundingWarning
 from convexgan.metrics import SampleSizeWarning, bures_wasserstein, bures_wasserstein_samples, gaussian_fit
 
 
@@ -80,3 +81,21 @@ def test_bad_input_is_named():
         bures_wasserstein(np.zeros(3), C, np.zeros(2), C)
     with pytest.raises(ValueError, match="same number of columns"):
         bures_wasserstein_samples(np.ones((4, 3)), np.ones((4, 2)))
+
+
+def test_covariances_psd_up_to_float32_rounding_are_accepted_with_a_warning():
+    rng = np.random.default_rng(6)
+    V = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    lam = np.array([4.0, 2.0, 1.0, 0.5, 0.0, -2e-5 * 4.0])
+    C = (V * lam) @ V.T
+    C = (C + C.T) / 2
+    D = np.diag([1.0, 2.0, 3.0, 0.5, 0.2, 0.1])
+    clipped = (V * np.maximum(lam, 0)) @ V.T
+    expected = bures_wasserstein(np.zeros(6), clipped, np.zeros(6), D)
+    with pytest.warns(RoundingWarning, match="within its dtype's"):
+        got = bures_wasserstein(np.zeros(6), C.astype(np.float32), np.zeros(6), D.astype(np.float32))
+    assert got == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match="cov_a must be positive semidefinite.*tolerance 1.5e-08"):
+        bures_wasserstein(np.zeros(6), C, np.zeros(6), D)
+    with pytest.raises(ValueError, match="cov_a must be positive semidefinite"):
+        bures_wasserstein(np.zeros(6), (V * (lam - 1e-3)) @ V.T, np.zeros(6), D.astype(np.float32))

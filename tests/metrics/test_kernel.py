@@ -1,9 +1,12 @@
 """KID: the unbiased estimator against a direct double sum, and its mean 0 on identical distributions."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 from convexgan.metrics import kernel_distance
+from convexgan.exceptions import SampleSizeWarning
 from convexgan.metrics.kernel import unbiased_mmd2
 
 
@@ -27,6 +30,7 @@ def biased_mmd2(X, Y):
     return (((X @ X.T / D + 1) ** 3).mean() + ((Y @ Y.T / D + 1) ** 3).mean() - 2 * ((X @ Y.T / D + 1) ** 3).mean())
 
 
+@pytest.mark.filterwarnings("ignore::convexgan.exceptions.SampleSizeWarning")
 def test_unbiased_on_identical_distributions():
     # Over independent draws from one distribution the estimator averages to 0, while the biased V-statistic
     # (which keeps the diagonal k(x, x)) is positive by about 2 (E k(x, x) - E k(x, y)) / s.
@@ -42,6 +46,7 @@ def test_unbiased_on_identical_distributions():
     assert np.mean(biased) > 10 * stderr
 
 
+@pytest.mark.filterwarnings("ignore::convexgan.exceptions.SampleSizeWarning")
 def test_kid_grows_with_a_mean_shift_and_reports_subsets():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((120, 6))
@@ -58,3 +63,16 @@ def test_same_seed_same_value():
     assert kernel_distance(X, Y, n_subsets=4, subset_size=30, seed=7) == kernel_distance(
         X, Y, n_subsets=4, subset_size=30, seed=7
     )
+
+
+def test_kid_has_no_spread_when_every_subset_is_the_whole_set():
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((40, 5)), rng.standard_normal((40, 5)) + 0.5
+    with pytest.warns(SampleSizeWarning, match="every subset is the whole set"):
+        mean, std, size = kernel_distance(X, Y, n_subsets=10, subset_size=1000, seed=0)
+    assert std is None and size == 40
+    assert mean == pytest.approx(unbiased_mmd2(X[::-1], Y[rng.permutation(40)]), rel=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, spread, size = kernel_distance(X, np.vstack([Y, Y + 0.1]), n_subsets=10, subset_size=1000, seed=0)
+    assert size == 40 and spread > 0

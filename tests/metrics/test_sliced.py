@@ -74,3 +74,17 @@ def test_same_seed_same_result_and_small_images_refused():
         sliced_wasserstein_pyramid(a[:, :4, :4], b[:, :4, :4])
     with pytest.raises(ValueError, match="same shape"):
         sliced_wasserstein_pyramid(a, b[:4])
+
+
+def test_default_swd_is_measured_on_the_8bit_clipped_images():
+    rng = np.random.default_rng(11)
+    a = rng.uniform(-0.2, 1.2, size=(6, 16, 16, 3))
+    b = rng.uniform(0.0, 1.0, size=(6, 16, 16, 3)) ** 2
+    kw = dict(seed=1, nhoods_per_image=16, n_directions=32)
+    clipped = sliced_wasserstein_pyramid(a, b, **kw)
+    by_hand = sliced_wasserstein_pyramid(np.round(np.clip(a, 0, 1) * 255) / 255,
+                                         np.round(np.clip(b, 0, 1) * 255) / 255, quantize=False, **kw)
+    unclipped = sliced_wasserstein_pyramid(a, b, quantize=False, **kw)
+    assert clipped.images == "8-bit clipped" and unclipped.images == "unclipped float"
+    assert clipped.per_level == pytest.approx(by_hand.per_level, rel=1e-12)
+    assert abs(unclipped.average - clipped.average) > 1e-3 * clipped.average
