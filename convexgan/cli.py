@@ -3,6 +3,10 @@
 Each sub-command lives in its own module of :mod:`convexgan.commands` and exposes
 ``add_parser(subparsers)``, which registers the sub-command and sets ``func`` (a callable taking the
 parsed arguments and returning an exit status). Modules are discovered in sorted order.
+
+Building the parser imports only argparse-level code: each command module imports its heavy dependencies
+(torch, CVXPY, matplotlib, Pillow, scikit-learn) inside its ``run`` function, so ``convexgan --help`` answers at
+once, and a command whose extra is missing fails with one line naming the extra to install.
 """
 
 import argparse
@@ -12,6 +16,7 @@ import sys
 
 import convexgan
 from convexgan import commands
+from convexgan._extras import MissingExtraError
 
 
 def build_parser():
@@ -36,7 +41,7 @@ def main(argv=None):
         return 2
     try:
         return args.func(args) or 0
-    except (ValueError, TypeError, OSError, RuntimeError) as err:
+    except (ValueError, TypeError, OSError, RuntimeError, MissingExtraError) as err:
         print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
         return 1
     except MemoryError as err:

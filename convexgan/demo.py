@@ -30,10 +30,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 import convexgan
+from convexgan._extras import require
 from convexgan._files import atomic_write, atomic_write_text
 from convexgan._validation import check_int
 from convexgan.data import load_images, open_images
@@ -44,6 +44,8 @@ from convexgan.plotting import draw_spectra, save_image_grid, signed_images
 from convexgan.progressive import train
 from convexgan.progressive.run import REPORT, grid_path
 from convexgan.report import markdown_image, markdown_table, write_markdown
+
+torch = require("demo", "torch", user=__name__)
 
 EXACT_RESOLUTION = 4
 EXACT_K = 6
@@ -57,7 +59,7 @@ SWD = {"nhood_size": 7, "nhoods_per_image": 16, "n_directions": 256}
 
 def digit_images():
     """scikit-learn's bundled digits as ``(1797, 8, 8, 1)`` float32 images in [0, 1] (grey levels 0..16 / 16)."""
-    from sklearn.datasets import load_digits
+    load_digits = require("demo", "sklearn.datasets", user=__name__).load_digits
 
     return (load_digits().images / 16.0).astype(np.float32)[..., None]
 
@@ -179,7 +181,7 @@ def sample_metrics(generator, images, beta, seed):
 
 
 def _save_figure(path, draw, size=(5, 3.5)):
-    from matplotlib.figure import Figure
+    Figure = require("demo", "matplotlib.figure", user=__name__).Figure
 
     figure = Figure(figsize=size, layout="constrained")
     draw(figure)

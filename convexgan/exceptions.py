@@ -30,3 +30,7 @@ class RankDefectWarning(ConvexGANWarning):
 
 class SampleSizeWarning(ConvexGANWarning):
     """Fewer samples than dimensions: the covariance is singular and the estimate is biased."""
+
+
+class LowerBoundWarning(ConvexGANWarning, RuntimeWarning):
+    """A value computed from sampled candidates (ReLU activation patterns) is a lower bound, not the exact value."""

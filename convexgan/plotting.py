@@ -3,7 +3,10 @@
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from convexgan._extras import require
+
+Image = require("train", "PIL.Image", user=__name__)
 
 from convexgan._files import atomic_write
 

@@ -4,6 +4,10 @@ One training loop (:func:`train`) with pluggable update rules (one file each), a
 file each). Every run logs its distance to the exact solution against iterations and seconds.
 """
 
+from convexgan._extras import require
+
+require("train", "torch", user=__name__)
+
 from convexgan.baselines.accept_reject import GreedyAcceptReject
 from convexgan.baselines.dirac import DiracGame
 from convexgan.baselines.gda import AlternatingGDA, SimultaneousGDA

@@ -1,9 +1,10 @@
-"""Error-against-time figure of the baselines, with the closed form's time marked."""
+"""Error-against-time figure of the baselines, with the closed form's time marked.
 
-import matplotlib
+The figure is a :class:`matplotlib.figure.Figure` drawn without pyplot, so that plotting neither selects nor
+changes the user's matplotlib backend; matplotlib (the ``plots`` extra) is imported on the first plot.
+"""
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from convexgan._extras import require
 
 
 def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, exact_seconds=None, title=None):
@@ -22,7 +23,9 @@ def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, ex
         Draw the closed form's time as a vertical line.
     title : str, optional
     """
-    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    Figure = require("plots", "matplotlib.figure", user=__name__).Figure
+    figure = Figure(figsize=(6.4, 4.2))
+    axes = figure.subplots()
     for history in histories:
         points = [(s, v) for s, v in zip(history.seconds, history.metrics[metric]) if s > 0 and v > 0]
         if points:
@@ -41,4 +44,3 @@ def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, ex
     axes.legend(fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)

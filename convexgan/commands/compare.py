@@ -4,20 +4,8 @@ their distance to it against time, next to the closed form's time."""
 import math
 
 import numpy as np
-import torch
 
 from convexgan._validation import check_int, check_positive
-from convexgan.baselines.accept_reject import GreedyAcceptReject
-from convexgan.baselines.dirac import DiracGame
-from convexgan.baselines.gda import AlternatingGDA, SimultaneousGDA
-from convexgan.baselines.gradreg import GradientRegularisedGDA
-from convexgan.baselines.images import flatten_centred
-from convexgan.baselines.linear_quadratic import LinearQuadraticGame
-from convexgan.baselines.loop import train
-from convexgan.baselines.mixtures import RingMixtureGame
-from convexgan.baselines.plots import plot_error_vs_time
-from convexgan.baselines.smoothed_ot import SmoothedOT
-from convexgan.data.open import load_images
 from convexgan.duality.closed_form import beta_from_k
 
 PROBLEMS = ("linear-quadratic", "dirac", "8gaussians", "4gaussians")
@@ -76,6 +64,9 @@ def gaussian_samples(dim, n, seed):
 
 def problem_data(args):
     """The data rows of the linear-quadratic problem and a description."""
+    from convexgan.baselines.images import flatten_centred
+    from convexgan.data.open import load_images
+
     if args.data:
         X = flatten_centred(load_images(args.data, args.resolution, n_images=args.limit))[0]
         return X, f"{args.data} ({X.shape[0]} images, {args.resolution}x{args.resolution}, d={X.shape[1]})"
@@ -84,6 +75,8 @@ def problem_data(args):
 
 def make_game(args, X, beta):
     """A fresh game of ``args.problem`` (the same seed gives the same initial point)."""
+    from convexgan.baselines import DiracGame, LinearQuadraticGame, RingMixtureGame
+
     if args.problem == "linear-quadratic":
         return LinearQuadraticGame(X, beta=beta, rho=args.rho, seed=args.seed)
     if args.problem == "dirac":
@@ -95,6 +88,10 @@ def make_game(args, X, beta):
 
 def make_rule(name, args, beta):
     """The update rule ``name`` with the command's settings."""
+    from convexgan.baselines import (
+        AlternatingGDA, GradientRegularisedGDA, GreedyAcceptReject, SimultaneousGDA, SmoothedOT,
+    )
+
     optimizer, lr = DEFAULT_OPTIMIZER[args.problem]
     common = dict(lr=lr if args.lr is None else args.lr, optimizer=optimizer, betas=(0.5, 0.999))
     if name == "gda":
@@ -116,6 +113,10 @@ def format_seconds(value):
 
 def run(args):
     """Run the comparison; print the table and save the plot."""
+    import torch
+
+    from convexgan.baselines import plot_error_vs_time, train
+
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from convexgan.demo import run_demo
+from convexgan._extras import require
 
 
 def add_parser(subparsers):
@@ -23,6 +23,10 @@ def add_parser(subparsers):
 
 def run(args):
     """Run the demo, then print where the report is and its headline numbers."""
+    for name in ("torch", "PIL", "sklearn", "matplotlib"):
+        require("demo", name, user="convexgan demo")
+    from convexgan.demo import run_demo
+
     summary = run_demo(args.out, seed=args.seed, progress=not args.quiet)
     exact = summary["exact"]["certificates"]["closed form"]
     print(f"report: {args.out / 'report.md'} ({summary['seconds']:.1f} s)")

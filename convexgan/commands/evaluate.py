@@ -15,20 +15,7 @@ from tqdm.auto import tqdm
 
 from convexgan._files import atomic_write_text
 from convexgan._validation import check_int
-from convexgan.data import open_images
-from convexgan.metrics import (
-    SampleSizeWarning,
-    bures_wasserstein_samples,
-    extract_features,
-    fid_from_features,
-    kid_from_features,
-    load_extractor,
-    moment_errors,
-    sliced_wasserstein_pyramid,
-)
-from convexgan.metrics.features import describe_extractor
-from convexgan.progressive import load_generator
-from convexgan.progressive.run import finished_stages, read_config
+from convexgan.exceptions import SampleSizeWarning
 
 NHOOD_SIZE = 7
 LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
@@ -87,6 +74,8 @@ def add_parser(subparsers):
 
 def run(args):
     """Evaluate, print the table, optionally write JSON; return the exit status."""
+    from convexgan.metrics import load_extractor
+
     if args.extractor and not args.trust_extractor:
         raise ValueError(
             f"--extractor {args.extractor}: loading a TorchScript file runs the code it contains; pass "
@@ -117,6 +106,8 @@ def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=
     half_a, half_b : dict
         ``{r: ndarray (n', r, r, C) float32 in [0, 1]}``.
     """
+    from convexgan.data import open_images
+
     source = open_images(data, n_images=skip + 2 * n, crop=crop, attributes=attributes)
     with tqdm(total=len(source), desc="real images", unit="img", disable=not progress) as bar:
         chunks = list(source.iter_chunks(resolutions, progress=bar))
@@ -158,6 +149,10 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
     -------
     row : dict
     """
+    from convexgan.metrics import (
+        bures_wasserstein_samples, fid_from_features, kid_from_features, moment_errors, sliced_wasserstein_pyramid,
+    )
+
     G, X = images.reshape(images.shape[0], -1), real.reshape(real.shape[0], -1)
     moments = moment_errors(G, X, beta=beta, center=X.mean(axis=0, dtype=np.float64))
     row = {
@@ -184,6 +179,11 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
 
 def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=0, progress=True):
     """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`)."""
+    from convexgan.metrics import extract_features
+    from convexgan.metrics.features import describe_extractor
+    from convexgan.progressive import load_generator
+    from convexgan.progressive.run import finished_stages, read_config
+
     n = check_int(n, "n", 2, 10**7)
     nhoods = check_int(nhoods, "nhoods", 1, 10**5)
     skip = check_int(skip, "skip", 0, 10**9)

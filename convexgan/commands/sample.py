@@ -4,10 +4,6 @@ import numpy as np
 
 from convexgan._files import atomic_write
 from convexgan._limits import check_bytes
-from convexgan.data import load_images
-from convexgan.data.histograms import match_histograms
-from convexgan.plotting import save_image_grid
-from convexgan.progressive import load_generator
 
 
 def add_parser(subparsers):
@@ -31,6 +27,11 @@ def add_parser(subparsers):
 
 def run(args):
     """Sample, optionally histogram-match, save."""
+    from convexgan.data import load_images
+    from convexgan.data.histograms import match_histograms
+    from convexgan.plotting import save_image_grid
+    from convexgan.progressive import load_generator
+
     generator = load_generator(args.run)
     _check_sample_memory(args, generator)
     images = generator.sample(args.n, seed=args.seed, stage=args.stage)

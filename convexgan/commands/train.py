@@ -2,10 +2,6 @@
 
 import json
 
-from convexgan.progressive import train
-from convexgan.progressive.distributed import world
-from convexgan.progressive.run import REPORT
-
 
 def _attribute(text):
     name, _, value = text.partition("=")
@@ -38,6 +34,8 @@ def add_parser(subparsers):
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized"], default="auto")
     p.add_argument("--noise-rows", type=int, help="legacy mode: noise rows per stage (default: number of images)")
+    p.add_argument("--legacy-dtype", choices=["auto", "float64", "float32"], default="auto",
+                   help="legacy mode: the official code's arithmetic (auto: float64 on CPU, float32 on CUDA)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run in --out, skipping finished stages")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable image")
@@ -47,13 +45,17 @@ def add_parser(subparsers):
 
 def run(args):
     """Train, then print one line per stage from the report."""
+    from convexgan.progressive import train
+    from convexgan.progressive.distributed import world
+    from convexgan.progressive.run import REPORT
+
     attributes = dict(_attribute(a) for a in args.attribute) or None
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
     beta = args.beta[0] if args.beta and len(args.beta) == 1 and len(args.resolutions) > 1 else args.beta
     train(args.data, args.out, resolutions=args.resolutions, k=k, beta=beta, mode=args.mode,
           n_images=args.n_images, latent=args.latent, crop=args.crop, attributes=attributes, device=args.device,
           dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict, noise_rows=args.noise_rows,
-          eigensolver=args.eigensolver, progress=not args.quiet)
+          legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver, progress=not args.quiet)
     if world()[0] != 0:
         return 0
     with open(f"{args.out}/{REPORT}") as fh:

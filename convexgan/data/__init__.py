@@ -13,6 +13,10 @@ read_idx(path)
     An IDX (MNIST distribution) file as a numpy array.
 """
 
+from convexgan._extras import require
+
+require("train", "PIL", user=__name__)
+
 from convexgan.data.arrays import ArraySource, read_idx
 from convexgan.data.frames import RESAMPLING
 from convexgan.data.open import load_images, open_images

@@ -24,11 +24,12 @@ from itertools import combinations
 from math import comb
 
 import numpy as np
-from scipy.optimize import linprog
 
+from convexgan._extras import linprog
 from convexgan._validation import as_samples, check_choice, check_int
 
 METHODS = ("auto", "angles", "vertices", "incremental", "sampled")
+RANK_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,16 @@ def max_chamber_count(N, r):
 
 
 def row_space(S, tol=None):
-    """Orthonormal basis ``(d, r)`` of the row space of ``S`` (numerical rank by numpy's ``matrix_rank`` rule)."""
+    """Orthonormal basis ``(d, r)`` of the row space of ``S``.
+
+    The rank counts singular values above ``tol`` (default ``RANK_RTOL`` times the largest, the tolerance at which
+    the vertex enumeration calls hyperplanes dependent: directions the enumeration could not resolve are not
+    kept). Projecting the rows onto this basis moves each by at most the largest dropped singular value, so a
+    critic gap computed in it is within twice that of the gap of ``S`` (the gap is 1-Lipschitz in each row).
+    """
     _, sv, Vt = np.linalg.svd(S, full_matrices=False)
     if tol is None:
-        tol = sv.max(initial=0.0) * max(S.shape) * np.finfo(np.float64).eps
+        tol = sv.max(initial=0.0) * RANK_RTOL
     r = int(np.count_nonzero(sv > tol))
     return Vt[:r].T
 
@@ -161,7 +168,7 @@ def _chambers_by_vertices(T, chunk=4096):
     if r <= 2:
         return np.array([[1.0], [-1.0]]) if r == 1 else _chambers_by_angles(T)
     lengths = np.linalg.norm(T, axis=1)
-    tol = 1e-9 * lengths.max()
+    tol = RANK_RTOL * lengths.max()
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * (r - 1), indexing="ij")).reshape(r - 1, -1)
     points, degenerate = [], []
     subsets = np.array(list(combinations(range(N), r - 1)), dtype=np.intp)
@@ -196,6 +203,13 @@ def _chambers_by_vertices(T, chunk=4096):
             points.append(y / np.linalg.norm(y, axis=1, keepdims=True))
     Y = np.concatenate(points)
     return Y[_unique_rows(Y @ T.T > 0)]
+
+
+def _separates_every_hyperplane(Y, T):
+    """Whether chambers ``Y`` (p, r) lie on both sides of every hyperplane ``t_i^T y = 0``: a necessary condition
+    for a complete enumeration (each hyperplane bounds a chamber on either side), checked before claiming it."""
+    sides = Y @ T.T > 0
+    return len(Y) >= 2 and bool(np.all(sides.any(axis=0) & (~sides).any(axis=0)))
 
 
 def _strict_point(A):
@@ -271,6 +285,8 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
         check). ``"sampled"`` keeps the distinct patterns of ``n_samples`` Gaussian directions: a subset, so a
         lower bound. ``"auto"``: angles for rank ``<= 2``; otherwise vertices when :func:`max_chamber_count` (the
         exact worst case, below :func:`pattern_count_bound`) is at most ``max_patterns``, and sampling otherwise.
+        A vertex enumeration that leaves a hyperplane with chambers on one side only (a degenerate arrangement
+        the vertex tolerance could not resolve) is redone incrementally (``method`` then says so).
     max_patterns : int
         Size limit for the exact methods, compared with :func:`max_chamber_count` before enumerating.
     n_samples : int, optional
@@ -307,6 +323,8 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
         Y = np.array([[1.0], [-1.0]]) if r == 1 else _chambers_by_angles(T)
     elif method == "vertices":
         Y = _chambers_by_vertices(T)
+        if not _separates_every_hyperplane(Y, T):
+            method, Y = "incremental", _chambers_incremental(T)
     elif method == "incremental":
         Y = _chambers_incremental(T)
     else:

@@ -49,13 +49,44 @@ def eigh_descending(S):
     return lam, V
 
 
-def numerical_rank(eigenvalues, size):
-    """Number of eigenvalues of a PSD Gram matrix above ``size * eps * max`` (numpy's ``matrix_rank`` rule)."""
+def moment_spectrum(A):
+    r"""Eigenpairs of :math:`A^T A / n` (descending, signs as :func:`eigh_descending`) without forming it when
+    ``n < d``.
+
+    For ``A`` of shape ``(n, d)`` with ``n < d`` the second moment has rank at most ``n``: the thin SVD
+    :math:`A = U \operatorname{diag}(s) V^T` gives its nonzero eigenpairs :math:`(s_i^2 / n, v_i)` in
+    :math:`O(n^2 d)` instead of the :math:`O(d^3)` eigendecomposition of the ``d x d`` matrix; the omitted
+    eigenvalues are 0. Otherwise the ``d x d`` moment is decomposed.
+
+    Returns
+    -------
+    lam : ndarray (min(n, d),) or (d,)
+    V : ndarray (d, len(lam))
+    """
+    A = np.asarray(A, dtype=np.float64)
+    n, d = A.shape
+    if n >= d:
+        return eigh_descending(second_moment(A))
+    _, s, Vt = np.linalg.svd(A, full_matrices=False)
+    V = Vt.T
+    pivot = np.argmax(np.abs(V), axis=0)
+    V = V * np.sign(V[pivot, np.arange(V.shape[1])])
+    return s * s / n, V
+
+
+def numerical_rank(eigenvalues, size, rtol=None, reference=0.0):
+    """Number of eigenvalues of a PSD Gram matrix above ``rtol * max(largest, reference)``.
+
+    ``rtol=None`` takes ``size * eps`` (numpy's ``matrix_rank`` rule, for matrices computed in closed form); a
+    matrix returned by a solver takes :func:`convexgan.duality.solvers.rank_tolerance` of that solver, and
+    ``reference`` the scale the solver's accuracy is relative to (the data's).
+    """
     eigenvalues = np.asarray(eigenvalues)
     if eigenvalues.size == 0 or eigenvalues.max() <= 0:
         return 0
-    tol = eigenvalues.max() * size * np.finfo(eigenvalues.dtype).eps
-    return int(np.count_nonzero(eigenvalues > tol))
+    if rtol is None:
+        rtol = size * np.finfo(eigenvalues.dtype).eps
+    return int(np.count_nonzero(eigenvalues > rtol * max(float(eigenvalues.max()), float(reference))))
 
 
 def k_from_beta(X, beta):
@@ -70,8 +101,22 @@ def k_from_beta(X, beta):
     """
     X = as_samples(X)
     beta = check_positive(beta, "beta")
-    lam = eigh_descending(second_moment(X))[0]
+    lam = moment_spectrum(X)[0]
     return int(np.count_nonzero(lam > beta))
+
+
+def tie_tolerance(lam, size):
+    """Absolute gap below which two eigenvalues of a second moment count as tied: ``10 * size * eps * lam_1``."""
+    return 10.0 * size * np.finfo(np.float64).eps * max(float(np.max(lam, initial=0.0)), 0.0)
+
+
+def attainable_k(lam, size):
+    r"""The ``k`` in ``1 .. rank - 1`` that some beta attains: :math:`\lambda_k - \lambda_{k+1}` above
+    :func:`tie_tolerance` (at a tie, :math:`\beta = \lambda_{k+1}` also removes :math:`\lambda_k`)."""
+    lam = np.asarray(lam)
+    rank = numerical_rank(lam, size)
+    gaps = lam[: max(rank - 1, 0)] - lam[1:rank]
+    return [int(k) for k in np.flatnonzero(gaps > tie_tolerance(lam, size)) + 1]
 
 
 def beta_from_k(X, k):
@@ -83,13 +128,31 @@ def beta_from_k(X, k):
         Real samples.
     k : int
         Number of kept components, ``1 <= k <= rank(S_X) - 1`` (``k = rank`` would need ``beta = 0``).
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is out of range, or not attainable: when :math:`\lambda_k = \lambda_{k+1}` (a tie, up to
+        :func:`tie_tolerance`) every beta keeps fewer or more than ``k`` components; the message lists the
+        nearest attainable ``k``.
     """
     X = as_samples(X)
-    lam = eigh_descending(second_moment(X))[0]
-    rank = numerical_rank(lam, max(X.shape))
+    lam = moment_spectrum(X)[0]
+    size = max(X.shape)
+    rank = numerical_rank(lam, size)
     if rank < 2:
         raise ValueError(f"k={k!r} cannot be used: S_X has rank {rank}, so no k in 1..rank-1 exists; pass beta instead")
     k = check_int(k, "k", 1, rank - 1)
+    attainable = attainable_k(lam, size)
+    if k not in attainable:
+        below = [j for j in attainable if j < k][-1:]
+        above = [j for j in attainable if j > k][:1]
+        nearest = " and ".join(str(j) for j in below + above) or "none"
+        raise ValueError(
+            f"k={k} is not attainable: lambda_{k} = {float(lam[k - 1])!r} and lambda_{k + 1} = {float(lam[k])!r} "
+            f"of S_X are tied (gap <= {tie_tolerance(lam, size):.1e}), so beta = lambda_{k + 1} keeps fewer than "
+            f"{k} components and a smaller beta more; nearest attainable k: {nearest}"
+        )
     return float(lam[k])
 
 

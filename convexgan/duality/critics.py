@@ -24,8 +24,8 @@ import inspect
 import numbers
 
 import numpy as np
-from scipy.optimize import brentq
 
+from convexgan._extras import brentq
 from convexgan._validation import as_samples, check_choice
 from convexgan.duality.relu import relu_critic_value
 
@@ -139,6 +139,19 @@ def _check_samples_pair(X, G):
     return X, G
 
 
+def _in_row_space(X, G):
+    r"""``(X Q, G Q)`` with ``Q`` (d, n + m) an orthonormal basis of the span of the rows when ``n + m < d``.
+
+    The quadratic and polynomial gaps only see :math:`u` through :math:`S_X - S_G` and :math:`\mu_X - \mu_G`,
+    whose ranges lie in that span, so the maximum over the ball is the same in the span's coordinates and costs
+    no ``d x d`` matrix.
+    """
+    if X.shape[0] + G.shape[0] >= X.shape[1]:
+        return X, G
+    Q = np.linalg.qr(np.vstack([X, G]).T)[0]
+    return X @ Q, G @ Q
+
+
 def _check_real(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ValueError(f"{name}={value!r} must be a finite real number")
@@ -153,7 +166,7 @@ def linear_critic_gap(X, G):
 
 def quadratic_critic_gap(X, G):
     r"""Left side of (C) for the quadratic critic: :math:`\|S_X - S_G\|_2 = \max_i |\lambda_i(S_X - S_G)|`."""
-    X, G = _check_samples_pair(X, G)
+    X, G = _in_row_space(*_check_samples_pair(X, G))
     D2 = moments(X)[1] - moments(G)[1]
     return float(np.abs(np.linalg.eigvalsh((D2 + D2.T) / 2)).max())
 
@@ -163,7 +176,7 @@ def polynomial_critic_gap(X, G, *, a=0.09, b=0.5, c=0.47):
 
     .. math::  \max_{\|u\|_2 \le 1} \big| a\, u^T (S_X - S_G) u + b\, (\mu_X - \mu_G)^T u \big| .
     """
-    X, G = _check_samples_pair(X, G)
+    X, G = _in_row_space(*_check_samples_pair(X, G))
     a, b = check_polynomial(a, b, c)
     mu_X, S_X = moments(X)
     mu_G, S_G = moments(G)
@@ -230,6 +243,20 @@ def critic_gap(X, G, critic, **critic_params):
     return float(CRITIC_GAPS[critic](X, G, **params))
 
 
+def rotation_root(qa, qb, qc):
+    r"""A root :math:`\alpha` of :math:`q_a \alpha^2 + q_b \alpha + q_c = 0` with :math:`q_a q_c < 0`, computed without
+    cancellation.
+
+    With :math:`q = -(q_b + \operatorname{sign}(q_b) \sqrt{q_b^2 - 4 q_a q_c}) / 2` (no cancellation: both terms
+    have the sign of :math:`-q_b`), the roots are :math:`q / q_a` and :math:`q_c / q` (the "citardauq" form). The
+    second one is returned: it is finite and nonzero whenever :math:`q_c \ne 0`, and tends to the root
+    :math:`-q_c / q_b` of the linear equation when :math:`q_a \to 0`.
+    """
+    disc = np.sqrt(max(qb * qb - 4.0 * qa * qc, 0.0))
+    q = -0.5 * (qb + np.copysign(disc, qb))
+    return qc / q
+
+
 def neurons_from_moment_matrix(Y):
     r"""Split a PSD :math:`Y = [[Y_{11}, y], [y^T, y_0]]` with :math:`\operatorname{tr} Y_{11} \le y_0` into neurons.
 
@@ -238,14 +265,29 @@ def neurons_from_moment_matrix(Y):
     .. math::  Y = \sum_j w_j \begin{bmatrix} u_j \\ 1 \end{bmatrix} \begin{bmatrix} u_j \\ 1 \end{bmatrix}^T,
                \qquad \|u_j\|_2 \le 1,
 
-    by the rank-one decomposition of Sturm and Zhang (2003) for :math:`\langle \operatorname{diag}(I, -1), Y
-    \rangle \le 0`: starting from an eigen-factorisation, pairs of factors with opposite signs of
-    :math:`p^T \operatorname{diag}(I, -1) p` are rotated until no factor has a positive sign.
+    by the rank-one decomposition of Sturm and Zhang (2003) for :math:`\langle J, Y \rangle \le 0`,
+    :math:`J = \operatorname{diag}(I, -1)`: starting from an eigen-factorisation :math:`Y = \sum_j p_j p_j^T`, a
+    factor with :math:`p^T J p > 0` and one with :math:`q^T J q < 0` are rotated,
+
+    .. math::  p' = (p + \alpha q) / \sqrt{1 + \alpha^2}, \quad q' = (q - \alpha p) / \sqrt{1 + \alpha^2},
+               \qquad p'^T J p' = 0,
+
+    (:func:`rotation_root` gives :math:`\alpha`), and :math:`p'` is set aside as finished. Every rotation finishes
+    one factor, so the loop makes fewer rotations than there are factors (a bound, not a tolerance test).
+
+    Raises
+    ------
+    ValueError
+        If ``Y`` is not a finite square matrix.
     """
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim != 2 or Y.shape[0] != Y.shape[1] or Y.shape[0] < 2 or not np.all(np.isfinite(Y)):
+        raise ValueError(f"Y must be a finite (d+1, d+1) matrix with d >= 1; got shape {Y.shape}")
     d = Y.shape[0] - 1
     e, P = np.linalg.eigh((Y + Y.T) / 2)
     keep = e > np.finfo(np.float64).eps * max(1.0, float(np.abs(e).max())) * Y.shape[0]
-    F = P[:, keep] * np.sqrt(e[keep])
+    active = list((P[:, keep] * np.sqrt(e[keep])).T)
+    finished = []
     sign = np.ones(d + 1)
     sign[d] = -1.0
 
@@ -253,18 +295,19 @@ def neurons_from_moment_matrix(Y):
         return float(p @ (sign * p))
 
     tol = np.finfo(np.float64).eps * max(1.0, float(np.trace(np.abs(Y)))) * 16
-    while True:
-        values = np.array([form(F[:, j]) for j in range(F.shape[1])])
+    for _ in range(len(active)):
+        values = np.array([form(p) for p in active])
         positive, negative = np.flatnonzero(values > tol), np.flatnonzero(values < -tol)
         if positive.size == 0 or negative.size == 0:
             break
-        i, j = positive[0], negative[0]
-        p, q = F[:, i], F[:, j]
-        qa, qb, qc = form(q), 2 * float(p @ (sign * q)), form(p)
-        disc = np.sqrt(max(qb * qb - 4 * qa * qc, 0.0))
-        alpha = (-qb - disc) / (2 * qa)
+        i, j = int(positive[0]), int(negative[0])
+        p, q = active[i], active[j]
+        alpha = rotation_root(values[j], 2 * float(p @ (sign * q)), values[i])
         norm = np.sqrt(1 + alpha * alpha)
-        F[:, i], F[:, j] = (p + alpha * q) / norm, (q - alpha * p) / norm
+        finished.append((p + alpha * q) / norm)
+        active[j] = (q - alpha * p) / norm
+        del active[i]
+    F = np.array(finished + active).T.reshape(d + 1, -1)
     tau = F[d]
     nonzero = np.abs(tau) > np.sqrt(tol)
     return F[:d, nonzero] / tau[nonzero], tau[nonzero] ** 2

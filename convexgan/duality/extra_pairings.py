@@ -10,7 +10,7 @@ not certified in ``certificate["optimality"]``:
 - Quadratic critic, free generator, method ``"extragradient"``: the bounded lifted game of
   :mod:`convexgan.duality.game`; ``optimality`` starts with ``"game"`` and states the duality gap reached; the
   dual is the game's dual value (a lower bound on the optimum, since the game's bounds do not change it); a
-  ``RuntimeWarning`` with the measured violation when the gap did not reach ``GAME_TOL * tr S_X``.
+  :class:`convexgan.exceptions.ConvergenceWarning` with the measured violation when the gap did not reach ``GAME_TOL * tr S_X``.
 - Two-layer generators ``"relu2"`` and ``"quadratic2"`` with every critic that the linear generator has, method
   ``"two_step"`` (THEORY section 6): the linear generator's solution gives ``G* = Z W*``, then
   :mod:`convexgan.duality.two_layer` fits the least-weight-decay network with ``f(Z) = G*``; ``value`` is its
@@ -31,6 +31,7 @@ from convexgan.duality.generators import recover_samples
 from convexgan.duality.relu import solve_relu_critic
 from convexgan.duality.solution import make_solution
 from convexgan.duality.two_layer import fit_quadratic_generator, fit_relu_generator
+from convexgan.exceptions import ConvergenceWarning
 
 RELU_TOL = 1e-3
 GAME_TOL = 1e-8
@@ -95,7 +96,7 @@ def quadratic_game(X, *, Z, beta, k, solver, m):
             f"the extragradient game stopped after {result.iterations} iterations with duality gap {result.gap:.3e} "
             f"(> {GAME_TOL:g} tr S_X); measured violation of (C): critic_gap - beta = "
             f"{solution.certificate['violation']:.3e} (beta={beta:.6g}); use method='closed_form'",
-            RuntimeWarning,
+            ConvergenceWarning,
             stacklevel=3,
         )
     return solution

@@ -16,23 +16,29 @@ import numpy as np
 from convexgan.duality.closed_form import (
     InfeasibleError,
     eigh_descending,
+    moment_spectrum,
     numerical_rank,
     quadratic_critic_weights,
-    second_moment,
 )
 
 
-def gram_factor(K, rows, name="rows"):
+def gram_factor(K, rows, name="rows", rtol=None):
     r"""Return ``F`` of shape ``(rows, p)`` with :math:`F^T F = K` for a PSD ``K`` (p, p) of rank at most ``rows``.
 
     Built from the eigen-decomposition :math:`K = V \operatorname{diag}(e) V^T`: the first rows are
-    :math:`\operatorname{diag}(\sqrt{e_+}) V^T`, the rest zero. Eigenvalues below the numerical rank are dropped.
-    ``name`` is the caller's name for ``rows`` in the error message.
+    :math:`\operatorname{diag}(\sqrt{e_+}) V^T`, the rest zero. Eigenvalues at most ``rtol`` times the largest are
+    dropped (:func:`convexgan.duality.closed_form.numerical_rank`; ``rtol`` is the accuracy of whatever produced
+    ``K``). ``name`` is the caller's name for ``rows`` in the error message.
     """
     e, V = eigh_descending(K)
-    r = numerical_rank(np.maximum(e, 0.0), K.shape[0])
+    e = np.maximum(e, 0.0)
+    r = numerical_rank(e, K.shape[0], rtol)
     if r > rows:
-        raise ValueError(f"{name}={rows} cannot carry moments of rank {r}; expected {name} >= {r}")
+        rule = "numpy's matrix_rank rule" if rtol is None else f"eigenvalues above {rtol:.1e} x the largest"
+        raise ValueError(
+            f"{name}={rows} cannot carry moments of rank {r}; expected {name} >= {r} (rank by {rule}; eigenvalues "
+            f"{e[r - 1]:.3g} kept, {e[r] if r < e.size else 0.0:.3g} dropped, largest {e[0]:.3g})"
+        )
     F = np.zeros((rows, K.shape[0]))
     F[:r] = np.sqrt(e[:r])[:, None] * V[:, :r].T
     return F
@@ -51,39 +57,58 @@ def reflect_column(F, j, target):
     return F - np.outer(w, (2.0 / ww) * (w @ F))
 
 
-def recover_samples(M, g, m):
+def scaled_lifted_moments(M, g, corner=1.0, scale=None):
+    r"""``(K, c)``: the lifted matrix :math:`K = [[M / c, g / \sqrt c], [g^T / \sqrt c, \text{corner}]]` and ``c``.
+
+    :math:`c = \max(\operatorname{tr} M, \text{scale})` (1 when that is not positive). Scaling by
+    :math:`\operatorname{tr} M` keeps the eigenvalues of a small ``M`` from being dropped against the constant
+    corner; ``scale`` (the data's :math:`\operatorname{tr} S_X`, for moments returned by a solver whose accuracy is
+    relative to the data) keeps the solver's noise in an ``M`` near 0 from being amplified into rank or into a
+    negative eigenvalue. Rank decisions on ``K`` (:func:`gram_factor`) use this scaling.
+    """
+    c = max(float(np.trace(M)), 0.0 if scale is None else float(scale))
+    c = c if c > 0 else 1.0
+    root = np.sqrt(c)
+    K = np.block([[M / c, g[:, None] / root], [g[None, :] / root, np.array([[corner]], dtype=np.float64)]])
+    return K, c
+
+
+def recover_samples(M, g, m, rtol=None, scale=None):
     r"""Samples ``G`` (m, d) with :math:`G^T G / m = M` and :math:`G^T 1 / m = g`.
 
     Factor :math:`m K = F^T F` with ``F`` (m, d+1), reflect its last column onto :math:`1_m`, keep the first ``d``
-    columns. Needs :math:`m \ge \operatorname{rank} K` and :math:`M \succeq g g^T`. The moments are scaled by
-    :math:`c = \operatorname{tr} M` first (``G`` by :math:`\sqrt c` after), so that the rank tolerance, relative to
-    the largest eigenvalue of ``K``, does not drop the eigenvalues of a small ``M`` against the constant 1.
+    columns. Needs :math:`m \ge \operatorname{rank} K` and :math:`M \succeq g g^T`. The moments are scaled first
+    (:func:`scaled_lifted_moments`; ``G`` by :math:`\sqrt c` after).
 
     Parameters
     ----------
     M : ndarray (d, d)
     g : ndarray (d,)
     m : int
+    rtol : float, optional
+        Rank tolerance relative to the largest eigenvalue of ``K`` (:func:`gram_factor`); None for moments computed
+        in closed form.
+    scale : float, optional
+        The data's :math:`\operatorname{tr} S_X`, for moments returned by a solver.
 
     Returns
     -------
     G : ndarray (m, d)
     """
     d = M.shape[0]
-    c = float(np.trace(M))
-    c = c if c > 0 else 1.0
-    root = np.sqrt(c)
-    K = np.block([[M / c, g[:, None] / root], [g[None, :] / root, np.ones((1, 1))]])
-    F = gram_factor(m * K, m, name="m")
-    return root * reflect_column(F, d, np.ones(m))[:, :d]
+    K, c = scaled_lifted_moments(M, g, scale=scale)
+    F = gram_factor(m * K, m, name="m", rtol=rtol)
+    return np.sqrt(c) * reflect_column(F, d, np.ones(m))[:, :d]
 
 
-def min_norm_weights(S_G, Z):
+def min_norm_weights(S_G, Z, rtol=None, scale=0.0):
     r"""The least-:math:`\|W\|_F^2` weights with :math:`W^T (Z^T Z / m) W = S_G` (THEORY section 2).
 
     With :math:`S_G = U \operatorname{diag}(\sigma) U^T` and :math:`Z^T Z / m = Q \operatorname{diag}(s^2) Q^T`
     (both descending), :math:`W = Q_r \operatorname{diag}(\sqrt{\sigma_r / s_r^2}) U_r^T`,
-    :math:`r = \operatorname{rank} S_G`; the largest :math:`s` meets the largest :math:`\sigma` (von Neumann).
+    :math:`r = \operatorname{rank} S_G` (eigenvalues above ``rtol`` times the largest or ``scale``, the data's
+    :math:`\operatorname{tr} S_X` for a solver's ``S_G``; see :func:`gram_factor`);
+    the largest :math:`s` meets the largest :math:`\sigma` (von Neumann).
 
     Raises
     ------
@@ -91,8 +116,8 @@ def min_norm_weights(S_G, Z):
         If :math:`\operatorname{rank} S_G > \operatorname{rank} Z`.
     """
     sigma, U = eigh_descending(S_G)
-    s2, Q = eigh_descending(second_moment(Z))
-    r = numerical_rank(np.maximum(sigma, 0.0), S_G.shape[0])
+    s2, Q = moment_spectrum(Z)
+    r = numerical_rank(np.maximum(sigma, 0.0), S_G.shape[0], rtol, reference=scale)
     rank_Z = numerical_rank(s2, max(Z.shape))
     if r > rank_Z:
         raise InfeasibleError(
@@ -101,14 +126,16 @@ def min_norm_weights(S_G, Z):
     return quadratic_critic_weights(sigma[:r], U[:, :r], s2[:r], Q[:, :r], 0.0)
 
 
-def realize_moments(Z, M, g):
+def realize_moments(Z, M, g, rtol=None, scale=None):
     r"""Weights ``W`` (d_z, d) such that ``G = Z W`` has second moment ``M`` and mean ``g``.
 
     The columns of :math:`[G, 1] / \sqrt m` must lie in the column space of ``Z`` except for the ones vector,
     which only enters through its projection :math:`t` onto that space. With an orthonormal basis ``E`` of the
     column space, factor the Gram matrix :math:`[[M, g], [g^T, \|t\|^2]]` in ``rank(Z)`` rows, reflect its last
     column onto :math:`E^T t`, and set :math:`W = Z^+ \sqrt m\, E (H F)_{:, :d}` (the least-norm ``W`` for that
-    ``G``; the rotation is not optimised, so :math:`\|W\|_F` is not certified minimal).
+    ``G``; the rotation is not optimised, so :math:`\|W\|_F` is not certified minimal). As in
+    :func:`recover_samples`, ``M`` and ``g`` are scaled first (:func:`scaled_lifted_moments` with ``scale``), and
+    ``rtol`` is the rank tolerance of whatever produced them.
 
     Raises
     ------
@@ -120,20 +147,21 @@ def realize_moments(Z, M, g):
     rank_Z = numerical_rank(sv * sv, max(Z.shape))
     E = E_full[:, :rank_Z]
     t = E.T @ np.ones(m) / np.sqrt(m)
-    K = np.block([[M, g[:, None]], [g[None, :], np.array([[t @ t]])]])
+    K, c = scaled_lifted_moments(M, g, corner=float(t @ t), scale=scale)
+    root = np.sqrt(c)
     e, V = eigh_descending(K)
-    scale = max(1.0, float(np.abs(e).max()))
-    if e[-1] < -1e-7 * scale:
+    if e[-1] < -(1e-7 if rtol is None else rtol) * max(float(e[0]), float(t @ t)):
         raise InfeasibleError(
             f"Z cannot produce the optimal mean: its column space carries only {float(t @ t)!r} of the ones "
             "vector's squared norm (append a ones column to Z)"
         )
     K = (V * np.maximum(e, 0.0)) @ V.T
     try:
-        F = gram_factor(K, rank_Z)
+        F = gram_factor(K, rank_Z, rtol=rtol)
     except ValueError:
         raise InfeasibleError(
-            f"Z has rank {rank_Z}, too small for the optimal moments (rank {numerical_rank(np.maximum(e, 0), d + 1)})"
+            f"Z has rank {rank_Z}, too small for the optimal moments (rank "
+            f"{numerical_rank(np.maximum(e, 0), d + 1, rtol)})"
         ) from None
-    B = reflect_column(F, d, t)[:, :d]
+    B = root * reflect_column(F, d, t)[:, :d]
     return np.linalg.lstsq(Z, np.sqrt(m) * (E @ B), rcond=None)[0]

@@ -7,17 +7,24 @@ Every function here has the registry signature of :mod:`convexgan.duality.progra
 with ``X`` (n, d) float64 and validated, ``Z`` (m, d_z) float64 or None, ``beta`` > 0 resolved from ``k`` when
 ``k`` was given, ``m`` the number of samples the free generator returns.
 
-Dual bounds in the certificates (each is a lower bound on the optimal value):
+Dual bounds in the certificates (each a certified lower bound on the optimal value; the solver's dual variables
+are made dual-feasible first, :mod:`convexgan.duality.certify`):
 
 - linear critic (``D(x) = v u^T x``): :math:`v\, u^T \mu_X - \beta v - v^2 c \|u\|^2 / 4`, the Lagrangian dual
   function, with :math:`c = 1` (free) or :math:`c = \|\mu_Z\|^2` (linear generator);
-- quadratic critic, free generator: :math:`\langle Y_+ - Y_-, S_X \rangle - \beta \operatorname{tr}(Y_+ + Y_-)`
-  (for the closed form :math:`Y_+ = V_k V_k^T`, :math:`Y_- = 0`);
+- quadratic critic, free generator: :math:`\langle A, S_X \rangle - \beta \|A\|_*` with
+  :math:`\lambda_{\max}(A) \le 1` (for the closed form :math:`A = V_k V_k^T`);
 - quadratic critic, linear generator: the bound :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2`, valid for
   every feasible ``W`` (Weyl: :math:`\lambda_i(S_G) \ge \lambda_i - \beta`; von Neumann:
   :math:`\|W\|_F^2 \ge \sum_i \lambda_i(S_G) / s_i^2`);
-- polynomial critic, free generator: the dual objective of the S-lemma SDP,
-  :math:`a \langle Y_{+,11} - Y_{-,11}, S_X \rangle + b (y_+ - y_-)^T \mu_X - \beta (y_{+,0} + y_{-,0}) - y_K`.
+- polynomial critic, free generator: the dual objective of the S-lemma SDP
+  (:func:`convexgan.duality.certify.polynomial_critic_dual`).
+
+CVXPY results are labelled from evidence (:func:`convexgan.duality.certify.evidence`): solver status, the
+measured violation of (C) and the certified gap. Moments returned by a solver are factored into samples or weights
+with the rank tolerance of that solver (``certificate["rank_tolerance"]``). The closed forms work in the span of
+the data when ``n < d`` (:func:`convexgan.duality.closed_form.moment_spectrum`): no ``d x d`` matrix is
+decomposed.
 
 The optimal critic of the linear generator is the lifted program's (THEORY section 2:
 :math:`D^*(x) = \|V_k^T x\|^2` for the quadratic critic).
@@ -28,13 +35,14 @@ import time
 import numpy as np
 
 from convexgan.duality import closed_form as cf
+from convexgan.duality.certify import EXACT, linear_critic_dual, polynomial_critic_dual, quadratic_critic_dual
 from convexgan.duality.critics import Critic, check_polynomial, moments, neurons_from_moment_matrix
 from convexgan.duality.generators import min_norm_weights, realize_moments, recover_samples
 from convexgan.duality.lifted import mean_program, polynomial_program, second_moment_program
 from convexgan.duality.solution import make_solution
-from convexgan.duality.solvers import refuse_large_sdp
+from convexgan.duality.solvers import rank_tolerance, refuse_large_sdp
 
-EXACT = "exact"
+MOMENTS_CLAIM = "moments optimal for tr(S_G); ||W||_F^2 not certified minimal"
 
 
 def _closed_form_run(start):
@@ -48,10 +56,6 @@ def _unit(x):
         e[0] = 1.0
         return e
     return x / norm
-
-
-def _linear_critic_dual(u, v, mu_X, beta, c):
-    return v * float(u @ mu_X) - beta * v - v * v * c * float(u @ u) / 4
 
 
 def _quadratic_critic(A):
@@ -81,7 +85,7 @@ def free_linear_closed_form(X, *, Z, beta, k, solver, m):
     mu = cf.linear_critic_mean(mu_X, beta)
     G = np.tile(mu, (_free_m(X, m), 1))
     u, v = _unit(mu_X), 2 * float(np.linalg.norm(mu))
-    dual = _linear_critic_dual(u, v, mu_X, beta, 1.0)
+    dual = linear_critic_dual(u, v, mu_X, beta, 1.0)
     critic = Critic("linear", u[:, None], [v])
     return make_solution(
         X, G, W=None, value=float(mu @ mu), critic=critic, critic_name="linear", params={}, beta=beta, k=None,
@@ -95,11 +99,11 @@ def free_linear_cvxpy(X, *, Z, beta, k, solver, m):
     mu, v, run = mean_program(mu_X, beta, solver)
     G = np.tile(mu, (_free_m(X, m), 1))
     u = _unit(mu_X - mu)
-    dual = _linear_critic_dual(u, v, mu_X, beta, 1.0)
+    dual = linear_critic_dual(u, v, mu_X, beta, 1.0)
     critic = Critic("linear", u[:, None], [v])
     return make_solution(
         X, G, W=None, value=float(mu @ mu), critic=critic, critic_name="linear", params={}, beta=beta, k=None,
-        generator="free", method="cvxpy", dual=dual, run=run, optimality=EXACT,
+        generator="free", method="cvxpy", dual=dual, run=run, optimality=EXACT, objective_scale=float(mu_X @ mu_X),
     )
 
 
@@ -107,18 +111,18 @@ def free_quadratic_closed_form(X, *, Z, beta, k, solver, m):
     r"""Free generator, quadratic critic: :math:`S_G = (S_X - \beta I)_+`, critic :math:`\|V_k^T x\|^2`.
 
     The samples have zero mean: the quadratic critic does not see the mean and :math:`\operatorname{tr} S_G` is
-    smallest with :math:`\mu_G = 0`.
+    smallest with :math:`\mu_G = 0`. They are recovered in the basis :math:`V_k` (``G = G_k V_k^T`` with
+    :math:`G_k^T G_k / m = \operatorname{diag}(\lambda_k - \beta)`), so no ``d x d`` matrix is decomposed.
     """
     start = time.perf_counter()
-    lam, V = cf.eigh_descending(cf.second_moment(X))
+    lam, V = cf.moment_spectrum(X)
     kept = int(np.count_nonzero(lam > beta))
     Vk = V[:, :kept]
-    M = (Vk * (lam[:kept] - beta)) @ Vk.T
-    G = recover_samples(M, np.zeros(X.shape[1]), _free_m(X, m))
+    G = recover_samples(np.diag(lam[:kept] - beta), np.zeros(kept), _free_m(X, m)) @ Vk.T
     dual = float(np.sum(lam[:kept]) - beta * kept)
     critic = Critic("quadratic", Vk, np.ones(kept))
     return make_solution(
-        X, G, W=None, value=float(np.trace(G.T @ G) / G.shape[0]), critic=critic, critic_name="quadratic",
+        X, G, W=None, value=float(np.sum(G * G) / G.shape[0]), critic=critic, critic_name="quadratic",
         params={}, beta=beta, k=kept, generator="free", method="closed_form", dual=dual,
         run=_closed_form_run(start), optimality=EXACT,
     )
@@ -129,12 +133,13 @@ def free_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
     refuse_large_sdp(X.shape[1], closed_form=True)
     S_X = cf.second_moment(X)
     M, Y_plus, Y_minus, run = second_moment_program(S_X, beta, solver)
-    G = recover_samples(M, np.zeros(X.shape[1]), _free_m(X, m))
-    dual = float(np.sum((Y_plus - Y_minus) * S_X) - beta * np.trace(Y_plus + Y_minus))
+    rtol = rank_tolerance(run["solver"])
+    G = recover_samples(M, np.zeros(X.shape[1]), _free_m(X, m), rtol=rtol, scale=float(np.trace(S_X)))
     return make_solution(
-        X, G, W=None, value=float(np.trace(G.T @ G) / G.shape[0]), critic=_quadratic_critic(Y_plus - Y_minus),
+        X, G, W=None, value=float(np.sum(G * G) / G.shape[0]), critic=_quadratic_critic(Y_plus - Y_minus),
         critic_name="quadratic", params={}, beta=beta, k=cf.k_from_beta(X, beta), generator="free", method="cvxpy",
-        dual=dual, run=run, optimality=EXACT,
+        dual=quadratic_critic_dual(Y_plus - Y_minus, S_X, beta), run=run, optimality=EXACT,
+        objective_scale=float(np.trace(S_X)), extra={"rank_tolerance": rtol},
     )
 
 
@@ -149,19 +154,14 @@ def free_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
     a, b = check_polynomial(a, b, c)
     refuse_large_sdp(X.shape[1], closed_form=False)
     mu_X, S_X = moments(X)
-    M, g, Y_plus, Y_minus, y_K, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
-    G = recover_samples(M, g, _free_m(X, m))
-    d = X.shape[1]
-    dual = (
-        a * float(np.sum((Y_plus[:d, :d] - Y_minus[:d, :d]) * S_X))
-        + b * float((Y_plus[:d, d] - Y_minus[:d, d]) @ mu_X)
-        - beta * float(Y_plus[d, d] + Y_minus[d, d])
-        - y_K
-    )
+    M, g, Y_plus, Y_minus, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
+    rtol = rank_tolerance(run["solver"])
+    G = recover_samples(M, g, _free_m(X, m), rtol=rtol, scale=float(np.trace(S_X)))
     return make_solution(
-        X, G, W=None, value=float(np.trace(G.T @ G) / G.shape[0]), critic=_polynomial_critic(Y_plus, Y_minus, a, b, c),
+        X, G, W=None, value=float(np.sum(G * G) / G.shape[0]), critic=_polynomial_critic(Y_plus, Y_minus, a, b, c),
         critic_name="polynomial", params={"a": a, "b": b, "c": c}, beta=beta, k=None, generator="free",
-        method="cvxpy", dual=dual, run=run, optimality=EXACT,
+        method="cvxpy", dual=polynomial_critic_dual(Y_plus, Y_minus, mu_X, S_X, beta, a, b), run=run,
+        optimality=EXACT, objective_scale=float(np.trace(S_X)), extra={"rank_tolerance": rtol},
     )
 
 
@@ -176,7 +176,7 @@ def linear_linear_closed_form(X, *, Z, beta, k, solver, m):
     return make_solution(
         X, Z @ W, W=W, value=float(np.sum(W * W)), critic=Critic("linear", u[:, None], [v]), critic_name="linear",
         params={}, beta=beta, k=None, generator="linear", method="closed_form",
-        dual=_linear_critic_dual(u, v, mu_X, beta, c), run=_closed_form_run(start), optimality=EXACT,
+        dual=linear_critic_dual(u, v, mu_X, beta, c), run=_closed_form_run(start), optimality=EXACT,
     )
 
 
@@ -189,16 +189,18 @@ def linear_linear_cvxpy(X, *, Z, beta, k, solver, m):
     cf.check_mean_feasible(mu_X, mu_Z, beta)
     W, v, run = mean_program(mu_X, beta, solver, mu_Z=mu_Z)
     u = _unit(mu_X - W.T @ mu_Z)
+    c = float(mu_Z @ mu_Z)
     return make_solution(
         X, Z @ W, W=W, value=float(np.sum(W * W)), critic=Critic("linear", u[:, None], [v]), critic_name="linear",
         params={}, beta=beta, k=None, generator="linear", method="cvxpy",
-        dual=_linear_critic_dual(u, v, mu_X, beta, float(mu_Z @ mu_Z)), run=run, optimality=EXACT,
+        dual=linear_critic_dual(u, v, mu_X, beta, c), run=run, optimality=EXACT,
+        objective_scale=float(mu_X @ mu_X) / c if c > 0 else 0.0,
     )
 
 
 def _spectra(X, Z, beta):
-    lam, V = cf.eigh_descending(cf.second_moment(X))
-    s2, Q = cf.eigh_descending(cf.second_moment(Z))
+    lam, V = cf.moment_spectrum(X)
+    s2, Q = cf.moment_spectrum(Z)
     cf.check_rank_feasible(lam, cf.numerical_rank(s2, max(Z.shape)), beta)
     return lam, V, s2, Q, int(np.count_nonzero(lam > beta))
 
@@ -210,7 +212,8 @@ def linear_quadratic_closed_form(X, *, Z, beta, k, solver, m):
                W^* = Q_k \operatorname{diag}\big(\sqrt{(\lambda_k - \beta) / s_k^2}\big) V_k^T,
 
     with dual bound :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2` (Weyl / von Neumann) and critic
-    :math:`\|V_k^T x\|^2`.
+    :math:`\|V_k^T x\|^2`. Both spectra come from :func:`convexgan.duality.closed_form.moment_spectrum` (thin SVDs
+    when ``n < d`` or ``m < d_z``).
     """
     start = time.perf_counter()
     lam, V, s2, Q, kept = _spectra(X, Z, beta)
@@ -231,28 +234,37 @@ def linear_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
     refuse_large_sdp(X.shape[1], closed_form=True)
     lam, _, s2, _, kept = _spectra(X, Z, beta)
     M, Y_plus, Y_minus, run = second_moment_program(cf.second_moment(X), beta, solver)
-    W = min_norm_weights(M, Z)
+    rtol = rank_tolerance(run["solver"])
+    W = min_norm_weights(M, Z, rtol=rtol, scale=float(np.sum(lam)))
     return make_solution(
         X, Z @ W, W=W, value=float(np.sum(W * W)), critic=_quadratic_critic(Y_plus - Y_minus),
         critic_name="quadratic", params={}, beta=beta, k=kept, generator="linear", method="cvxpy",
         dual=cf.quadratic_critic_value(lam[:kept], s2[:kept], beta), run=run, optimality=EXACT,
+        objective_scale=float(np.sum(lam)) / float(s2[0]), extra={"rank_tolerance": rtol},
     )
 
 
 def linear_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
     r"""Linear generator, polynomial critic: the lifted S-lemma SDP, then a ``W`` realising its moments.
 
-    The lifted program minimises :math:`\operatorname{tr} S_G` (:math:`R_g = \|ZW\|_F^2 / m`); the returned ``W``
-    meets (C) but :math:`\|W\|_F^2` is not certified minimal (no dual bound is reported).
+    The lifted program minimises :math:`\operatorname{tr} S_G` (:math:`R_g = \|ZW\|_F^2 / m`), not
+    :math:`\|W\|_F^2`: the returned ``W`` meets (C) and its moments are optimal for :math:`\operatorname{tr} S_G`
+    (the claim checked, against the lifted program's certified dual, ``certificate["moments_dual"]``), but
+    :math:`\|W\|_F^2` is not certified minimal (``dual`` is None).
     """
     a, b = check_polynomial(a, b, c)
     refuse_large_sdp(X.shape[1], closed_form=False)
     mu_X, S_X = moments(X)
-    M, g, Y_plus, Y_minus, _, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
-    W = realize_moments(Z, M, g)
+    M, g, Y_plus, Y_minus, run = polynomial_program(mu_X, S_X, beta, a, b, solver)
+    rtol = rank_tolerance(run["solver"])
+    W = realize_moments(Z, M, g, rtol=rtol, scale=float(np.trace(S_X)))
+    G = Z @ W
+    moments_primal = float(np.sum(G * G) / G.shape[0])
+    moments_dual = polynomial_critic_dual(Y_plus, Y_minus, mu_X, S_X, beta, a, b)
     return make_solution(
-        X, Z @ W, W=W, value=float(np.sum(W * W)), critic=_polynomial_critic(Y_plus, Y_minus, a, b, c),
+        X, G, W=W, value=float(np.sum(W * W)), critic=_polynomial_critic(Y_plus, Y_minus, a, b, c),
         critic_name="polynomial", params={"a": a, "b": b, "c": c}, beta=beta, k=None, generator="linear",
-        method="cvxpy", dual=None, run=run,
-        optimality="moments optimal for tr(S_G); ||W||_F^2 not certified minimal",
+        method="cvxpy", dual=None, run=run, optimality=MOMENTS_CLAIM, objective_scale=float(np.trace(S_X)),
+        checked=(moments_primal, moments_dual),
+        extra={"rank_tolerance": rtol, "moments_primal": moments_primal, "moments_dual": moments_dual},
     )

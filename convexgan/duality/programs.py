@@ -29,6 +29,7 @@ from convexgan.duality import extra_pairings, pairings
 from convexgan.duality.closed_form import beta_from_k
 from convexgan.duality.critics import CRITIC_GAPS, critic_parameters
 from convexgan.duality.solvers import check_solver_name
+from convexgan.exceptions import InaccurateSolutionWarning
 
 PROGRAMS = {
     ("free", "linear"): {"closed_form": pairings.free_linear_closed_form, "cvxpy": pairings.free_linear_cvxpy},
@@ -105,7 +106,8 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
         Critic regularisation in mean units (THEORY section 0).
     k : int, optional
         Number of kept components, quadratic critic only: ``beta = lambda_{k+1}(S_X)``. Exactly one of ``beta``
-        and ``k``.
+        and ``k``; a ``k`` at a tie :math:`\lambda_k = \lambda_{k+1}` is refused with the nearest attainable ``k``
+        (:func:`convexgan.duality.closed_form.beta_from_k`).
     method : str
         ``"auto"`` (closed form where one exists, else CVXPY), ``"closed_form"`` or ``"cvxpy"``.
     solver : str, optional
@@ -129,7 +131,9 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
     InfeasibleError
         When the linear generator cannot meet (C); the message names the smallest feasible beta.
     SolverError
-        When a solver fails; ``optimal_inaccurate`` gives a ``RuntimeWarning`` with the measured violation.
+        When a solver fails. A solve whose label is ``"inaccurate: ..."`` (status ``optimal_inaccurate``, or a
+        measured violation or certified gap beyond the tolerances of :mod:`convexgan.duality.certify`) gives an
+        :class:`convexgan.exceptions.InaccurateSolutionWarning` with the numbers.
     """
     X = _check_moment_range(as_samples(X, "X"), "X")
     check_choice(critic, "critic", tuple(CRITIC_GAPS))
@@ -154,11 +158,12 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
     entry = PROGRAMS[(generator, critic)]
     chosen = _pick_method(entry, method, generator, critic)
     solution = entry[chosen](X, Z=Z, beta=beta, k=k, solver=solver, m=m, **params)
-    if solution.certificate["status"] == "optimal_inaccurate":
+    if str(solution.certificate["optimality"]).startswith("inaccurate"):
         warnings.warn(
-            f"solver {solution.certificate['solver']} returned 'optimal_inaccurate'; measured violation of (C): "
-            f"critic_gap - beta = {solution.certificate['violation']:.3e} (beta={beta:.6g})",
-            RuntimeWarning,
+            f"solver {solution.certificate['solver']} returned {solution.certificate['status']!r}; the result is "
+            f"{solution.certificate['optimality']}; measured violation of (C): critic_gap - beta = "
+            f"{solution.certificate['violation']:.3e} (beta={beta:.6g})",
+            InaccurateSolutionWarning,
             stacklevel=2,
         )
     return solution

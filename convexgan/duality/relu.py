@@ -25,13 +25,13 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-import cvxpy as cp
 import numpy as np
-from scipy.optimize import nnls
 
+from convexgan._extras import cvxpy as cp, nnls
 from convexgan._validation import as_samples, check_int, check_positive
 from convexgan.duality import solvers
 from convexgan.duality.arrangements import activation_patterns, random_generator, row_space
+from convexgan.exceptions import ConvergenceWarning, LowerBoundWarning
 
 
 @dataclass(frozen=True)
@@ -215,14 +215,15 @@ def relu_critic_value(X, G, *, max_patterns=100000, n_samples=None, seed=0):
     r"""The ReLU critic gap as a float (the ``CRITIC_GAPS["relu"]`` entry): :func:`relu_critic_gap` ``.value``.
 
     Exact when :func:`convexgan.duality.arrangements.max_chamber_count` of ``[X; G]`` is at most
-    ``max_patterns``; otherwise a lower bound from ``n_samples`` sampled directions, with a ``RuntimeWarning``.
+    ``max_patterns``; otherwise a lower bound from ``n_samples`` sampled directions, with a
+    :class:`convexgan.exceptions.LowerBoundWarning`.
     """
     result = relu_critic_gap(X, G, max_patterns=max_patterns, n_samples=n_samples, seed=seed)
     if not result.exact:
         warnings.warn(
             f"ReLU critic gap from sampled patterns ({result.n_patterns} found): {result.value!r} is a lower bound; "
             f"raise max_patterns={max_patterns!r} for the exact value",
-            RuntimeWarning,
+            LowerBoundWarning,
             stacklevel=2,
         )
     return result.value
@@ -325,6 +326,8 @@ def _fake_patterns(X, G, U, beta):
 
 def _restriction(X, beta, U, patterns, Z, m, d, rho):
     r"""The convex restriction at fixed fake patterns ``patterns`` ``(m, K)`` and neurons ``U`` ``(K, d)``."""
+    import cvxpy as cp
+
     a = np.maximum(X @ U.T, 0).mean(axis=0)
     t = cp.Variable(nonneg=True)
     if Z is None:
@@ -488,7 +491,7 @@ def solve_relu_critic(
             f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
             f"from {len(runs)} start(s) of {max_iter} iterations (smallest gap {best[3].value!r}); the problem may be "
             f"infeasible for this generator, or raise beta, restarts or max_iter",
-            RuntimeWarning,
+            ConvergenceWarning,
             stacklevel=2,
         )
     value, G, W, critic, neurons, weights = best

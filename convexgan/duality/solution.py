@@ -3,22 +3,27 @@ r"""The result of a solve: optimal generator, optimal critic and the certificate
 The certificate is a dict with
 
 - ``primal``: the generator objective reached (:math:`\|W\|_F^2` or :math:`\operatorname{tr} S_G`);
-- ``dual``: a lower bound on the optimum (a dual objective, or for the linear generator with the quadratic
-  critic the Weyl/von Neumann bound :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2`); ``None`` where there is
-  none;
+- ``dual``: a certified lower bound on the optimum (a dual objective at a dual-feasible point, see
+  :mod:`convexgan.duality.certify`, or for the linear generator with the quadratic critic the Weyl/von Neumann
+  bound :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2`); ``None`` where there is none;
 - ``gap``: ``primal - dual`` (``None`` without a dual);
 - ``violation``: ``critic_gap(X, G) - beta`` evaluated from the returned samples, independently of any solver
   (``<= 0`` means (C) holds);
 - ``solver``, ``status``, ``iterations``, ``seconds``: how it was obtained (``solver="closed_form"`` for closed
   forms);
 - ``optimality``: ``"exact"`` when the result is the proven optimum (closed form, or a convex program whose
-  relaxation is exact), otherwise a phrase saying what is and is not certified.
+  relaxation is exact and whose solve passed the checks of :mod:`convexgan.duality.certify`), ``"inaccurate:
+  ..."`` with the measured numbers when a check failed, otherwise a phrase saying what is and is not certified;
+- ``tolerance`` (solver results): the absolute violation and gap tolerances the label was checked against;
+- ``rank_tolerance`` (moments factored into samples or weights): eigenvalues at most this times the largest
+  counted as zero (:func:`convexgan.duality.solvers.rank_tolerance` of the solver that produced them).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from convexgan.duality.certify import evidence
 from convexgan.duality.critics import CRITIC_GAPS, Critic
 
 
@@ -69,7 +74,7 @@ class Solution:
 
 
 def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, generator, method, dual, run, optimality,
-                  network=None):
+                  network=None, objective_scale=None, checked=None, extra=None):
     """Assemble a :class:`Solution`; the violation of (C) is measured here from ``G`` with ``CRITIC_GAPS``.
 
     Parameters
@@ -78,10 +83,21 @@ def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, gener
     run : dict
         ``solver``, ``status``, ``iterations``, ``seconds`` of the solve.
     dual : float or None
-        A lower bound on the optimal value.
+        A certified lower bound on the optimal value.
+    optimality : str
+        The claim (``"exact"`` for closed forms). For a solver's result (``objective_scale`` given) it is made
+        only when :func:`convexgan.duality.certify.evidence` confirms it, otherwise the label is
+        ``"inaccurate: ..."``; the tolerances used go to ``certificate["tolerance"]``.
+    objective_scale : float, optional
+        The objective's natural size (floor of the relative gap tolerance); given for solver results.
+    checked : tuple (primal, dual), optional
+        The pair whose gap backs the claim, when it is not ``(value, dual)`` (e.g. the lifted program's).
+    extra : dict, optional
+        More certificate entries.
     """
     G = np.asarray(G, dtype=np.float64)
-    violation = float(CRITIC_GAPS[critic_name](X, G, **params)) - beta
+    gap = CRITIC_GAPS[critic_name]
+    violation = float(gap(X, G, **params)) - beta
     certificate = {
         "primal": float(value),
         "dual": None if dual is None else float(dual),
@@ -90,6 +106,14 @@ def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, gener
         **run,
         "optimality": optimality,
     }
+    if objective_scale is not None:
+        constraint_scale = max(beta, float(gap(X, np.zeros((1, X.shape[1])), **params)))
+        primal, bound = (value, dual) if checked is None else checked
+        certificate["optimality"], certificate["tolerance"] = evidence(
+            run, violation=violation, constraint_scale=constraint_scale, primal=primal, dual=bound,
+            objective_scale=objective_scale, claim=optimality,
+        )
+    certificate.update(extra or {})
     return Solution(
         G=G,
         W=W,

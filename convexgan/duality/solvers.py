@@ -15,8 +15,9 @@ CVXPY's own default would pick it and fail. SDPs with ``d > MAX_SDP_DIMENSION`` 
 import time
 import warnings
 
-import cvxpy as cp
+import numpy as np
 
+from convexgan._extras import cvxpy as cp
 from convexgan._validation import check_choice
 
 DEFAULT_SOLVERS = {"SOCP": "CLARABEL", "SDP": "SCS"}
@@ -26,10 +27,27 @@ SOLVER_OPTIONS = {
     "MOSEK": {},
 }
 MAX_SDP_DIMENSION = 300
+ACCURACY = {"SCS": 1e-9, "CLARABEL": 1e-9, "MOSEK": 1e-8, "closed_form": float(np.finfo(np.float64).eps)}
+RANK_FACTOR = 100.0
 
 
 class SolverError(RuntimeError):
     """A solver failed or returned a status other than optimal; the message names the solver and status."""
+
+
+def rank_tolerance(solver):
+    r"""Relative tolerance below which an eigenvalue of a moment matrix returned by ``solver`` counts as zero.
+
+    ``RANK_FACTOR * ACCURACY[solver]``: a solver run at (relative, the programs being normalised) accuracy
+    :math:`\epsilon` leaves eigenvalues of order :math:`\epsilon \lambda_{\max}` where the optimum has none, so
+    those are noise, not rank (SCS at :math:`10^{-9}`: :math:`10^{-7}`; closed forms: :math:`100\,\epsilon_{mach}`).
+
+    Parameters
+    ----------
+    solver : str
+        A key of ``ACCURACY`` (``"SCS"``, ``"CLARABEL"``, ``"MOSEK"`` or ``"closed_form"``).
+    """
+    return RANK_FACTOR * ACCURACY[solver]
 
 
 def mosek_licensed():

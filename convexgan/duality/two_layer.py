@@ -37,12 +37,12 @@ import time
 import warnings
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 
+from convexgan._extras import cvxpy as cp, sparse as sp
 from convexgan._validation import as_samples, check_positive
 from convexgan.duality.arrangements import activation_patterns
+from convexgan.exceptions import InaccurateSolutionWarning
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _finish(generator, problem, Z, G_star, exact_patterns, solver, start, tol):
             f"solver {solver} returned 'optimal_inaccurate' on the {generator.architecture} fit; measured "
             f"max |f(Z) - G_star| = {residual:.3e}, weight decay {generator.weight_decay:.6g} against the "
             f"program's {problem.value:.6g}",
-            RuntimeWarning,
+            InaccurateSolutionWarning,
             stacklevel=3,
         )
     return TwoLayerFit(

@@ -3,21 +3,35 @@
 FID and KID use features from an extractor the caller supplies (any callable from images to feature vectors, or
 a local TorchScript file loaded by :mod:`convexgan.metrics.extractors`); every result records the extractor,
 the resizer, the input dtype and the sample counts. Statistics are computed in float64.
+
+The names below are imported on first use (PEP 562): the feature extractors need torch (the ``train`` extra),
+the other metrics only the core install, and none imports CVXPY.
 """
 
-from convexgan.metrics._sample_size import SampleSizeWarning
-from convexgan.metrics.bures import bures_wasserstein, bures_wasserstein_samples, gaussian_fit
-from convexgan.metrics.extractors import (
-    TorchScriptExtractor,
-    load_extractor,
-    load_inception_2015_12_05,
-    load_torchscript_extractor,
-)
-from convexgan.metrics.features import FeatureDistance, extract_features
-from convexgan.metrics.frechet import fid, fid_from_features, frechet_distance
-from convexgan.metrics.kernel import kernel_distance, kid, kid_from_features
-from convexgan.metrics.moments import MomentErrors, moment_errors
-from convexgan.metrics.sliced import SlicedWasserstein, sliced_wasserstein_pyramid
+import importlib
+
+_HOMES = {
+    "SampleSizeWarning": "_sample_size",
+    "bures_wasserstein": "bures",
+    "bures_wasserstein_samples": "bures",
+    "gaussian_fit": "bures",
+    "TorchScriptExtractor": "extractors",
+    "load_extractor": "extractors",
+    "load_inception_2015_12_05": "extractors",
+    "load_torchscript_extractor": "extractors",
+    "FeatureDistance": "features",
+    "extract_features": "features",
+    "fid": "frechet",
+    "fid_from_features": "frechet",
+    "frechet_distance": "frechet",
+    "kernel_distance": "kernel",
+    "kid": "kernel",
+    "kid_from_features": "kernel",
+    "MomentErrors": "moments",
+    "moment_errors": "moments",
+    "SlicedWasserstein": "sliced",
+    "sliced_wasserstein_pyramid": "sliced",
+}
 
 __all__ = [
     "FeatureDistance",
@@ -41,3 +55,13 @@ __all__ = [
     "moment_errors",
     "sliced_wasserstein_pyramid",
 ]
+
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'convexgan.metrics' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"convexgan.metrics.{_HOMES[name]}"), name)
+
+
+def __dir__():
+    return __all__

@@ -17,9 +17,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from convexgan._extras import require
 from convexgan._validation import check_positive
+
+torch = require("train", "torch", user=__name__)
 
 _NATIVE = "none: images at their own size (a network that resizes inside does so itself)"
 

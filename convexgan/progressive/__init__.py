@@ -14,6 +14,11 @@ accumulate_moments(source, resolutions, ...), top_eigenpairs(S, k, method)
     The streaming moments and top-k eigen-solvers the trainer uses.
 """
 
+from convexgan._extras import require
+
+require("train", "torch", user=__name__)
+require("train", "PIL", user=__name__)
+
 from convexgan.progressive.eigen import top_eigenpairs
 from convexgan.progressive.generator import ProgressiveGenerator, StageWeights
 from convexgan.progressive.moments import Moments, accumulate_moments

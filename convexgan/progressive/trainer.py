@@ -16,10 +16,7 @@ Among the optimal solutions (each kept pair's sign is free) the one whose output
 upsampled previous stage is taken, and the report gives the stage coherence
 :math:`E\|g_i - \mathrm{up}(g_{i-1})\|^2 / E\|g_i\|^2`.
 
-``mode="legacy"``: the official algorithm, for comparison: :math:`\hat z_1 = [z, 1]`,
-:math:`\hat z_i = [\mathrm{up}(g_{i-1}), 1]` computed from ``noise_rows`` fresh noise rows per stage, full SVD
-of :math:`\hat Z` below 64 x 64 and randomized SVD (``q = k``, 2 power iterations) from 64 x 64 (likewise
-for the data), with a :class:`RankDefectWarning` when :math:`k_i > \operatorname{rank}(\hat Z_i)`.
+``mode="legacy"``: the official algorithm, for comparison (:mod:`convexgan.progressive.legacy`).
 
 The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
 run ends with the same weights as an uninterrupted one. Each stage writes its sample grid, then ``report.json``,
@@ -43,12 +40,14 @@ from convexgan._validation import check_choice, check_int, check_positive
 from convexgan.data import open_images
 from convexgan.exceptions import RankDefectWarning
 from convexgan.plotting import save_image_grid
+from convexgan.progressive import legacy
 from convexgan.progressive.checkpoint import save_stage, stage_path
 from convexgan.progressive.distributed import barrier, init_from_environment, world
-from convexgan.progressive.eigen import METHODS, seeded
-from convexgan.progressive.generator import ProgressiveGenerator, StageWeights, stage_input_map, upsample
+from convexgan.progressive.eigen import METHODS
+from convexgan.progressive.generator import ProgressiveGenerator, StageWeights, stage_input_map
 from convexgan.progressive.moments import accumulate_moments
 from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
+from convexgan.progressive.seeds import stage_seed
 from convexgan.progressive.stage import (
     check_feasible,
     closed_form_factor,
@@ -61,13 +60,7 @@ OFFICIAL_K = (20, 30, 40, 100, 175)
 FRESH_RATIO = 0.25
 MODES = ("principled", "legacy")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-RANDOMIZED_FROM = 64
 GRID_SAMPLES = 64
-
-
-def stage_seed(seed, index):
-    """Seed of stage ``index``'s randomness, derived from ``(seed, index)`` only."""
-    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
 
 
 def resolve_device(device):
@@ -122,7 +115,7 @@ def _peak_memory():
 
 def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode="principled", n_images=None,
           latent=48, crop=False, attributes=None, device="auto", dtype="float32", seed=0, resume=False,
-          strict=False, noise_rows=None, eigensolver="auto", chunk_size=256, fresh_ratio=FRESH_RATIO,
+          strict=False, noise_rows=None, legacy_dtype="auto", eigensolver="auto", chunk_size=256, fresh_ratio=FRESH_RATIO,
           progress=True):
     r"""Train a progressive generator into a run folder.
 
@@ -158,6 +151,9 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
         Stop at the first unreadable image instead of skipping it.
     noise_rows : int or None
         Legacy mode: noise rows per stage (default: the number of images, as the official code).
+    legacy_dtype : {'auto', 'float64', 'float32'}
+        Legacy mode: the official code's arithmetic (see :mod:`convexgan.progressive.legacy`); 'auto' = float64
+        on CPU (its numpy path), float32 on CUDA (its torch path).
     eigensolver : str
         Method for the data eigenpairs in principled mode (see :mod:`convexgan.progressive.eigen`).
     chunk_size : int
@@ -177,6 +173,7 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
     check_choice(mode, "mode", MODES)
     check_choice(dtype, "dtype", tuple(DTYPES))
     check_choice(eigensolver, "eigensolver", METHODS)
+    check_choice(legacy_dtype, "legacy_dtype", ("auto", *legacy.DTYPES))
     latent = check_int(latent, "latent", 1, 10**6)
     seed = check_int(seed, "seed", 0, 2**63 - 1)
     if noise_rows is not None:
@@ -187,7 +184,7 @@ def train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode=
     config = {
         "data": _describe(data), "resolutions": resolutions, "k": k, "beta": beta, "mode": mode,
         "n_images": n_images, "latent": latent, "crop": bool(crop), "attributes": attributes, "dtype": dtype,
-        "seed": seed, "noise_rows": noise_rows, "eigensolver": eigensolver,
+        "seed": seed, "noise_rows": noise_rows, "legacy_dtype": legacy_dtype, "eigensolver": eigensolver,
         "fresh_ratio": check_positive(fresh_ratio, "fresh_ratio"),
     }
     with open_images(data, n_images=n_images, crop=crop, attributes=attributes, strict=strict) as source, \
@@ -231,61 +228,49 @@ def _solve_stage(i, stages, moments, config, device):
     start = time.perf_counter()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    solve = legacy.solve_stage if config["mode"] == "legacy" else _principled_stage
+    stage, info = solve(i, stages, moments, config, device)
+    info.update(seconds=time.perf_counter() - start, peak_memory_bytes=_peak_memory())
+    if device.type == "cuda":
+        info["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
+    return stage, info
+
+
+def _principled_stage(i, stages, moments, config, device):
     r = moments.resolution
     label = f"stage {i} ({r}x{r})"
     schedule = {"k": config["k"][i]} if config["k"] else {"beta": config["beta"][i]}
     second = moments.second
-    legacy = config["mode"] == "legacy"
-    if legacy:
-        method = "randomized" if r >= RANDOMIZED_FROM else "dense"
-    else:
-        method = config["eigensolver"]
-    lam, V, beta, eig = data_spectrum(second, method=method, n=moments.n, eps=moments.eps,
+    lam, V, beta, eig = data_spectrum(second, method=config["eigensolver"], n=moments.n, eps=moments.eps,
                                       raw_scale=moments.raw_scale, **schedule)
     k = lam.numel()
-    if legacy:
-        fresh, scale, ones = (config["latent"] if i == 0 else 0), 1.0, True
-        F, b = stage_input_map(stages, fresh, scale, ones)
-        _, _, rank = input_spectrum(torch.cat([F, b[None]]))
-        if k > rank:
-            warnings.warn(
-                f"legacy {label}: k={k} exceeds rank(Zhat)={rank}; the closed form is infeasible and divides by "
-                f"singular values that are rounding noise (THEORY section 7); use mode='principled'",
-                RankDefectWarning, stacklevel=3,
-            )
-        s2, Q, noise = _legacy_input(i, stages, k, config, device, moments.n)
-        B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
-        ZB = torch.cat([rows.double() @ B.to(noise.device) for rows in noise.split(4096)])
-        C = (ZB.T @ ZB / noise.shape[0]).to(second.device)
-        input_info = {"rank": rank, "noise_rows": noise.shape[0], "kept_s2_min": float(s2[k - 1]) if s2.numel() >= k else 0.0}
+    if i == 0:
+        fresh, scale = config["latent"], 1.0
+        up_info = {}
     else:
-        if i == 0:
-            fresh, scale = config["latent"], 1.0
-            up_info = {}
-        else:
-            F_up, _ = stage_input_map(stages, 0, 0.0, False)
-            up_s2, _, up_rank = input_spectrum(F_up)
-            fresh = max(k - up_rank, 0)
-            scale = math.sqrt(config["fresh_ratio"] * float(up_s2[up_rank - 1]))
-            up_info = {"previous_rank": up_rank, "previous_s2_min": float(up_s2[up_rank - 1])}
-        ones = False
-        F, _ = stage_input_map(stages, fresh, scale, ones)
-        s2, Q, rank = input_spectrum(F)
-        check_feasible(k, rank, float(lam[rank]) if rank < k else beta, label)
-        B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
+        F_up, _ = stage_input_map(stages, 0, 0.0, False)
+        up_s2, _, up_rank = input_spectrum(F_up)
+        fresh = max(k - up_rank, 0)
+        scale = math.sqrt(config["fresh_ratio"] * float(up_s2[up_rank - 1]))
+        up_info = {"previous_rank": up_rank, "previous_s2_min": float(up_s2[up_rank - 1])}
+    ones = False
+    F, _ = stage_input_map(stages, fresh, scale, ones)
+    s2, Q, rank = input_spectrum(F)
+    check_feasible(k, rank, float(lam[rank]) if rank < k else beta, label)
+    B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
+    FB = F.to(B.device) @ B
+    if i > 0:
+        B, coherence = _align_with_previous(B, FB, F[:, : moments.d].to(B.device), V)
         FB = F.to(B.device) @ B
-        if i > 0:
-            B, coherence = _align_with_previous(B, FB, F[:, : moments.d].to(B.device), V)
-            FB = F.to(B.device) @ B
-            up_info["coherence"] = coherence
-        C = FB.T @ FB
-        input_info = dict(up_info, rank=rank, kept_s2_min=float(s2[k - 1]), kept_s2_max=float(s2[0]),
-                          fresh_scale_squared=scale**2)
+        up_info["coherence"] = coherence
+    C = FB.T @ FB
+    input_info = dict(up_info, rank=rank, kept_s2_min=float(s2[k - 1]), kept_s2_max=float(s2[0]),
+                      fresh_scale_squared=scale**2)
     value = constraint_value(second, V, C, beta, config["eigensolver"])
-    if not legacy and value > 1 + 1e-6:
+    if value > 1 + 1e-6:
         warnings.warn(f"{label}: constraint value ||S_X - S_G||_2 / beta = {value!r} exceeds 1 + 1e-6: the stage is "
                       f"not exact (eigen-solver residual {eig['residual']:.3g}, kept eigenvalues down to "
-                      f"{float(lam[-1]):.3g}, beta {beta:.3g})", RuntimeWarning, stacklevel=3)
+                      f"{float(lam[-1]):.3g}, beta {beta:.3g})", RuntimeWarning, stacklevel=4)
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)
     info = {
         "index": i, "resolution": r, "d": moments.d, "k": k, "beta": beta,
@@ -295,12 +280,8 @@ def _solve_stage(i, stages, moments, config, device):
                         "relative_residual": eig["relative_residual"]},
         "input": dict(input_info, fresh=fresh, ones=ones),
         "weight_norm": float(torch.linalg.matrix_norm(B)),
-        "seconds": time.perf_counter() - start,
-        "peak_memory_bytes": _peak_memory(),
         "_eigenvalues": lam.cpu(),
     }
-    if device.type == "cuda":
-        info["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
     return stage, info
 
 
@@ -323,31 +304,3 @@ def _align_with_previous(B, FB, U, V):
     signs = torch.where(terms < 0, -1.0, 1.0).to(B.dtype)
     G = (FB * signs) @ V.T
     return B * signs, float((G - U).square().sum() / G.square().sum())
-
-
-def _legacy_input(i, stages, k, config, device, n):
-    r"""Legacy stage input from fresh noise rows, with the official SVD choices.
-
-    Returns ``(s2, Q, Zhat)``: eigenpairs of :math:`\hat Z^T \hat Z / m` (float64, CPU) and :math:`\hat Z` in the
-    working dtype, ``m = noise_rows`` or the number of images ``n``.
-    """
-    dtype = DTYPES[config["dtype"]]
-    m = config["noise_rows"] or n
-    if m < k:
-        raise ValueError(f"noise_rows={m} must be at least k={k} (legacy stage {i} needs k singular directions)")
-    r = 2 * stages[-1].resolution if stages else config["resolutions"][0]
-    generator = torch.Generator().manual_seed(stage_seed(config["seed"], i))
-    z = torch.randn(m, config["latent"], generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
-    ones = torch.ones(m, 1, dtype=dtype, device=device)
-    if i == 0:
-        Zhat = torch.cat([z, ones], 1)
-    else:
-        g = ProgressiveGenerator(stages).centred([z], dtype=dtype, device=device)
-        Zhat = torch.cat([upsample(g, stages[-1].resolution, stages[-1].channels), ones], 1)
-    if r >= RANDOMIZED_FROM:
-        with seeded(stage_seed(config["seed"], i), device):
-            _, s, Q = torch.svd_lowrank(Zhat, q=k, niter=2)
-    else:
-        _, s, Qt = torch.linalg.svd(Zhat, full_matrices=False)
-        Q = Qt.T
-    return (s.double() ** 2 / m).cpu(), Q.double().cpu(), Zhat

@@ -1,7 +1,11 @@
 """Fixtures of the baseline tests."""
 
 import pytest
-import torch
+
+for _module in ("torch", "PIL", "matplotlib", "sklearn"):
+    pytest.importorskip(_module, reason=f"{_module} is not installed; the baseline tests need pip install 'convexgan[test]'")
+
+import torch  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

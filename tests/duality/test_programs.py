@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from convexgan.duality import InfeasibleError, beta_from_k, critic_gap, solve
 from convexgan.duality.closed_form import eigh_descending
+from convexgan.duality.generators import scaled_lifted_moments
+from convexgan.duality.solvers import rank_tolerance
 
 SOLVER_TOL = 1e-6
 
@@ -178,8 +180,14 @@ def test_free_generator_sample_count_and_determinism():
     solution = solve(X, "polynomial", beta=0.1, m=7)
     assert solution.G.shape == (7, 3)
     assert np.array_equal(solve(X, "polynomial", beta=0.1, m=7).G, solution.G)
-    K = np.block([[solution.second_moment, solution.mean[:, None]], [solution.mean[None, :], np.ones((1, 1))]])
-    rank = np.linalg.matrix_rank(K, tol=1e-6)
+    # the package's rank rule: eigenvalues of the scaled lifted K at most rank_tolerance(solver) times the
+    # largest are solver noise
+    rtol = solution.certificate["rank_tolerance"]
+    assert rtol == rank_tolerance(solution.certificate["solver"])
+    K, _ = scaled_lifted_moments(solution.second_moment, solution.mean, scale=np.trace(X.T @ X) / X.shape[0])
+    e = np.linalg.eigvalsh(K)
+    rank = int(np.count_nonzero(e > rtol * e[-1]))
+    assert rank == 3
     with pytest.raises(ValueError, match=f"m={rank - 1} cannot carry moments of rank {rank}; expected m >= {rank}"):
         solve(X, "polynomial", beta=0.1, m=rank - 1)
 

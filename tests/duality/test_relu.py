@@ -8,6 +8,7 @@ from convexgan.duality.arrangements import activation_patterns
 from convexgan.duality.critics import critic_gap
 from convexgan.duality.programs import solve
 from convexgan.duality.relu import relu_critic_gap, relu_gap_at, relu_lower_bound, solve_relu_critic
+from convexgan.exceptions import LowerBoundWarning
 
 
 def _sphere(d, count, seed=0):
@@ -73,7 +74,7 @@ def test_sampled_gap_is_a_labelled_lower_bound():
     sampled = relu_critic_gap(X, G, max_patterns=50, n_samples=40, seed=0)
     assert exact.exact and not sampled.exact
     assert sampled.value <= exact.value + 1e-12
-    with pytest.warns(RuntimeWarning, match="lower bound"):
+    with pytest.warns(LowerBoundWarning, match="lower bound"):
         critic_gap(X, G, "relu", max_patterns=50, n_samples=40)
     assert critic_gap(X, G, "relu") == exact.value
 
@@ -191,3 +192,21 @@ def test_planar_closed_form_equals_cone_projections(seed):
     assert closed.method == "angles" and projections.method == "incremental"
     assert abs(closed.value - projections.value) <= 1e-12
     assert closed.n_patterns == projections.n_patterns
+
+
+@pytest.mark.parametrize("n, d, seed", [(4, 30, 0), (4, 30, 3), (6, 100, 1)])
+def test_gap_of_samples_equal_up_to_solver_noise_is_enumerated_and_tiny(n, d, seed):
+    # issue 13 item 11: G = X plus 1e-12 noise (what a cutting-plane restriction returns near its start) made the
+    # row space count noise directions as rank, and the vertex enumeration found no chamber while claiming exact
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    noise = 1e-12 * rng.standard_normal((n, d))
+    G = X[rng.permutation(n)] + noise
+    result = relu_critic_gap(X, G)
+    assert result.exact and result.n_patterns >= 2
+    # the gap is 1-Lipschitz in each row and zero at G = permuted X; the rank cut moves rows by <= 1e-9 ||S||
+    truncation = 2e-9 * np.linalg.norm(np.vstack([X, G]), 2)
+    assert 0 <= result.value <= np.linalg.norm(noise, axis=1).max() + truncation
+    U = rng.standard_normal((2000, d))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    assert np.abs(relu_gap_at(X, G, U)).max() <= result.value + truncation

@@ -8,6 +8,7 @@ import pytest
 
 from convexgan.duality import SolverError, solve
 from convexgan.duality import solvers
+from convexgan.exceptions import InaccurateSolutionWarning
 
 HAS_MOSEK = importlib.util.find_spec("mosek") is not None
 
@@ -63,10 +64,13 @@ def test_failed_status_names_solver_and_status():
 def test_inaccurate_status_warns_with_the_measured_violation(monkeypatch):
     X = np.random.default_rng(1).normal(size=(60, 6))
     monkeypatch.setitem(solvers.SOLVER_OPTIONS, "SCS", {"max_iters": 5})
-    with pytest.warns(RuntimeWarning, match="'optimal_inaccurate'; measured violation of \\(C\\)") as record:
+    with pytest.warns(InaccurateSolutionWarning, match="'optimal_inaccurate'.*measured violation of \\(C\\)") as record:
         solution = solve(X, "quadratic", beta=0.5, method="cvxpy")
-    assert solution.certificate["status"] == "optimal_inaccurate"
-    assert f"{solution.certificate['violation']:.3e}" in str(record[0].message)
+    certificate = solution.certificate
+    assert certificate["status"] == "optimal_inaccurate" and certificate["optimality"].startswith("inaccurate")
+    assert f"{certificate['violation']:.3e}" in str(record[0].message)
+    optimum = solve(X, "quadratic", beta=0.5).value
+    assert certificate["dual"] <= optimum * (1 + 1e-12)
 
 
 def test_scs_and_clarabel_agree_on_the_polynomial_sdp():

@@ -5,12 +5,17 @@ import json
 import numpy as np
 import pytest
 
-from convexgan.cli import main
-from convexgan.commands.evaluate import real_halves
-from convexgan.data import toy_images
-from convexgan.metrics import SampleSizeWarning, bures_wasserstein_samples, fid, moment_errors, sliced_wasserstein_pyramid
-from convexgan.metrics.extractors import load_extractor
-from convexgan.progressive import load_generator, train
+for _module in ("torch", "PIL"):
+    pytest.importorskip(_module, reason=f"{_module} is not installed; the trainer tests need pip install 'convexgan[train]'")
+
+from convexgan.cli import main  # noqa: E402
+from convexgan.commands.evaluate import real_halves  # noqa: E402
+from convexgan.data import toy_images  # noqa: E402
+from convexgan.metrics import (  # noqa: E402
+    SampleSizeWarning, bures_wasserstein_samples, fid, moment_errors, sliced_wasserstein_pyramid,
+)
+from convexgan.metrics.extractors import load_extractor  # noqa: E402
+from convexgan.progressive import load_generator, train  # noqa: E402
 
 
 @pytest.fixture(scope="module")

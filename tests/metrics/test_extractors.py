@@ -5,9 +5,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg
-import torch
 
-from convexgan.metrics import fid, kid, load_extractor, load_inception_2015_12_05, load_torchscript_extractor
+torch = pytest.importorskip("torch", reason="torch is not installed; feature extractors need pip install 'convexgan[train]'")
+
+from convexgan.metrics import fid, kid, load_extractor, load_inception_2015_12_05, load_torchscript_extractor  # noqa: E402
 
 
 def images(seed, n=40, shift=0.0):

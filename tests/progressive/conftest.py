@@ -2,9 +2,13 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from convexgan.data import toy_images
+for _module in ("torch", "PIL"):
+    pytest.importorskip(_module, reason=f"{_module} is not installed; the trainer tests need pip install 'convexgan[train]'")
+
+from PIL import Image  # noqa: E402
+
+from convexgan.data import toy_images  # noqa: E402
 
 
 @pytest.fixture(scope="session")

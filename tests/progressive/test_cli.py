@@ -69,7 +69,7 @@ def test_train_on_shared_celeba(tmp_path, shared_file):
 def test_train_on_shared_mnist_in_legacy_mode(tmp_path, shared_file, capsys):
     path = shared_file("mnist.npz")
     run = tmp_path / "mnist"
-    with pytest.warns(UserWarning, match="exceeds rank"):
+    with pytest.warns(UserWarning, match="exceeds the numerical rank 5"):
         assert main(["train", str(path), "--out", str(run), "--resolutions", "4", "8", "--k", "4", "12",
                      "--latent", "8", "--n-images", "300", "--mode", "legacy", "--quiet"]) == 0
     report = json.loads((run / "report.json").read_text())

@@ -90,17 +90,6 @@ def test_samples_are_reproducible_and_shaped(principled):
     assert clipped.min() >= 0 and clipped.max() <= 1
 
 
-def test_legacy_mode_warns_and_violates_the_constraint(tmp_path, toy):
-    with pytest.warns(RankDefectWarning) as record:
-        train(toy, tmp_path / "legacy", resolutions=RESOLUTIONS, k=K, latent=8, mode="legacy", progress=False)
-    assert ["k=10 exceeds rank(Zhat)=5" in str(w.message) for w in record] == [True, False]
-    assert "k=16 exceeds rank(Zhat)=9" in str(record[1].message)
-    report = json.loads((tmp_path / "legacy" / "report.json").read_text())
-    assert report["stages"][0]["input"]["rank"] == 9
-    assert report["stages"][1]["input"]["rank"] == 5
-    assert max(s["constraint_value"] for s in report["stages"][1:]) > 1.5
-
-
 def test_principled_mode_never_warns_and_needs_latent_at_least_k1(tmp_path, toy):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -7,14 +7,16 @@ linear with a full column rank ``Z = [N(0, I), 1]`` of rank above ``d``, so ever
 computed here with numpy:
 
 - (C) holds: ``critic_gap(X, G) <= beta`` (up to rounding), and the certificate's ``violation`` equals it;
-- strong duality: ``primal - dual ~ 0`` (the polynomial critic with a linear generator has no dual bound);
+- strong duality: ``primal - dual ~ 0`` relative to the objective's scale (tr S_X, over ||mu_Z||^2 for the linear
+  generator; the polynomial critic with a linear generator has no dual bound);
 - the value equals the closed form (linear and quadratic critics): :math:`\sum_i (\lambda_i - \beta)_+`
   (free, quadratic), :math:`\sum_{i \le k} (\lambda_i - \beta) / s_i^2` (linear, quadratic),
   :math:`\|\mu_X\|^2 (1 - \beta / \|\mu_X\|)_+^2 / c` with :math:`c = 1` or :math:`\|\mu_Z\|^2` (linear critic);
 - for the linear generator, ``G = Z W``.
 
-A solver may end ``optimal_inaccurate`` (SCS on badly scaled data); the documented outcome is then a
-``RuntimeWarning`` quoting the measured violation, which :func:`solver_verdict` checks.
+A solve may end labelled ``"inaccurate: ..."`` (solver status ``optimal_inaccurate``, or a measured violation or
+certified gap beyond the tolerances); the documented outcome is then an ``InaccurateSolutionWarning`` quoting the
+measured violation, which :func:`solver_verdict` checks.
 
 A corrupted problem is a valid one with one argument made invalid; :func:`invalid_verdict` says whether
 ``solve`` rejected it with a ``ValueError``/``TypeError`` raised by convexgan whose message names the argument.
@@ -30,6 +32,7 @@ from hypothesis.extra import numpy as hnp
 from robustness_outcomes import from_convexgan
 
 from convexgan.duality import critic_gap, solve
+from convexgan.exceptions import InaccurateSolutionWarning
 
 SCALES = (1e-3, 1.0, 1e3)
 REL = 1e-9
@@ -100,6 +103,12 @@ def oracle_value(problem):
     return float(np.sum((kept - beta) / _descending_eigenvalues(problem.Z)[: kept.size]))
 
 
+def _objective_scale(problem):
+    """The objective's size at this data scale: tr S_X, divided by ||mu_Z||^2 for the linear generator."""
+    trace = float(np.sum(problem.X**2)) / problem.X.shape[0]
+    return trace if problem.Z is None else trace / float(np.sum(problem.Z.mean(axis=0) ** 2))
+
+
 def certificate_errors(problem, solution, rel=REL):
     """The list of certificate checks the solution fails (empty when it satisfies them all)."""
     X, beta = problem.X, problem.beta
@@ -115,7 +124,7 @@ def certificate_errors(problem, solution, rel=REL):
     if dual is None:
         if (problem.critic, problem.generator) != ("polynomial", "linear"):
             errors.append("no dual bound in the certificate")
-    elif abs(primal - dual) > rel * max(1.0, abs(primal)) * 100:
+    elif abs(primal - dual) > rel * max(1.0, abs(primal), _objective_scale(problem)) * 100:
         errors.append(f"duality gap: primal {primal!r}, dual {dual!r}")
     if problem.critic != "polynomial":
         value = oracle_value(problem)
@@ -130,14 +139,15 @@ def solver_verdict(problem, rel=1e-6):
     """``(verdict, detail)`` of solving a valid problem with a solver.
 
     ``'certificate holds'`` when :func:`certificate_errors` finds nothing; ``'inaccurate, warned'`` when the
-    solver ended ``optimal_inaccurate`` and ``solve`` said so with a ``RuntimeWarning`` quoting the violation of
-    (C) measured independently here (the documented outcome); ``'certificate fails'`` otherwise.
+    result is labelled ``"inaccurate: ..."`` (solver status, measured violation or certified gap beyond the
+    tolerances) and ``solve`` said so with an ``InaccurateSolutionWarning`` quoting the violation of (C) measured
+    independently here (the documented outcome); ``'certificate fails'`` otherwise.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         solution = problem.solve()
-    warned = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    if solution.certificate["status"] == "optimal_inaccurate":
+    warned = [str(w.message) for w in caught if issubclass(w.category, InaccurateSolutionWarning)]
+    if solution.certificate["optimality"].startswith("inaccurate"):
         measured = critic_gap(problem.X, solution.G, problem.critic) - problem.beta
         if any(f"critic_gap - beta = {measured:.3e}" in m for m in warned):
             return "inaccurate, warned", warned[0]

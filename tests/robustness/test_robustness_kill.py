@@ -10,11 +10,15 @@ import json
 
 import numpy as np
 import pytest
-from robustness_cases import check_reference, reference_folder
-from robustness_kill import interrupted_chain
 
-from convexgan.progressive import load_generator
-from convexgan.progressive.checkpoint import load_stage
+for _module in ("torch", "PIL"):
+    pytest.importorskip(_module, reason=f"{_module} is not installed; the trainer tests need pip install 'convexgan[train]'")
+
+from robustness_cases import check_reference, reference_folder  # noqa: E402
+from robustness_kill import interrupted_chain  # noqa: E402
+
+from convexgan.progressive import load_generator  # noqa: E402
+from convexgan.progressive.checkpoint import load_stage  # noqa: E402
 
 
 @pytest.fixture(scope="module")
