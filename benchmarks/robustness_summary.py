@@ -8,9 +8,12 @@ Usage::
 The cases and the judging are those of ``tests/robustness`` (``robustness_cases.CASES``, ``robustness_outcomes``,
 ``robustness_properties``, ``robustness_kill``); this script runs them all once, without pytest, and prints:
 
-1. per kind of bad input: how many were tried and how many ended in each outcome (documented error, warning
-   with a count, correct result, clean command-line exit, or a failure, known bug or not);
-2. every failing case with its verdict;
+1. per kind of bad input (both catalogues: ``robustness_cases.CASES`` and ``robustness_hostile.HOSTILE_CASES``):
+   how many were tried and how many ended in each outcome (documented error, warning with a count, correct
+   result, clean command-line exit, or a failure, known bug or not); each case runs under a time limit
+   (``--timeout``, a hang otherwise) and memory cases under ``tracemalloc`` with their bound;
+2. the failures by class (raw tracebacks, hangs, unbounded allocations, silent wrong results, code that ran,
+   other) and every failing case with its verdict;
 3. the hypothesis properties: random valid problems (certificate satisfied or not) and random corrupted
    problems by corrupted argument (documented error or what happened instead);
 4. the SIGKILL chain: how each killed process ended, whether the finished stage survived, whether the resumed
@@ -32,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "robustne
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from robustness_cases import CASES, check_reference, reference_folder  # noqa: E402
-from robustness_outcomes import GOOD, judge  # noqa: E402
+from robustness_hostile import HOSTILE_CASES  # noqa: E402
+from robustness_outcomes import FAILURE_CLASSES, GOOD, failure_class, judge  # noqa: E402
 from robustness_properties import (  # noqa: E402
     certificate_errors,
     invalid_problems,
@@ -46,12 +50,12 @@ from convexgan.progressive import load_generator  # noqa: E402
 COLUMNS = ("tried", *GOOD, "failed: known bug", "failed: new")
 
 
-def run_catalogue():
+def run_catalogue(timeout):
     """Judge every case; return ``{kind: Counter}`` and the list of failing ``(case, verdict, detail)``."""
     table, failures = collections.defaultdict(collections.Counter), []
-    for case in CASES:
+    for case in CASES + HOSTILE_CASES:
         with tempfile.TemporaryDirectory() as tmp:
-            verdict, detail = judge(case, tmp)
+            verdict, detail = judge(case, tmp, timeout=timeout)
         row = table[case.kind]
         row["tried"] += 1
         if verdict in GOOD:
@@ -130,6 +134,8 @@ def run_kill():
                    for name, data in snapshot.items())
         rows.append(("every checkpoint finished before a kill is byte-identical at the end", str(kept)))
         rows.append((f"resumed with --resume (exit {chain.final_status})", weights))
+        leftovers = [n for n in chain.final_files if n.endswith(".tmp")]
+        rows.append(("partial temp files left after the resume", str(len(leftovers))))
         reported = len(json.loads((chain.run / "report.json").read_text())["stages"])
         stages = len(list(reference_folder()[1].glob("stage*.npz")))
         rows.append(("stages listed in report.json after resume", f"{reported} of {stages}"))
@@ -140,12 +146,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="hypothesis examples per property")
     parser.add_argument("--no-kill", action="store_true", help="skip the SIGKILL chain (two subprocesses)")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per case before it counts as a hang")
     args = parser.parse_args()
     torch.set_num_threads(1)
     reference_folder()
 
-    table, failures = run_catalogue()
+    table, failures = run_catalogue(args.timeout)
     print_table("Bad inputs of the catalogue, by kind and outcome", table, COLUMNS)
+    classes = collections.Counter(failure_class(verdict) for _, verdict, _ in failures)
+    print("\nFailures by class: " + ", ".join(f"{classes[name]} {name}" for name in FAILURE_CLASSES))
     print("\nFailing cases\n")
     if not failures:
         print("none")

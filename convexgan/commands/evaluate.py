@@ -9,7 +9,6 @@ the same metrics: the floor that any generator can reach with that many samples.
 import json
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm

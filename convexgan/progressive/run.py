@@ -21,9 +21,9 @@ import numbers
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from convexgan._files import remove_partial_writes
+from convexgan._files import atomic_write_text, remove_partial_writes
 from convexgan.data.fingerprint import data_fingerprint, describe_changes
-from convexgan.progressive.checkpoint import atomic_write_text, load_stage, stage_path
+from convexgan.progressive.checkpoint import load_stage, stage_path
 from convexgan.progressive.distributed import barrier
 from convexgan.progressive.generator import ProgressiveGenerator
 from convexgan.progressive.lock import LOCK, run_lock

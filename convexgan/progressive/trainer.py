@@ -35,6 +35,7 @@ import torch
 from tqdm.auto import tqdm
 
 import convexgan
+from convexgan._limits import check_bytes
 from convexgan._validation import check_choice, check_int, check_positive
 from convexgan.data import open_images
 from convexgan.exceptions import RankDefectWarning
@@ -198,6 +199,9 @@ def _train_stages(source, out, config, stages, report, device, chunk_size, progr
     todo = list(range(len(stages), len(resolutions)))
     if not todo:
         return ProgressiveGenerator(stages, config)
+    sizes = [(resolutions[i] ** 2 * source.channels) ** 2 for i in todo]
+    check_bytes(sum(sizes) * (8 + DTYPES[dtype].itemsize), f"the second moments of resolutions "
+                f"{[resolutions[i] for i in todo]} (d x d float64 sums and {dtype} buffers, d = r * r * channels)")
     start = time.perf_counter()
     with tqdm(total=math.ceil(len(source) / size), desc="moments", unit="img", disable=not progress or rank) as bar:
         moments = accumulate_moments(source, [resolutions[i] for i in todo], device=device, dtype=DTYPES[dtype],

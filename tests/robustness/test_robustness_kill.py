@@ -59,6 +59,11 @@ def test_resumed_run_samples_equal_the_uninterrupted_run(chain):
     np.testing.assert_array_equal(resumed, reference)
 
 
+def test_resume_removes_the_partial_files_of_killed_writes(chain):
+    assert any(kill.partial for kill in chain.kills)
+    assert [name for name in chain.final_files if name.endswith(".tmp") or name == ".convexgan.lock"] == []
+
+
 def test_resumed_run_reports_and_draws_every_stage(chain):
     report = json.loads((chain.run / "report.json").read_text())
     assert [s["index"] for s in report["stages"]] == [0, 1]
