@@ -2,22 +2,23 @@ r"""Legacy against principled progressive training
 ===============================================
 
 The official ProCoGAN input of stage :math:`i > 1` is :math:`\hat Z_i = [\mathrm{up}(G_{i-1}), 1]`, whose rank is
-at most :math:`k_{i-1} + 1`. When :math:`k_i > \operatorname{rank}(\hat Z_i)` the stage problem
+at most :math:`k_{i-1} + 1` in exact arithmetic. When :math:`k_i > \operatorname{rank}(\hat Z_i)` the stage problem
 
 .. math::  \min_{W} \|W\|_F^2 \quad \text{s.t.} \quad \|S_X - W^T S_{\hat Z} W\|_2 \le \beta
 
 is infeasible (:math:`W^T S_{\hat Z} W` has rank at most :math:`\operatorname{rank}(\hat Z) < k`, while every
 feasible :math:`S_G` has :math:`\lambda_i(S_G) \ge \lambda_i - \beta > 0` for :math:`i \le k`), and the closed form
 :math:`W = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2}) V_k^T` divides by singular values that are
-rounding noise (THEORY section 7). The legacy mode reproduces this with a ``RankDefectWarning``; the principled
-mode adds :math:`\max(k_i - \operatorname{rank}, 0)` fresh latent columns so that every stage is feasible and
-exact.
+rounding noise (THEORY section 7). The legacy mode reproduces the official code's arithmetic with a
+``RankDefectWarning`` (on the CPU its float64 numpy path: dense :math:`W` with entries near :math:`10^{16}`, whose
+rounding then fills the next input's remaining pixel directions); the principled mode adds
+:math:`\max(k_i - \operatorname{rank}, 0)` fresh latent columns so that every stage is feasible and exact.
 
-The script trains both modes on the same digits (stages 2 -> 4 -> 8, k = 3, 8, 20, 8 latent columns, float32 as
-the official code) and shows, per stage, the input rank against k, :math:`\|W_i\|_F`, the constraint value
-:math:`\|S_X - S_G\|_2 / \beta` (1 at the optimum) and the final samples. It checks that every principled stage is
-feasible with constraint value 1, and that the legacy stages with :math:`k > \operatorname{rank}` warn, violate
-the constraint and have weights orders of magnitude larger.
+The script trains both modes on the same digits (stages 2 -> 4 -> 8, k = 3, 8, 20, 8 latent columns; legacy on
+its default path, float64 on the CPU) and shows, per stage, the numerical input rank against k,
+:math:`\|W_i\|_F`, the constraint value :math:`\|S_X - S_G\|_2 / \beta` (1 at the optimum) and the final samples.
+It checks that every principled stage is feasible with constraint value 1, and that the legacy stages with
+:math:`k > \operatorname{rank}` warn, violate the constraint and have weights orders of magnitude larger.
 
 Run: ``python examples/plot_legacy_vs_principled.py [--out DIR] [--fast]``.
 """

@@ -28,7 +28,10 @@ Differences from the notebook, all at the rounding level of the path: :math:`\la
 eigen-decomposition of the streamed moment :math:`S_X` rather than an SVD of the data matrix (the float32 path
 casts them to float32 before forming :math:`W`), and :math:`W` is formed as :math:`\mathrm{fl}(B V_k^T)` from
 the float64 factor :math:`B = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2})` (the stored stage) rather
-than from the product of the four factors; the noise comes from torch's generator seeded per stage. Samples and
+than from the product of the four factors; the float32 path's randomized SVD of the data is run on :math:`S_X`
+(identical to the notebook's for as many images as pixels or more, given the same test matrix; equal in law up to a
+rounding-level shift otherwise, see :func:`randomized_eigenpairs`); the noise comes from torch's generator seeded
+per stage. Samples and
 checkpoints use the factored weights :math:`(B, V)`; the dense :math:`W` is re-formed from them, so a resumed
 run propagates the same noise rows identically. A ``beta`` schedule (not in the notebook) uses the full
 eigen-decomposition at every resolution.
