@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from convexgan._extras import cvxpy as cp, nnls
+from convexgan._extras import cvxpy as cp, lsq_linear, nnls
 from convexgan._validation import as_samples, check_int, check_positive
 from convexgan.duality import solvers
 from convexgan.duality.arrangements import activation_patterns, random_generator, row_space
@@ -80,12 +80,31 @@ def relu_gap_at(X, G, U):
 
 
 def _cone_projection_norm(A, c):
-    r"""Return :math:`(\|\Pi_K(c)\|, \Pi_K(c))` for :math:`K = \{y : A y \ge 0\}`."""
+    r"""Return :math:`(\|\Pi_K(c)\|, \Pi_K(c))` for :math:`K = \{y : A y \ge 0\}`.
+
+    By Moreau's decomposition :math:`\Pi_K(c) = c + A^T \lambda` with
+    :math:`\lambda = \arg\min_{\lambda \ge 0} \|A^T \lambda + c\|` (a non-negative least-squares problem).
+    The NNLS answer is accepted only when it satisfies the KKT conditions :math:`A\,\Pi_K(c) \ge 0` and
+    :math:`\lambda^T A\,\Pi_K(c) = 0` to rounding; otherwise (scipy 1.14 stops at its iteration limit, 1.15
+    can return non-optimal points) the problem is solved again by bounded-variable least squares.
+    """
     if np.all(A @ c >= 0):
         return float(np.linalg.norm(c)), c
-    lam, _ = nnls(A.T, -c)
+    try:
+        lam = nnls(A.T, -c)[0]
+    except RuntimeError:
+        lam = None
+    if lam is None or not _projection_kkt(A, c, lam):
+        lam = lsq_linear(A.T, -c, bounds=(0, np.inf), method="bvls").x
     proj = c + A.T @ lam
     return float(np.linalg.norm(proj)), proj
+
+
+def _projection_kkt(A, c, lam, rtol=1e-9):
+    """Whether ``lam >= 0`` satisfies the KKT conditions of the cone projection of ``c`` (relative ``rtol``)."""
+    slack = A @ (c + A.T @ lam)
+    tol = rtol * max(np.linalg.norm(A) * np.linalg.norm(c), np.finfo(float).tiny)
+    return bool(np.all(slack >= -tol) and abs(lam @ slack) <= tol * max(1.0, np.abs(lam).sum()))
 
 
 def _planar_gap(T, weights):

@@ -210,3 +210,26 @@ def test_gap_of_samples_equal_up_to_solver_noise_is_enumerated_and_tiny(n, d, se
     U = rng.standard_normal((2000, d))
     U /= np.linalg.norm(U, axis=1, keepdims=True)
     assert np.abs(relu_gap_at(X, G, U)).max() <= result.value + truncation
+
+
+@pytest.mark.parametrize("broken", ["raises", "not optimal"])
+def test_cone_projection_survives_a_failing_nnls(monkeypatch, broken):
+    """scipy 1.14's nnls raises at its iteration limit and 1.15's can return non-optimal points: the projection
+    onto {y : A y >= 0} must still equal the one CVXPY computes."""
+    from convexgan.duality import relu
+
+    def bad_nnls(M, b):
+        if broken == "raises":
+            raise RuntimeError("Maximum number of iterations reached.")
+        return np.zeros(M.shape[1]), 0.0
+
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        A, c = rng.standard_normal((6, 3)), rng.standard_normal(3)
+        y = cp.Variable(3)
+        cp.Problem(cp.Minimize(cp.sum_squares(y - c)), [A @ y >= 0]).solve(solver="CLARABEL")
+        monkeypatch.setattr(relu, "nnls", bad_nnls)
+        norm, proj = relu._cone_projection_norm(A, c)
+        monkeypatch.undo()
+        assert np.allclose(proj, y.value, atol=1e-6)
+        assert norm == pytest.approx(np.linalg.norm(y.value), abs=1e-6)
