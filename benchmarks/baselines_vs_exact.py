@@ -3,7 +3,7 @@ images (MNIST 8x8 by default), one run each.
 
 Problem: linear generator G = Z W (z ~ N(0, I)) against a quadratic critic x^T A x with Frobenius penalty rho and
 generator penalty (beta / rho) tr S_G; its exact optimum is S_G* = (S_X - beta I)_+ (convexgan.baselines.
-linear_quadratic). Two settings: the unregularised critic (rho = 0, so beta = 0 and S_G* = S_X; THEORY section 9)
+linear_quadratic). Two settings: the unregularised critic (rho = 0, so beta = 0 and S_G* = S_X; docs/theory.md section 9)
 and a soft-threshold keeping k components (rho = 1). The progressive GDA baseline (WGAN-GP, stages 4x4 -> 8x8) is
 measured against the closed form of its last stage. Training time excludes the measurements; the closed form is
 timed once from S_X, and the time to compute S_X from the images (needed by every method) is printed apart.

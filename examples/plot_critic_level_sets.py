@@ -2,7 +2,7 @@ r"""The optimal critic of each activation in 2-D
 =============================================
 
 A two-layer critic :math:`D(x) = \sum_j v_j \sigma(u_j^T x)` with :math:`\|u_j\|_2 \le 1` and weight decay
-:math:`\beta \sum_j |v_j|` turns the WGAN into a constraint on the generated points (THEORY section 1):
+:math:`\beta \sum_j |v_j|` turns the WGAN into a constraint on the generated points (docs/theory.md section 1):
 
 .. math::  \min_G \operatorname{tr} S_G \quad \text{s.t.} \quad
            \max_{\|u\|_2 \le 1} \big| E_X \sigma(x^T u) - E_G \sigma(g^T u) \big| \le \beta .   \tag{C}

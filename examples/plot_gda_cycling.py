@@ -1,7 +1,7 @@
 r"""GDA cycles where the convex solution is one closed-form solve
 =============================================================
 
-The population WGAN with a linear generator and a quadratic-activation critic (THEORY section 9),
+The population WGAN with a linear generator and a quadratic-activation critic (docs/theory.md section 9),
 
 .. math::  \min_W \max_A \; V(W, A) = \langle A, S - W^T W \rangle, \qquad
            S = \operatorname{diag}(2, 1, 0.3), \quad W \in \mathbb R^{3 \times 3},

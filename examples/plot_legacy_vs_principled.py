@@ -9,7 +9,7 @@ at most :math:`k_{i-1} + 1` in exact arithmetic. When :math:`k_i > \operatorname
 is infeasible (:math:`W^T S_{\hat Z} W` has rank at most :math:`\operatorname{rank}(\hat Z) < k`, while every
 feasible :math:`S_G` has :math:`\lambda_i(S_G) \ge \lambda_i - \beta > 0` for :math:`i \le k`), and the closed form
 :math:`W = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2}) V_k^T` divides by singular values that are
-rounding noise (THEORY section 7). The legacy mode reproduces the official code's arithmetic with a
+rounding noise (docs/theory.md section 7). The legacy mode reproduces the official code's arithmetic with a
 ``RankDefectWarning`` (on the CPU its float64 numpy path: dense :math:`W` with entries near :math:`10^{16}`, whose
 rounding then fills the next input's remaining pixel directions); the principled mode adds
 :math:`\max(k_i - \operatorname{rank}, 0)` fresh latent columns so that every stage is feasible and exact.

@@ -1,7 +1,7 @@
 r"""Progressive training: the samples of each stage on real images
 ===============================================================
 
-ProCoGAN (THEORY section 7) trains a linear generator resolution by resolution. At stage :math:`i` the images
+ProCoGAN (docs/theory.md section 7) trains a linear generator resolution by resolution. At stage :math:`i` the images
 resized to :math:`r_i` and centred have second moment :math:`S_{X_i}`; the stage input :math:`\hat z_i` is the
 previous stage's output upsampled x2 (plus fresh latent columns where it lacks rank, the principled mode), and
 the stage solves in closed form

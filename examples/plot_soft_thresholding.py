@@ -1,7 +1,7 @@
 r"""Eigenvalue soft-thresholding: the optimal generator and critic on images
 =========================================================================
 
-With a linear generator :math:`G = Z W` and a quadratic-activation critic, the WGAN is (THEORY section 2)
+With a linear generator :math:`G = Z W` and a quadratic-activation critic, the WGAN is (docs/theory.md section 2)
 
 .. math::  \min_W \|W\|_F^2 \quad \text{s.t.} \quad \|S_X - W^T S_Z W\|_2 \le \beta ,
 

@@ -2,7 +2,7 @@ r"""Strong duality for every generator/critic pairing on one small data set
 =======================================================================
 
 Every pairing registered in :data:`convexgan.duality.PROGRAMS` is solved on the same 20 points in 2-D with the
-same beta, and its certificate is tabulated (THEORY section 4):
+same beta, and its certificate is tabulated (docs/theory.md section 4):
 
 .. math::  p^* = \min_G R_g(G) \ \text{s.t. (C)}, \qquad d \le p^*, \qquad \text{gap} = p - d, \qquad
            \text{violation} = \max_{\|u\| \le 1} |E_X \sigma(x^T u) - E_G \sigma(g^T u)| - \beta .

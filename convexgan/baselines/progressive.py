@@ -1,4 +1,4 @@
-r"""The progressive GDA image baseline the paper compares ProCoGAN with (THEORY sections 7 and 9).
+r"""The progressive GDA image baseline the paper compares ProCoGAN with (docs/theory.md sections 7 and 9).
 
 Stage i works at resolution :math:`r_i` on the images resized to :math:`r_i` and centred per pixel
 (:math:`X_i`, rows in HWC order). Its generator is one dense linear layer on the previous stage's output,

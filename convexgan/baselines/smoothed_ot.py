@@ -12,7 +12,7 @@ ascent steps on the semi-dual potential :math:`\varphi \in R^n`, then one genera
 :math:`E_z \varphi^{c,\epsilon}(G(z))` with :math:`\varphi` fixed (its gradient is the gradient of
 :math:`W_\epsilon` by the envelope theorem).
 
-Exact target for Gaussian data and a linear generator (THEORY section 9):
+Exact target for Gaussian data and a linear generator (docs/theory.md section 9):
 :math:`\Sigma^* = (\Sigma_X - (\epsilon/2) I)_+`; this equals the quadratic-critic optimum
 :math:`(S_X - \beta I)_+` when :math:`\epsilon = 2\beta`. The game must provide ``data`` (rows) and
 ``generate(m)``.

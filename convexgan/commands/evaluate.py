@@ -128,7 +128,7 @@ def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=
 def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, names=("samples", "real half A")):
     r"""All metrics between ``images`` and the real half ``real`` (same count and resolution).
 
-    Moment errors are measured on pixels centred by the real mean (the stage's problem, THEORY section 7), with
+    Moment errors are measured on pixels centred by the real mean (the stage's problem, docs/theory.md section 7), with
     :math:`\|S_X - S_G\|_2 / \beta` against the stage's ``beta``; Bures-W2 between the Gaussian fits of the
     pixels; SWD when the images are at least 7 x 7.
 

@@ -1,4 +1,4 @@
-r"""Closed-form solutions of the WGAN generator problems (THEORY sections 2 and 3).
+r"""Closed-form solutions of the WGAN generator problems (docs/theory.md sections 2 and 3).
 
 With empirical means, ``S_X = X^T X / n = V diag(lambda) V^T`` (lambda descending) and, for a linear generator
 ``G = Z W``, ``S_Z = Z^T Z / m = Q diag(s^2) Q^T`` (s descending).
@@ -97,7 +97,7 @@ def k_from_beta(X, beta):
     X : array-like (n, d)
         Real samples.
     beta : float > 0
-        Critic regularisation in mean units (THEORY section 0).
+        Critic regularisation in mean units (docs/theory.md section 0).
     """
     X = as_samples(X)
     beta = check_positive(beta, "beta")

@@ -1,4 +1,4 @@
-r"""Two-layer critics and the constraint (C) they impose on the generated samples (THEORY section 1).
+r"""Two-layer critics and the constraint (C) they impose on the generated samples (docs/theory.md section 1).
 
 A critic :math:`D(x) = \sum_j v_j \sigma(u_j^T x)` with :math:`\|u_j\|_2 \le 1` and penalty
 :math:`\beta \sum_j |v_j|` turns the WGAN into the constraint

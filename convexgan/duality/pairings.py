@@ -26,7 +26,7 @@ with the rank tolerance of that solver (``certificate["rank_tolerance"]``). The 
 the data when ``n < d`` (:func:`convexgan.duality.closed_form.moment_spectrum`): no ``d x d`` matrix is
 decomposed.
 
-The optimal critic of the linear generator is the lifted program's (THEORY section 2:
+The optimal critic of the linear generator is the lifted program's (docs/theory.md section 2:
 :math:`D^*(x) = \|V_k^T x\|^2` for the quadratic critic).
 """
 
@@ -206,7 +206,7 @@ def _spectra(X, Z, beta):
 
 
 def linear_quadratic_closed_form(X, *, Z, beta, k, solver, m):
-    r"""Linear generator, quadratic critic (ProCoGAN stage), THEORY section 2.
+    r"""Linear generator, quadratic critic (ProCoGAN stage), docs/theory.md section 2.
 
     .. math::  \min_W \|W\|_F^2 \ \text{s.t.}\ \|S_X - W^T S_Z W\|_2 \le \beta, \qquad
                W^* = Q_k \operatorname{diag}\big(\sqrt{(\lambda_k - \beta) / s_k^2}\big) V_k^T,

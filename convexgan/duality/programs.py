@@ -103,7 +103,7 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
     Z : array-like (m, d_z), optional
         Generator input, required by every generator except ``"free"``.
     beta : float > 0, optional
-        Critic regularisation in mean units (THEORY section 0).
+        Critic regularisation in mean units (docs/theory.md section 0).
     k : int, optional
         Number of kept components, quadratic critic only: ``beta = lambda_{k+1}(S_X)``. Exactly one of ``beta``
         and ``k``; a ``k`` at a tie :math:`\lambda_k = \lambda_{k+1}` is refused with the nearest attainable ``k``

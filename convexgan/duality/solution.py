@@ -1,4 +1,4 @@
-r"""The result of a solve: optimal generator, optimal critic and the certificate (THEORY section 4).
+r"""The result of a solve: optimal generator, optimal critic and the certificate (docs/theory.md section 4).
 
 The certificate is a dict with
 

@@ -1,6 +1,6 @@
-r"""Moment errors of generated samples against a target (THEORY section 8).
+r"""Moment errors of generated samples against a target (docs/theory.md section 8).
 
-With a centre :math:`c` (0 by default; the per-pixel data mean for the progressive stages of THEORY section 7),
+With a centre :math:`c` (0 by default; the per-pixel data mean for the progressive stages of docs/theory.md section 7),
 :math:`\mu = \frac1n \sum_i x_i`, :math:`S = \frac1n \sum_i (x_i - c)(x_i - c)^T`, and likewise for the generated
 samples, the errors are
 
@@ -67,10 +67,10 @@ def moment_errors(G, X, *, beta=None, center=None):
     X : array-like (n, d)
         Target samples.
     beta : float > 0, optional
-        Critic regularisation in mean units (THEORY section 0); gives ``constraint_value``.
+        Critic regularisation in mean units (docs/theory.md section 0); gives ``constraint_value``.
     center : array-like (d,), optional
-        Vector subtracted from both sets before the second moments (default 0, THEORY section 0; pass the data
-        mean to measure the centred stages of THEORY section 7).
+        Vector subtracted from both sets before the second moments (default 0, docs/theory.md section 0; pass the data
+        mean to measure the centred stages of docs/theory.md section 7).
 
     Returns
     -------

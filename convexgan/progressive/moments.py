@@ -4,7 +4,7 @@ For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the traine
 
 .. math::  \mu_X = \frac1n \sum_i x_i, \qquad S_X = \frac1n \sum_i (x_i - \mu_X)(x_i - \mu_X)^T
 
-(the second moment of the per-pixel centred data, THEORY section 7). They are accumulated chunk by chunk,
+(the second moment of the per-pixel centred data, docs/theory.md section 7). They are accumulated chunk by chunk,
 so memory is one chunk plus the ``d x d`` sums. To limit cancellation the sums are taken of
 :math:`y_i = x_i - \tfrac12` (pixels in [0, 1]) and :math:`S_X = \frac1n \sum y_i y_i^T - \bar y \bar y^T`.
 The chunk products run in the working dtype; they are added into float64 sums (in float32 mode through a

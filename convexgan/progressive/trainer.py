@@ -1,4 +1,4 @@
-r"""Progressive training (ProCoGAN, THEORY section 7): one closed-form stage per resolution.
+r"""Progressive training (ProCoGAN, docs/theory.md section 7): one closed-form stage per resolution.
 
 At stage ``i`` the images resized to :math:`r_i` (flattened HWC, centred per pixel) have second moment
 :math:`S_X`; the stage solves the quadratic-critic problem of :mod:`convexgan.progressive.stage` with its

@@ -1,4 +1,4 @@
-"""GDA dynamics on the linear-generator / quadratic-critic game (THEORY section 9) and its exact optimum."""
+"""GDA dynamics on the linear-generator / quadratic-critic game (docs/theory.md section 9) and its exact optimum."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ S = np.diag([2.0, 1.0, 0.3])
 
 
 def test_simultaneous_gda_cycles_where_gradient_regularisation_converges():
-    # THEORY section 9: d = 3, eigenvalues (2, 1, 0.3), W ~ N(0, 0.25), A = 0, steps 1e-2, rho = 0.
+    # docs/theory.md section 9: d = 3, eigenvalues (2, 1, 0.3), W ~ N(0, 0.25), A = 0, steps 1e-2, rho = 0.
     start = dict(second_moment=S, init_std=0.5, seed=0)
     gda = train(LinearQuadraticGame(**start), SimultaneousGDA(lr=1e-2), 2500, log_every=50, progress=False)
     tail = np.array(gda.metrics["relative_error"][-20:])

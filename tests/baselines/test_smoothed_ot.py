@@ -1,4 +1,4 @@
-"""The entropic smoothed WGAN reaches its own Gaussian target (Sigma_X - (eps/2) I)_+ (THEORY section 9)."""
+"""The entropic smoothed WGAN reaches its own Gaussian target (Sigma_X - (eps/2) I)_+ (docs/theory.md section 9)."""
 
 import numpy as np
 import pytest

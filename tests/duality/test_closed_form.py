@@ -1,4 +1,4 @@
-"""Closed forms of THEORY section 2 against their defining properties."""
+"""Closed forms of docs/theory.md section 2 against their defining properties."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Recovering samples and weights from optimal moments (THEORY section 3)."""
+"""Recovering samples and weights from optimal moments (docs/theory.md section 3)."""
 
 import numpy as np
 import pytest

@@ -104,7 +104,7 @@ def test_legacy_breaks_where_principled_stays_exact(tmp_path):
     principled = {r["resolution"]: r for r in rows if r["mode"] == "principled"}
     legacy = {r["resolution"]: r for r in rows if r["mode"] == "legacy"}
     assert all(r["constraint_value"] == pytest.approx(1, abs=1e-6) for r in principled.values())
-    # THEORY section 7: the legacy input has rank <= k_{i-1} + 1 < k_i from the second stage on.
+    # docs/theory.md section 7: the legacy input has rank <= k_{i-1} + 1 < k_i from the second stage on.
     assert legacy[4]["rank"] <= 3 + 1 < legacy[4]["k"]
     assert legacy[4]["constraint_value"] > 1.5
     assert legacy[4]["weight_norm"] > 100 * principled[4]["weight_norm"]
