@@ -35,7 +35,7 @@ size; the block grows with the pairs found above ``beta``.
 
 import torch
 
-from convexgan._limits import check_bytes, format_bytes, max_bytes
+from convexgan._limits import check_bytes, max_bytes
 from convexgan._validation import check_choice
 from convexgan.progressive.operator import CHUNK_ELEMENTS
 
@@ -107,4 +107,4 @@ def check_path_memory(path, d, n, k, what, itemsize=4):
     """:func:`convexgan._limits.check_bytes` on :func:`path_bytes`, naming the stage ``what``."""
     nbytes = path_bytes(path, d, n, k, itemsize)
     return check_bytes(nbytes, f"{what}: the {path!r} eigen-path at d = {d}, n = {n}, k = {k} "
-                               f"({format_bytes(nbytes)} by the formula of convexgan.progressive.plan)")
+                               f"(by the formula of convexgan.progressive.plan)")

@@ -149,7 +149,7 @@ def test_path_policy_and_memory_formulas(monkeypatch):
     assert choose_path(3072, 10_000, 100, "cpu", free_bytes=10**6) == "operator"
     assert path_bytes("dense", 49152, 9780, 300) == 20 * 49152**2
     assert path_bytes("operator", 49152, 9780, 300) == 120 * 375 * 49152 + 8 * 85 * 49152
-    monkeypatch.setenv("CONVEXGAN_MAX_BYTES", "1G")
+    monkeypatch.setenv("CONVEXGAN_MAX_BYTES", "4G")
     with pytest.raises(ValueError, match="'dense' eigen-path at d = 49152"):
         check_path_memory("dense", 49152, 9780, 300, "stage 5 (128x128)")
     assert check_path_memory("operator", 49152, 9780, 300, "stage 5") == path_bytes("operator", 49152, 9780, 300)
