@@ -5,6 +5,10 @@ On Linux, writing ``5`` to ``/proc/self/clear_refs`` resets the kernel's peak re
 (scope ``'stage'``). Where the reset is refused (another system, a restricted container) the only number is
 the process's peak since it started (``ru_maxrss``, scope ``'process'``), which a stage that allocates less than
 an earlier one does not change. The CUDA peak is reset per stage with ``torch.cuda.reset_peak_memory_stats``.
+
+The reset also resets ``ru_maxrss`` (Linux derives both from the same high-water mark), so after a training the
+process's own ``getrusage`` says only the peak since the last stage began; the trainer records the run's peak
+(the high-water mark before its first reset and every stage's peak, the largest) in ``report.json``.
 """
 
 import resource

@@ -45,6 +45,12 @@ class Moments:
     raw_scale : float
         Largest raw second moment :math:`\max_j \frac1n \sum_i y_{ij}^2` of the shifted pixels; rounding
         noise in ``second`` is of order ``eps * max(raw_scale, lambda_1)``.
+    pixels : convexgan.progressive.pixels.PixelCache or None
+        The pixel cache holding these images (this process's share), when the pass kept one: what an operator
+        :math:`v \mapsto X^T (X v) / n` reads instead of ``second``.
+
+    ``second`` is ``None`` for a resolution accumulated without the dense matrix (``dense=`` of
+    :func:`accumulate_moments`).
     """
 
     resolution: int
@@ -54,6 +60,7 @@ class Moments:
     second: torch.Tensor
     eps: float = float(torch.finfo(torch.float64).eps)
     raw_scale: float = 0.0
+    pixels: object = None
 
     @property
     def d(self):
@@ -62,17 +69,21 @@ class Moments:
 
 
 class _Sums:
-    def __init__(self, d, device, dtype, flush_rows):
+    def __init__(self, d, device, dtype, flush_rows, dense=True):
         self.count = 0
         self.total = torch.zeros(d, dtype=torch.float64, device=device)
-        self.outer = torch.zeros(d, d, dtype=torch.float64, device=device)
-        self.buffer = None if dtype == torch.float64 else torch.zeros(d, d, dtype=dtype, device=device)
+        self.outer = torch.zeros(d, d, dtype=torch.float64, device=device) if dense else None
+        self.squares = None if dense else torch.zeros(d, dtype=torch.float64, device=device)
+        self.buffer = None if dtype == torch.float64 or not dense else torch.zeros(d, d, dtype=dtype, device=device)
         self.buffered = 0
         self.flush_rows = flush_rows
 
     def add(self, Y):
         self.count += Y.shape[0]
         self.total += Y.sum(0, dtype=torch.float64)
+        if self.outer is None:
+            self.squares += Y.square().sum(0, dtype=torch.float64)
+            return
         if self.buffer is None:
             self.outer.addmm_(Y.T, Y)
             return
@@ -100,7 +111,8 @@ def _symmetrize_(S, block=1024):
 
 
 def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32, chunk_size=256,
-                       flush_rows=4096, progress=None, base=None, workers=None, draft=False, store=None):
+                       flush_rows=4096, progress=None, base=None, workers=None, draft=False, store=None,
+                       dense=None):
     """One pass over images, accumulating :math:`\\mu_X` and :math:`S_X` at every resolution.
 
     Parameters
@@ -126,6 +138,9 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         JPEG draft decoding (changes the pixels; see :mod:`convexgan.data.source`).
     store : convexgan.progressive.pixels.PixelWriter or None
         Also store every decoded chunk into this pixel cache writer (decoding passes only).
+    dense : sequence of int or None
+        Resolutions whose ``d x d`` second moment is accumulated (default: all); the others get the mean,
+        the count and ``raw_scale`` only (``second=None``), at ``O(d)`` memory.
 
     Returns
     -------
@@ -145,6 +160,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         chunks = source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, base=base, dtype=np.uint8,
                                     workers=workers, draft=draft)
         waiting, description = "decode", source.description
+    dense = set(resolutions if dense is None else dense)
     sums = {}
     while True:
         with phase(waiting):
@@ -158,12 +174,12 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
             for r, pixels in chunk.items():
                 Y = _shifted_images(pixels, device, dtype)
                 if r not in sums:
-                    sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows)
+                    sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows, r in dense)
                 sums[r].add(Y)
         if progress is not None:
             progress.update(next(iter(chunk.values())).shape[0])
     with phase("moments"):
-        return _finish(sums, resolutions, source.channels, device, dtype, flush_rows, description)
+        return _finish(sums, resolutions, dense, source.channels, device, dtype, flush_rows, description)
 
 
 def _shifted_images(pixels, device, dtype):
@@ -174,11 +190,11 @@ def _shifted_images(pixels, device, dtype):
     return P.to(dtype).div_(255).sub_(SHIFT)
 
 
-def _finish(sums, resolutions, channels, device, dtype, flush_rows, description):
+def _finish(sums, resolutions, dense, channels, device, dtype, flush_rows, description):
     out = {}
     for r in sorted(resolutions):
         d = r * r * channels
-        part = sums.get(r) or _Sums(d, device, dtype, flush_rows)
+        part = sums.get(r) or _Sums(d, device, dtype, flush_rows, r in dense)
         part.flush()
         count = all_reduce_sum(torch.tensor([float(part.count)], dtype=torch.float64, device=device))
         n = int(count.item())
@@ -186,9 +202,13 @@ def _finish(sums, resolutions, channels, device, dtype, flush_rows, description)
             raise ValueError(f"no readable image in {description}")
         part.buffer = None
         total = all_reduce_sum(part.total)
+        mean_shifted = total / n
+        if part.outer is None:
+            raw_scale = float(all_reduce_sum(part.squares).div_(n).max())
+            out[r] = Moments(r, channels, n, mean_shifted + SHIFT, None, float(torch.finfo(dtype).eps), raw_scale)
+            continue
         second = all_reduce_sum(part.outer).div_(n)
         raw_scale = float(second.diagonal().max())
-        mean_shifted = total / n
         second.addr_(mean_shifted, mean_shifted, alpha=-1)
         _symmetrize_(second)
         out[r] = Moments(r, channels, n, mean_shifted + SHIFT, second, float(torch.finfo(dtype).eps), raw_scale)

@@ -41,8 +41,9 @@ from convexgan._files import atomic_write_text
 from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
 from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
+from convexgan.progressive.config import CACHE_MODES
 
-MODES = ("auto", "memory", "disk", "none")
+MODES = CACHE_MODES
 KEY_VERSION = 1
 AUTO_MEMORY_FRACTION = 4
 
