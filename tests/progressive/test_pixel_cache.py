@@ -117,3 +117,15 @@ def test_auto_mode_follows_the_memory_limit(monkeypatch, tmp_path):
         resolve_mode("ram", 1)
     with pytest.raises(ValueError, match="run folder"):
         start_cache("disk", capacity=1, resolutions=[4], channels=3)
+
+
+def test_mean_only_resolutions_skip_the_dense_matrix(toy_folder):
+    with open_images(toy_folder) as source:
+        full = accumulate_moments(source, RESOLUTIONS, chunk_size=32, base=16)
+        light = accumulate_moments(source, RESOLUTIONS, chunk_size=32, base=16, dense=[4])
+    assert torch.equal(light[4].second, full[4].second)
+    for r in (8, 16):
+        assert light[r].second is None and light[r].n == full[r].n == 160
+        assert torch.equal(light[r].mean, full[r].mean)
+        # max_j mean_i y_ij^2: float64 sums of float32 squares against the float32 Gram's diagonal (rounding 1e-7)
+        assert light[r].raw_scale == pytest.approx(full[r].raw_scale, rel=1e-6)
