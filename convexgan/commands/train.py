@@ -39,6 +39,14 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run in --out, skipping finished stages")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable image")
+    p.add_argument("--workers", type=int, help="threads decoding images (default: the available cores)")
+    p.add_argument("--cache", choices=["auto", "memory", "disk", "none"], default="auto",
+                   help="pixel cache of the data pass: disk keeps it in the run folder so that --resume does not "
+                   "decode again; auto = memory when it fits a quarter of the memory limit, else disk (default: "
+                   "auto)")
+    p.add_argument("--jpeg-draft", action="store_true",
+                   help="decode JPEGs at reduced size when the frame is at least twice the final resolution "
+                   "(faster; slightly different pixels)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -56,6 +64,7 @@ def run(args):
                          latent=args.latent, crop=args.crop, attributes=attributes, device=args.device,
                          dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict,
                          noise_rows=args.noise_rows, legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver,
+                         workers=args.workers, cache=args.cache, jpeg_draft=args.jpeg_draft,
                          progress=not args.quiet)
     train(args.data, args.out, config)
     if world()[0] != 0:

@@ -2,6 +2,7 @@
 
 import io
 import tarfile
+import threading
 from pathlib import Path
 
 from convexgan._limits import MAX_IMAGE_FILE_BYTES, max_image_file_bytes
@@ -47,6 +48,7 @@ class TarSource(ImageSource):
 
     def __init__(self, path, *, attributes=None, attributes_file=None, **kwargs):
         self.path = Path(path)
+        self._lock = threading.Lock()
         if not self.path.is_file():
             raise FileNotFoundError(f"tar archive {self.path} does not exist")
         try:
@@ -78,13 +80,14 @@ class TarSource(ImageSource):
     def _name(self, item):
         return f"{self.path}:{item.name}"
 
-    def _decode(self, item):
+    def _decode(self, item, draft=None):
         """Read the member with a cap (its declared size first, then the bytes actually decompressed), decode it."""
         limit = max_image_file_bytes()
         if item.size > limit:
             raise ImageDecodeError(self._name(item), f"member declares {item.size} bytes, above the image-file "
                                    f"limit of {limit} bytes ({MAX_IMAGE_FILE_BYTES}); not read")
-        data = self._archive.extractfile(item).read(item.size + 1)
+        with self._lock:
+            data = self._archive.extractfile(item).read(item.size + 1)
         if len(data) > item.size:
             raise ImageDecodeError(self._name(item), f"member holds more than the {item.size} bytes it declares")
-        return decode_image(io.BytesIO(data), self._name(item))
+        return decode_image(io.BytesIO(data), self._name(item), draft)

@@ -113,5 +113,5 @@ class ArraySource(ImageSource):
     def _name(self, item):
         return f"{self.description}[{item}]"
 
-    def _decode(self, item):
+    def _decode(self, item, draft=None):
         return np.asarray(array_to_image(self.images[item]))

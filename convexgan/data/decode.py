@@ -44,7 +44,7 @@ class ImageDecodeError(ValueError):
         self.reason = reason
 
 
-def decode_image(file, name):
+def decode_image(file, name, draft=None):
     """Decode one image file into 8-bit pixels (see the module docstring for each mode).
 
     Parameters
@@ -53,6 +53,9 @@ def decode_image(file, name):
         The image file (a path, an open file, or ``io.BytesIO`` of its bytes).
     name : str
         How messages name the file.
+    draft : (int, int) or None
+        JPEG only: let libjpeg decode at 1/2, 1/4 or 1/8 scale as long as the frame stays at least this
+        ``(width, height)`` (``PIL.Image.draft``; changes the pixels, see :mod:`convexgan.data.source`).
 
     Returns
     -------
@@ -68,6 +71,8 @@ def decode_image(file, name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(file) as image:
+                if draft is not None and image.format == "JPEG":
+                    image.draft(None, tuple(draft))
                 image.load()
                 return pixels_8bit(ImageOps.exif_transpose(image), name)
     except Image.DecompressionBombError as err:

@@ -48,5 +48,5 @@ class FolderSource(ImageSource):
     def _name(self, item):
         return str(item)
 
-    def _decode(self, item):
-        return decode_image(item, str(item))
+    def _decode(self, item, draft=None):
+        return decode_image(item, str(item), draft)

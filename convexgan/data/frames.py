@@ -12,6 +12,8 @@ frame; on frames of another size it is scaled with the frame (for example 64 x 6
 89 x 109 half-resolution copy).
 """
 
+import math
+
 import numpy as np
 from PIL import Image
 
@@ -27,6 +29,18 @@ def celeba_crop_box(width, height):
     cx, cy = CELEBA_CROP_CENTER[0] * sx, CELEBA_CROP_CENTER[1] * sy
     hx, hy = CELEBA_CROP_SIZE / 2 * sx, CELEBA_CROP_SIZE / 2 * sy
     return (round(cx - hx), round(cy - hy), round(cx + hx), round(cy + hy))
+
+
+def draft_size(base, crop):
+    """The smallest ``(width, height)`` a frame may be decoded at for a resize to ``base`` (JPEG draft mode).
+
+    Without the crop, ``base`` on both sides; with it, enough that the crop box (128/178 of the width, 128/218
+    of the height) still spans ``base`` pixels whatever the orientation: ``ceil(base * 218 / 128)``.
+    """
+    if not crop:
+        return (base, base)
+    side = math.ceil(base * max(CELEBA_FRAME) / CELEBA_CROP_SIZE)
+    return (side, side)
 
 
 def frame_to_resolutions(image, resolutions, *, crop=False, base=None):

@@ -1,16 +1,31 @@
 r"""The common interface of every image source: a sorted list of items read in chunks.
 
-A source holds no pixels. :meth:`ImageSource.iter_chunks` decodes the items chunk by chunk (the next chunk in
-a background thread while the caller works on the current one) and yields, for every requested resolution,
-an array of shape ``(b, r, r, C)``, float32 in :math:`[0, 1]`. Nothing of size ``n x d`` is ever held.
+A source holds no pixels. :meth:`ImageSource.iter_chunks` decodes the items chunk by chunk and yields, for
+every requested resolution, an array of shape ``(b, r, r, C)``, float32 in :math:`[0, 1]` (or the 8-bit pixels
+themselves). Nothing of size ``n x d`` is ever held.
+
+Parallel decoding: ``workers`` threads (default: the cores this process may run on,
+``len(os.sched_getaffinity(0))``) decode the items of the next chunks while the caller works on the current
+one; ``workers=1`` is one background thread. Threads rather than processes: Pillow releases the GIL while it
+decodes and resizes, and a thread shares the open archive (whose reads are serialised by a lock) without
+pickling it. Every item is decoded on its own and the chunks are assembled in item order, so the arrays do
+not depend on ``workers`` (bit for bit).
+
+JPEG draft mode (``draft=True``, off by default): a JPEG whose frame is at least twice the size the resize
+needs is decoded at 1/2, 1/4 or 1/8 scale by libjpeg's DCT scaling (``PIL.Image.draft``), which is several
+times faster. The pixels then differ from the full decode followed by the BICUBIC resize of
+:mod:`convexgan.data.frames` (a different low-pass filter, and the crop box is rounded on the smaller frame):
+typically by a few 8-bit levels. Other formats are unaffected.
 
 Unreadable items are skipped, counted in :attr:`ImageSource.skipped` and reported with a warning at the end of
 the pass; with ``strict=True`` the first one raises ``ValueError`` naming it. For data-parallel passes, rank
 ``q`` of ``world_size`` reads the items ``i`` with ``i % world_size == q``.
 """
 
+import os
 import tarfile
 import warnings
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -18,17 +33,28 @@ from PIL import Image
 
 from convexgan._validation import check_int
 from convexgan.data.decode import ImageDecodeError
-from convexgan.data.frames import frame_to_resolutions
+from convexgan.data.frames import draft_size, frame_to_resolutions
 
 READ_ERRORS = (OSError, ValueError, EOFError, tarfile.TarError)
+PREFETCH_CHUNKS = 2
+
+
+def available_cores():
+    """Number of CPU cores this process may run on (``len(os.sched_getaffinity(0))``, else ``os.cpu_count()``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class ImageSource:
     """Base class of the image sources (folder, tar archive, arrays).
 
     Subclasses set ``self.items`` (a sorted list of item handles) and implement ``_name(item)`` and
-    ``_decode(item)``, which returns 8-bit pixels ``(H, W)`` (grey) or ``(H, W, 3)`` (colour), for files through
-    :func:`convexgan.data.decode.decode_image`, or raises one of ``READ_ERRORS`` when unreadable.
+    ``_decode(item, draft=None)``, which returns 8-bit pixels ``(H, W)`` (grey) or ``(H, W, 3)`` (colour), for
+    files through :func:`convexgan.data.decode.decode_image` (``draft``: the smallest frame size a JPEG may be
+    decoded at), or raises one of ``READ_ERRORS`` when unreadable. ``_decode`` may run in several threads at
+    once.
 
     Parameters
     ----------
@@ -84,24 +110,29 @@ class ImageSource:
             f"none of the first {min(len(self.items), 64)} images of {self.description} is readable (first: {first})"
         )
 
-    def _read(self, item, resolutions, base):
+    def _read(self, item, resolutions, base, draft):
         try:
-            image = Image.fromarray(self._decode(item)).convert(self.mode)
+            image = Image.fromarray(self._decode(item, draft)).convert(self.mode)
             return frame_to_resolutions(image, resolutions, crop=self.crop, base=base)
         except READ_ERRORS as err:
             if self.strict:
                 raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {_reason(err)}") from None
             return None
 
-    def _read_chunk(self, items, resolutions, base, dtype):
-        frames = [self._read(item, resolutions, base) for item in items]
+    def _read_items(self, items, resolutions, base, draft):
+        return [self._read(item, resolutions, base, draft) for item in items]
+
+    def _assemble(self, items, frames, resolutions, dtype):
         good = [f for f in frames if f is not None]
         bad = [self._name(item) for item, f in zip(items, frames) if f is None]
-        arrays = {r: np.stack([f[r] for f in good]).astype(dtype) / dtype(255) if good else None for r in resolutions}
-        return arrays, bad
+        if not good:
+            return None, bad
+        if dtype == np.uint8:
+            return {r: np.stack([f[r] for f in good]) for r in resolutions}, bad
+        return {r: np.stack([f[r] for f in good]).astype(dtype) / dtype(255) for r in resolutions}, bad
 
     def iter_chunks(self, resolutions, chunk_size=256, *, rank=0, world_size=1, progress=None, base=None,
-                    dtype=np.float32):
+                    dtype=np.float32, workers=None, draft=False):
         """Yield the images chunk by chunk at every resolution.
 
         Parameters
@@ -117,31 +148,50 @@ class ImageSource:
         base : int or None
             Intermediate square size every frame is resized to first (default: the largest resolution; see
             :mod:`convexgan.data.frames`).
-        dtype : numpy float type
-            ``np.float32`` (default) or ``np.float64``: the 8-bit pixels divided by 255 in this dtype.
+        dtype : numpy float type or ``np.uint8``
+            ``np.float32`` (default) or ``np.float64``: the 8-bit pixels divided by 255 in this dtype;
+            ``np.uint8``: the 8-bit pixels themselves.
+        workers : int or None
+            Decoding threads (default: :func:`available_cores`); the arrays do not depend on it.
+        draft : bool
+            Decode JPEGs at reduced size where the frame is at least twice what the resize needs (see the
+            module docstring: this changes the pixels).
 
         Yields
         ------
         dict
-            ``{r: ndarray (b, r, r, C) in [0, 1]}`` of ``dtype``, with ``b <= chunk_size``.
+            ``{r: ndarray (b, r, r, C)}`` of ``dtype``, with ``b <= chunk_size``.
         """
         resolutions = sorted({check_int(r, "resolution", 1, 8192) for r in resolutions})
         chunk_size = check_int(chunk_size, "chunk_size", 1, 2**31)
+        workers = available_cores() if workers is None else check_int(workers, "workers", 1, 4096)
+        if dtype not in (np.uint8, np.float32, np.float64):
+            raise ValueError(f"dtype={dtype!r} must be np.float32, np.float64 or np.uint8")
+        top = base or max(resolutions)
+        smallest = draft_size(top, self.crop) if draft else None
         mine = self.items[rank::world_size]
         chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
         self.skipped = 0
         skipped_names = []
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(self._read_chunk, chunks[0], resolutions, base, dtype) if chunks else None
-            for j in range(len(chunks)):
-                arrays, bad = pending.result()
-                if j + 1 < len(chunks):
-                    pending = pool.submit(self._read_chunk, chunks[j + 1], resolutions, base, dtype)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+
+            def submit(items):
+                step = max(1, -(-len(items) // (2 * workers)) if workers > 1 else len(items))
+                return [pool.submit(self._read_items, items[i : i + step], resolutions, base, smallest)
+                        for i in range(0, len(items), step)]
+
+            pending = deque(submit(chunk) for chunk in chunks[:PREFETCH_CHUNKS if workers > 1 else 1])
+            for j, chunk in enumerate(chunks):
+                frames = [frame for part in pending.popleft() for frame in part.result()]
+                ahead = j + len(pending) + 1
+                if ahead < len(chunks):
+                    pending.append(submit(chunks[ahead]))
+                arrays, bad = self._assemble(chunk, frames, resolutions, dtype)
                 self.skipped += len(bad)
                 skipped_names.extend(bad[: max(0, 5 - len(skipped_names))])
                 if progress is not None:
-                    progress.update(len(chunks[j]))
-                if arrays[resolutions[0]] is not None:
+                    progress.update(len(chunk))
+                if arrays is not None:
                     yield arrays
         if self.skipped:
             warnings.warn(

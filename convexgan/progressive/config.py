@@ -3,7 +3,8 @@ r"""The options of one progressive training, gathered and checked in one object.
 :class:`TrainConfig` holds every option of :func:`convexgan.progressive.train`. Its :meth:`TrainConfig.record`
 is the part that defines the trained weights (written to the run folder's ``config.json``; a resumed run must
 have the same record); the other options (device, resume, strict, chunk size, progress bars) only say how the
-run is carried out.
+run is carried out (``jpeg_draft`` is recorded only when on, since it changes the pixels; a record without it
+means off).
 """
 
 import dataclasses
@@ -18,6 +19,7 @@ FRESH_RATIO = 0.25
 MODES = ("principled", "legacy")
 DTYPES = ("float32", "float64")
 LEGACY_DTYPES = ("auto", "float64", "float32")
+CACHE_MODES = ("auto", "memory", "disk", "none")
 
 
 @dataclasses.dataclass
@@ -61,6 +63,16 @@ class TrainConfig:
         Method for the data eigenpairs (see :mod:`convexgan.progressive.eigen`).
     chunk_size : int
         Images decoded per chunk.
+    workers : int or None
+        Threads decoding images (default: the cores this process may run on); the pixels do not depend on it.
+    cache : {'auto', 'memory', 'disk', 'none'}
+        Pixel cache of the data pass (:mod:`convexgan.progressive.pixels`): ``'disk'`` keeps it in the run
+        folder, so that a resumed run does not decode again; ``'auto'`` (default) keeps it in memory when it
+        takes at most a quarter of ``CONVEXGAN_MAX_BYTES`` (default: physical memory), else on disk; ``'none'``
+        keeps no pixels. Every mode but ``'none'`` reuses a complete disk cache of the same data and frames.
+    jpeg_draft : bool
+        Decode JPEGs at 1/2, 1/4 or 1/8 scale where the frame is at least twice the final resolution (faster;
+        changes the pixels slightly, see :mod:`convexgan.data.source`, so it is part of the record).
     fresh_ratio : float
         Principled mode: :math:`c_i^2 / s^2_{\min}`, the variance of the fresh columns relative to the smallest
         input direction coming from the previous stage (default 1/4: they rank below it).
@@ -85,6 +97,9 @@ class TrainConfig:
     legacy_dtype: str = "auto"
     eigensolver: str = "auto"
     chunk_size: int = 256
+    workers: object = None
+    cache: str = "auto"
+    jpeg_draft: bool = False
     fresh_ratio: float = FRESH_RATIO
     progress: bool = True
 
@@ -100,6 +115,10 @@ class TrainConfig:
         self.latent = check_int(self.latent, "latent", 1, 10**6)
         self.seed = check_int(self.seed, "seed", 0, 2**63 - 1)
         self.chunk_size = check_int(self.chunk_size, "chunk_size", 1, 2**31)
+        if self.workers is not None:
+            self.workers = check_int(self.workers, "workers", 1, 4096)
+        check_choice(self.cache, "cache", CACHE_MODES)
+        self.jpeg_draft = bool(self.jpeg_draft)
         self.fresh_ratio = check_positive(self.fresh_ratio, "fresh_ratio")
         if self.noise_rows is not None:
             self.noise_rows = check_int(self.noise_rows, "noise_rows", 1, 10**9)
@@ -113,6 +132,7 @@ class TrainConfig:
             "mode": self.mode, "n_images": self.n_images, "latent": self.latent, "crop": self.crop,
             "attributes": self.attributes, "dtype": self.dtype, "seed": self.seed, "noise_rows": self.noise_rows,
             "legacy_dtype": self.legacy_dtype, "eigensolver": self.eigensolver, "fresh_ratio": self.fresh_ratio,
+            **({"jpeg_draft": True} if self.jpeg_draft else {}),
         }
 
 

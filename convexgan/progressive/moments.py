@@ -5,7 +5,10 @@ For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the traine
 .. math::  \mu_X = \frac1n \sum_i x_i, \qquad S_X = \frac1n \sum_i (x_i - \mu_X)(x_i - \mu_X)^T
 
 (the second moment of the per-pixel centred data, docs/theory.md section 7). They are accumulated chunk by chunk,
-so memory is one chunk plus the ``d x d`` sums. To limit cancellation the sums are taken of
+so memory is one chunk plus the ``d x d`` sums. The chunks come from decoding an image source (which may fill
+a pixel cache on the way, :mod:`convexgan.progressive.pixels`) or from a filled pixel cache: both give the
+8-bit pixels :math:`p_i`, turned into :math:`x_i = p_i / 255` by the same float division, so the moments
+from a cache equal those of a decoding pass bit for bit (with the same chunk boundaries). To limit cancellation the sums are taken of
 :math:`y_i = x_i - \tfrac12` (pixels in [0, 1]) and :math:`S_X = \frac1n \sum y_i y_i^T - \bar y \bar y^T`.
 The chunk products run in the working dtype; they are added into float64 sums (in float32 mode through a
 float32 buffer flushed every ``flush_rows`` rows). Under ``torch.distributed`` the sums are added across
@@ -19,6 +22,8 @@ import numpy as np
 import torch
 
 from convexgan.progressive.distributed import all_reduce_sum, world
+from convexgan.progressive.phases import phase
+from convexgan.progressive.pixels import PixelCache
 
 SHIFT = 0.5
 
@@ -40,6 +45,12 @@ class Moments:
     raw_scale : float
         Largest raw second moment :math:`\max_j \frac1n \sum_i y_{ij}^2` of the shifted pixels; rounding
         noise in ``second`` is of order ``eps * max(raw_scale, lambda_1)``.
+    pixels : convexgan.progressive.pixels.PixelCache or None
+        The pixel cache holding these images (this process's share), when the pass kept one: what an operator
+        :math:`v \mapsto X^T (X v) / n` reads instead of ``second``.
+
+    ``second`` is ``None`` for a resolution accumulated without the dense matrix (``dense=`` of
+    :func:`accumulate_moments`).
     """
 
     resolution: int
@@ -49,6 +60,7 @@ class Moments:
     second: torch.Tensor
     eps: float = float(torch.finfo(torch.float64).eps)
     raw_scale: float = 0.0
+    pixels: object = None
 
     @property
     def d(self):
@@ -57,17 +69,21 @@ class Moments:
 
 
 class _Sums:
-    def __init__(self, d, device, dtype, flush_rows):
+    def __init__(self, d, device, dtype, flush_rows, dense=True):
         self.count = 0
         self.total = torch.zeros(d, dtype=torch.float64, device=device)
-        self.outer = torch.zeros(d, d, dtype=torch.float64, device=device)
-        self.buffer = None if dtype == torch.float64 else torch.zeros(d, d, dtype=dtype, device=device)
+        self.outer = torch.zeros(d, d, dtype=torch.float64, device=device) if dense else None
+        self.squares = None if dense else torch.zeros(d, dtype=torch.float64, device=device)
+        self.buffer = None if dtype == torch.float64 or not dense else torch.zeros(d, d, dtype=dtype, device=device)
         self.buffered = 0
         self.flush_rows = flush_rows
 
     def add(self, Y):
         self.count += Y.shape[0]
         self.total += Y.sum(0, dtype=torch.float64)
+        if self.outer is None:
+            self.squares += Y.square().sum(0, dtype=torch.float64)
+            return
         if self.buffer is None:
             self.outer.addmm_(Y.T, Y)
             return
@@ -95,56 +111,105 @@ def _symmetrize_(S, block=1024):
 
 
 def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32, chunk_size=256,
-                       flush_rows=4096, progress=None, base=None):
-    """One pass over an image source, accumulating :math:`\\mu_X` and :math:`S_X` at every resolution.
+                       flush_rows=4096, progress=None, base=None, workers=None, draft=False, store=None,
+                       dense=None):
+    """One pass over images, accumulating :math:`\\mu_X` and :math:`S_X` at every resolution.
 
     Parameters
     ----------
-    source : convexgan.data.ImageSource
+    source : convexgan.data.ImageSource or convexgan.progressive.pixels.PixelCache
+        An image source (decoded in this pass; under ``torch.distributed`` this process reads its share), or a
+        filled pixel cache (this process's share; nothing is decoded).
     resolutions : sequence of int
     device : torch.device or str
     dtype : torch.float32 or torch.float64
         Dtype of the chunk products (the sums are float64).
     chunk_size : int
-        Images decoded per chunk.
+        Images per chunk.
     flush_rows : int
         Rows accumulated in the float32 buffer before it is added to the float64 sums.
     progress : tqdm or None
         Advanced by the number of images read by this process.
     base : int or None
         Intermediate size of the resize (see :mod:`convexgan.data.frames`); default the largest resolution.
+    workers : int or None
+        Decoding threads (see :meth:`convexgan.data.ImageSource.iter_chunks`).
+    draft : bool
+        JPEG draft decoding (changes the pixels; see :mod:`convexgan.data.source`).
+    store : convexgan.progressive.pixels.PixelWriter or None
+        Also store every decoded chunk into this pixel cache writer (decoding passes only).
+    dense : sequence of int or None
+        Resolutions whose ``d x d`` second moment is accumulated (default: all); the others get the mean,
+        the count and ``raw_scale`` only (``second=None``), at ``O(d)`` memory.
 
     Returns
     -------
     dict
-        ``{r: Moments}``.
+        ``{r: Moments}``. The seconds spent waiting for pixels (``'decode'`` or ``'cache_read'``), in the sums
+        (``'moments'``) and storing the cache (``'cache_write'``) go to the active
+        :class:`convexgan.progressive.phases.Phases`.
     """
     device = torch.device(device)
     rank, size = world()
+    if isinstance(source, PixelCache):
+        if store is not None:
+            raise ValueError("store= needs an image source to decode, not a pixel cache")
+        chunks, waiting = source.iter_chunks(resolutions, chunk_size), "cache_read"
+        description = f"the pixel cache ({source.mode})"
+    else:
+        chunks = source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, base=base, dtype=np.uint8,
+                                    workers=workers, draft=draft)
+        waiting, description = "decode", source.description
+    dense = set(resolutions if dense is None else dense)
     sums = {}
-    for chunk in source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, progress=progress,
-                                    base=base, dtype=np.float64 if dtype == torch.float64 else np.float32):
-        for r, pixels in chunk.items():
-            Y = torch.from_numpy(pixels.reshape(pixels.shape[0], -1)).to(device=device, dtype=dtype) - SHIFT
-            if r not in sums:
-                sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows)
-            sums[r].add(Y)
+    while True:
+        with phase(waiting):
+            chunk = next(chunks, None)
+        if chunk is None:
+            break
+        if store is not None:
+            with phase("cache_write"):
+                store.add(chunk)
+        with phase("moments"):
+            for r, pixels in chunk.items():
+                Y = _shifted_images(pixels, device, dtype)
+                if r not in sums:
+                    sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows, r in dense)
+                sums[r].add(Y)
+        if progress is not None:
+            progress.update(next(iter(chunk.values())).shape[0])
+    with phase("moments"):
+        return _finish(sums, resolutions, dense, source.channels, device, dtype, flush_rows, description)
+
+
+def _shifted_images(pixels, device, dtype):
+    """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``."""
+    pixels = pixels.reshape(pixels.shape[0], -1)
+    pixels = np.ascontiguousarray(pixels) if pixels.flags.writeable else np.array(pixels)
+    P = torch.from_numpy(pixels).to(device)
+    return P.to(dtype).div_(255).sub_(SHIFT)
+
+
+def _finish(sums, resolutions, dense, channels, device, dtype, flush_rows, description):
     out = {}
     for r in sorted(resolutions):
-        d = r * r * source.channels
-        part = sums.get(r) or _Sums(d, device, dtype, flush_rows)
+        d = r * r * channels
+        part = sums.get(r) or _Sums(d, device, dtype, flush_rows, r in dense)
         part.flush()
         count = all_reduce_sum(torch.tensor([float(part.count)], dtype=torch.float64, device=device))
         n = int(count.item())
         if n == 0:
-            raise ValueError(f"no readable image in {source.description}")
+            raise ValueError(f"no readable image in {description}")
         part.buffer = None
         total = all_reduce_sum(part.total)
+        mean_shifted = total / n
+        if part.outer is None:
+            raw_scale = float(all_reduce_sum(part.squares).div_(n).max())
+            out[r] = Moments(r, channels, n, mean_shifted + SHIFT, None, float(torch.finfo(dtype).eps), raw_scale)
+            continue
         second = all_reduce_sum(part.outer).div_(n)
         raw_scale = float(second.diagonal().max())
-        mean_shifted = total / n
         second.addr_(mean_shifted, mean_shifted, alpha=-1)
         _symmetrize_(second)
-        out[r] = Moments(r, source.channels, n, mean_shifted + SHIFT, second, float(torch.finfo(dtype).eps),
-                         raw_scale)
+        out[r] = Moments(r, channels, n, mean_shifted + SHIFT, second, float(torch.finfo(dtype).eps), raw_scale)
     return out

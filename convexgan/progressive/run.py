@@ -5,9 +5,24 @@ Layout::
     RUN/config.json                   the training configuration (JSON), with the data's fingerprint
     RUN/data_files.json               the file list the fingerprint summarises (folders and tar archives)
     RUN/stage00_4x4.npz ...           one checkpoint per finished stage (see convexgan.progressive.checkpoint)
-    RUN/report.json                   per-stage certificates and timings
+    RUN/report.json                   per-stage certificates and timings (see below)
     RUN/samples_stage00_4x4.png ...   a grid of fresh samples per stage (clipped to [0, 1])
     RUN/.convexgan.lock               while a training writes the folder (see convexgan.progressive.lock)
+    RUN/pixels_rank0of1.json          with cache='disk' (or 'auto' on disk): the pixel cache's manifest, written
+                                      last; its key (data fingerprint, crop, base resolution, resolutions,
+                                      channels, JPEG draft, process share) and image count
+    RUN/pixels_rank0of1_4x4.u8 ...    the cached 8-bit pixels per resolution, n x (r*r*C) in C order (HWC rows),
+                                      one set per process under torchrun (rank0of2, rank1of2, ...); see
+                                      convexgan.progressive.pixels. They may be deleted: a later run decodes again
+
+``report.json`` holds ``config``, ``n_images``, ``skipped_images``, ``device``, ``world_size``, the
+run's peak resident memory ``peak_memory_bytes``, ``phases_seconds`` (each phase's seconds over the run),
+``data_passes`` (one per training call: ``seconds``, ``phases`` with ``decode`` or ``cache_read``,
+``moments``, ``cache_write``; ``images``, ``images_per_second``, ``workers``, ``cache``, peaks) and ``stages``
+(one per finished stage: the certificate entries, ``seconds`` of the solve, ``wall_seconds``, ``phases`` with
+``solve`` (and inside it ``eigen_solve``, ``certificate`` where the solver records them), ``grid``, ``report``,
+``checkpoint``; ``peak_memory_bytes`` with its ``peak_memory_scope`` (``stage``: since the stage began;
+``process``: the process peak, where the kernel's peak cannot be reset) and ``cuda_peak_memory_bytes`` on CUDA).
 
 :func:`open_run` is how a training takes a folder: one writer at a time (the lock), leftovers of killed writes
 removed, a resumed run checked against the configuration and the data it started with, and a failed fresh

@@ -13,7 +13,6 @@ resumed run trims the report to the finished stages.
 """
 
 import math
-import resource
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import convexgan
 from convexgan._limits import check_bytes
 from convexgan._validation import check_choice
 from convexgan.data import open_images
+from convexgan.data.source import available_cores
 from convexgan.exceptions import RankDefectWarning
 from convexgan.plotting import save_image_grid
 from convexgan.progressive import legacy, principled
@@ -31,7 +31,10 @@ from convexgan.progressive.checkpoint import save_stage, stage_path
 from convexgan.progressive.config import TrainConfig
 from convexgan.progressive.distributed import barrier, init_from_environment, world
 from convexgan.progressive.generator import ProgressiveGenerator
+from convexgan.progressive.memory import high_water_mark, peak_since, reset_peak
 from convexgan.progressive.moments import accumulate_moments
+from convexgan.progressive.phases import Phases, phase, recording
+from convexgan.progressive.pixels import cache_key, start_cache
 from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.seeds import stage_seed
 
@@ -49,10 +52,6 @@ def resolve_device(device):
     if device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device='cuda' was requested but torch.cuda.is_available() is False")
     return torch.device(device)
-
-
-def _peak_memory():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def train(data, out, config=None, **options):
@@ -86,48 +85,129 @@ def train(data, out, config=None, **options):
     with open_images(data, n_images=config.n_images, crop=config.crop, attributes=config.attributes,
                      strict=config.strict) as source, \
             open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
-        return _train_stages(source, Path(out), record, stages, report, device, config.chunk_size, config.progress)
+        return _train_stages(source, Path(out), record, stages, report, device, config)
 
 
-def _train_stages(source, out, config, stages, report, device, chunk_size, progress):
+def _train_stages(source, out, config, stages, report, device, options):
     """Train the stages not finished yet; each writes its grid, then the report, then its checkpoint into ``out``."""
     rank, size = world()
     resolutions, seed, dtype = config["resolutions"], config["seed"], config["dtype"]
     todo = list(range(len(stages), len(resolutions)))
     if not todo:
         return ProgressiveGenerator(stages, config)
-    sizes = [(resolutions[i] ** 2 * source.channels) ** 2 for i in todo]
-    check_bytes(sum(sizes) * (8 + DTYPES[dtype].itemsize), f"the second moments of resolutions "
-                f"{[resolutions[i] for i in todo]} (d x d float64 sums and {dtype} buffers, d = r * r * channels)")
-    start = time.perf_counter()
-    with tqdm(total=math.ceil(len(source) / size), desc="moments", unit="img", disable=not progress or rank) as bar:
-        moments = accumulate_moments(source, [resolutions[i] for i in todo], device=device, dtype=DTYPES[dtype],
-                                     chunk_size=chunk_size, progress=bar, base=resolutions[-1])
-    report.update(n_images=moments[resolutions[todo[0]]].n, skipped_images=source.skipped, device=str(device),
-                  world_size=size, package_version=convexgan.__version__)
-    report.setdefault("moments_seconds", []).append(time.perf_counter() - start)
-    for i in tqdm(todo, desc="stages", disable=not progress or rank):
-        stage, info = _solve_stage(i, stages, moments[resolutions[i]], config, device)
-        stages.append(stage)
-        report["stages"].append(info)
-        eigenvalues = info.pop("_eigenvalues")
+    wanted = [resolutions[i] for i in todo]
+    sizes = [(r**2 * source.channels) ** 2 for r in wanted]
+    check_bytes(sum(sizes) * (8 + DTYPES[dtype].itemsize), f"the second moments of resolutions {wanted} (d x d "
+                f"float64 sums and {dtype} buffers, d = r * r * channels)")
+    earlier_peak = high_water_mark() or 0
+    moments, data_pass = _data_pass(source, out, config, wanted, device, options)
+    report.update(n_images=moments[wanted[0]].n, device=str(device), world_size=size,
+                  package_version=convexgan.__version__)
+    if not data_pass["cache"]["reused"]:
+        report["skipped_images"] = source.skipped
+    report.setdefault("skipped_images", 0)
+    report.setdefault("moments_seconds", []).append(data_pass["seconds"])
+    report.setdefault("data_passes", []).append(data_pass)
+    report["peak_memory_bytes"] = max(earlier_peak, data_pass["peak_memory_bytes"])
+    for i in tqdm(todo, desc="stages", disable=not options.progress or rank):
+        phases, was_reset = _start_measuring(device)
+        start = time.perf_counter()
+        with recording(phases):
+            with phase("solve"):
+                stage, info = _solve_stage(i, stages, moments.pop(resolutions[i]), config, device)
+            stages.append(stage)
+            report["stages"].append(info)
+            eigenvalues = info.pop("_eigenvalues")
+            if rank == 0:
+                with phase("grid"):
+                    images = ProgressiveGenerator(stages).sample(GRID_SAMPLES, seed=stage_seed(seed, i), clip=True)
+                    save_image_grid(images, grid_path(out, i, resolutions[i]), ncols=8)
+                _measured(info, phases, start, was_reset, device, report)
+                with phase("report"):
+                    write_json(out / REPORT, report)
+                with phase("checkpoint"):
+                    save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=eigenvalues, beta=info["beta"],
+                               seed=seed, config=config)
         if rank == 0:
-            images = ProgressiveGenerator(stages).sample(GRID_SAMPLES, seed=stage_seed(seed, i), clip=True)
-            save_image_grid(images, grid_path(out, i, resolutions[i]), ncols=8)
+            _measured(info, phases, start, was_reset, device, report)
             write_json(out / REPORT, report)
-            save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=eigenvalues, beta=info["beta"],
-                       seed=seed, config=config)
     barrier()
     return ProgressiveGenerator(stages, config)
 
 
-def _solve_stage(i, stages, moments, config, device):
+def _data_pass(source, out, config, wanted, device, options):
+    """Moments of every resolution in ``wanted``, from the pixel cache when a complete one matches, else decoding.
+
+    A decoding pass fills the pixel cache (``options.cache``, see :mod:`convexgan.progressive.pixels`) on the
+    way. Returns the moments (each with ``.pixels``: the cache or None) and the pass's report entry.
+    """
+    rank, size = world()
+    key = cache_key(config["data_fingerprint"], crop=config["crop"], base=config["resolutions"][-1],
+                    resolutions=wanted, channels=source.channels, draft=options.jpeg_draft, rank=rank,
+                    world_size=size)
+    phases, was_reset = _start_measuring(device)
     start = time.perf_counter()
+    with recording(phases):
+        pixels, writer = start_cache(options.cache, capacity=len(source.items[rank::size]), resolutions=wanted,
+                                     channels=source.channels, folder=out, key=key)
+        total = pixels.n if pixels is not None else math.ceil(len(source) / size)
+        description = "moments (cached pixels)" if pixels is not None else "decode + moments"
+        with tqdm(total=total, desc=description, unit="img", disable=not options.progress or rank) as bar:
+            try:
+                moments = accumulate_moments(source if pixels is None else pixels, wanted, device=device, dtype=DTYPES[config["dtype"]],
+                                             chunk_size=options.chunk_size, progress=bar,
+                                             base=config["resolutions"][-1], workers=options.workers,
+                                             draft=options.jpeg_draft, store=writer)
+            except BaseException:
+                if writer is not None:
+                    writer.discard()
+                raise
+        reused = pixels is not None
+        if writer is not None:
+            with phase("cache_write"):
+                pixels = writer.finish()
+    for m in moments.values():
+        m.pixels = pixels
+    seconds = time.perf_counter() - start
+    images = pixels.n if pixels is not None else moments[wanted[0]].n
+    entry = {"seconds": seconds, "phases": dict(phases.seconds), "resolutions": wanted, "images": images,
+             "images_per_second": images / seconds if seconds > 0 else None,
+             "workers": options.workers or available_cores(), "jpeg_draft": options.jpeg_draft,
+             "cache": {"mode": pixels.mode if pixels is not None else "none", "requested": options.cache,
+                       "reused": reused, "bytes": pixels.nbytes if pixels is not None else 0}}
+    entry.update(_peaks(was_reset, device))
+    return moments, entry
+
+
+def _start_measuring(device):
+    """A fresh :class:`Phases` and the peak memories reset (``was_reset``: the kernel's peak could be reset)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    return Phases(), reset_peak()
+
+
+def _peaks(was_reset, device):
+    peak, scope = peak_since(was_reset)
+    out = {"peak_memory_bytes": peak, "peak_memory_scope": scope}
+    if device.type == "cuda":
+        out["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
+    return out
+
+
+def _measured(info, phases, start, was_reset, device, report):
+    """Put the stage's phases, wall seconds and peaks into its report entry, and the run's phase totals."""
+    info.update(phases=dict(phases.seconds), wall_seconds=time.perf_counter() - start, **_peaks(was_reset, device))
+    report["peak_memory_bytes"] = max(report["peak_memory_bytes"], info["peak_memory_bytes"])
+    totals = {}
+    for part in report.get("data_passes", []) + report["stages"]:
+        for name, value in part.get("phases", {}).items():
+            totals[name] = totals.get(name, 0.0) + value
+    report["phases_seconds"] = totals
+
+
+def _solve_stage(i, stages, moments, config, device):
+    start = time.perf_counter()
     solve = legacy.solve_stage if config["mode"] == "legacy" else principled.solve_stage
     stage, info = solve(i, stages, moments, config, device)
-    info.update(seconds=time.perf_counter() - start, peak_memory_bytes=_peak_memory())
-    if device.type == "cuda":
-        info["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
+    info.update(seconds=time.perf_counter() - start)
     return stage, info

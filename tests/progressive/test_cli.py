@@ -36,6 +36,10 @@ def test_train_and_sample_on_generated_images(tmp_path, toy_folder, capsys):
     assert "post-processing" in capsys.readouterr().out
     assert (tmp_path / "s_histmatched.png").is_file()
     assert report["skipped_images"] == 0
+    assert main(["train", str(toy_folder), "--out", str(tmp_path / "draft"), "--resolutions", "4", "--k", "5",
+                 "--latent", "8", "--jpeg-draft", "--cache", "none", "--quiet"]) == 0
+    assert json.loads((tmp_path / "draft" / "config.json").read_text())["jpeg_draft"] is True
+    assert check_report(tmp_path / "draft", 160, [5])["data_passes"][0]["cache"]["mode"] == "none"
 
 
 def test_corrupt_images_are_counted_or_stop_the_run(tmp_path, toy_folder, capsys):
@@ -58,8 +62,11 @@ def test_train_on_shared_celeba(tmp_path, shared_file):
     path = shared_file("celeba10k_89x109.tar")
     run = tmp_path / "celeba"
     assert main(["train", str(path), "--out", str(run), "--resolutions", "4", "8", "16", "--k", "10", "20", "30",
-                 "--n-images", "300", "--quiet"]) == 0
+                 "--n-images", "300", "--workers", "2", "--cache", "disk", "--quiet"]) == 0
     report = check_report(run, 300, [10, 20, 30])
+    (data_pass,) = report["data_passes"]
+    assert data_pass["workers"] == 2 and data_pass["cache"]["mode"] == "disk" and data_pass["jpeg_draft"] is False
+    assert (run / "pixels_rank0of1.json").is_file() and "jpeg_draft" not in json.loads((run / "config.json").read_text())
     X = load_images(path, 4, n_images=300, base=16).reshape(300, -1).astype(np.float64)
     lam = np.linalg.eigvalsh(np.cov(X.T, bias=True))[::-1]
     assert report["stages"][0]["beta"] == pytest.approx(lam[10], rel=1e-5)

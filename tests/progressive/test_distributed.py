@@ -1,4 +1,7 @@
-"""Data-parallel moments and training with torch.distributed (gloo, two CPU processes) equal one process."""
+"""Data-parallel moments and training with torch.distributed (gloo, two CPU processes) equal one process;
+each process caches its own share of the pixels."""
+
+import json
 
 import numpy as np
 import torch
@@ -7,6 +10,7 @@ import torch.multiprocessing as mp
 
 from convexgan.data import open_images
 from convexgan.progressive import accumulate_moments, load_generator, train
+from convexgan.progressive.pixels import manifest_path, pixels_path
 
 RESOLUTIONS = [2, 4, 8]
 K = [4, 10, 16]
@@ -19,7 +23,7 @@ def _worker(rank, world, store, images, moments_file, run):
         if rank == 0:
             np.savez(moments_file, **{f"{key}{r}": getattr(m, key).numpy() for r, m in moments.items()
                                       for key in ("mean", "second")}, n=moments[8].n)
-        train(images, run, resolutions=RESOLUTIONS, k=K, latent=8, dtype="float64", progress=False)
+        train(images, run, resolutions=RESOLUTIONS, k=K, latent=8, dtype="float64", progress=False, cache="disk")
     finally:
         dist.destroy_process_group()
 
@@ -36,6 +40,11 @@ def test_two_gloo_processes_equal_one(tmp_path, toy):
     reference = train(toy, tmp_path / "single", resolutions=RESOLUTIONS, k=K, latent=8, dtype="float64",
                       progress=False)
     parallel_generator = load_generator(run)
+    everything = np.concatenate([c[8] for c in open_images(toy).iter_chunks([8], dtype=np.uint8)])
+    for rank in (0, 1):  # each process cached its own share, items i with i % 2 == rank
+        assert json.loads(manifest_path(run, rank, 2).read_text())["n"] == len(toy) // 2
+        share = np.fromfile(pixels_path(run, rank, 2, 8), np.uint8).reshape(len(toy) // 2, -1)
+        np.testing.assert_array_equal(share, everything[rank::2].reshape(len(toy) // 2, -1))
     for i in range(len(RESOLUTIONS)):
         F1, _ = reference.affine_map(i)
         F2, _ = parallel_generator.affine_map(i)

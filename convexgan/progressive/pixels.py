@@ -1,0 +1,299 @@
+r"""The pixel cache: the 8-bit pixels of every resolution still to train, decoded once.
+
+One decoding pass over an image source stores, for every resolution :math:`r` the run still has to train,
+the matrix :math:`P_r \in \{0, \dots, 255\}^{n \times d}` (:math:`d = r^2 C`, rows flattened in HWC order)
+of exactly the 8-bit pixels :mod:`convexgan.data.frames` defines (frame, optional crop, BICUBIC resize to the
+base resolution, then to :math:`r`). The images of a later pass are :math:`X_r = P_r / 255`, so every pass
+after the first (the moments, the operator passes of an eigen-solver, a resumed run) reads the cache instead
+of decoding, and gives the same numbers as a decode would, bit for bit.
+
+Modes (``cache=``):
+
+``'memory'``
+    numpy arrays in this process.
+``'disk'``
+    ``np.memmap`` files in the run folder (see :mod:`convexgan.progressive.run` for the names): written under
+    temporary names, renamed when the pass has finished, and marked complete by a manifest written last
+    (atomically) that holds the cache key. A later run whose key matches reuses them without decoding; a
+    changed key (data fingerprint, crop, base resolution, channels, JPEG draft, process share, or a resolution
+    the cache lacks) rebuilds them.
+``'none'``
+    no cache: every pass decodes (the moments then take one pass, as before the cache existed).
+``'auto'``
+    ``'memory'`` when the cache takes at most a quarter of :func:`convexgan._limits.max_bytes` (by default
+    the machine's physical memory), else ``'disk'``.
+
+Every mode except ``'none'`` reuses a complete disk cache whose key matches. Memory: the cache holds
+:math:`n_{\mathrm{local}} \sum_r r^2 C` bytes (163 MB for 10,000 colour images at 4 ... 64, 641 MB for
+9,780 at 4 ... 128). Under ``torchrun`` each process caches its own share, the items ``i`` with
+``i % world_size == rank`` (as :meth:`convexgan.data.ImageSource.iter_chunks` reads them), in files named by
+its rank.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from convexgan._files import atomic_write_text
+from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
+from convexgan._validation import check_choice
+from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
+from convexgan.progressive.config import CACHE_MODES
+
+MODES = CACHE_MODES
+KEY_VERSION = 1
+AUTO_MEMORY_FRACTION = 4
+
+
+def manifest_path(folder, rank, world_size):
+    """The manifest of process ``rank``'s disk cache (its presence marks the cache complete)."""
+    return Path(folder) / f"pixels_rank{rank}of{world_size}.json"
+
+
+def pixels_path(folder, rank, world_size, resolution):
+    """The memmap file of process ``rank``'s pixels at ``resolution`` (``n_local x r*r*C`` uint8, C order)."""
+    return Path(folder) / f"pixels_rank{rank}of{world_size}_{resolution}x{resolution}.u8"
+
+
+def cache_key(fingerprint, *, crop, base, resolutions, channels, draft, rank, world_size):
+    """What a disk cache must match to be reused (JSON-able).
+
+    Parameters
+    ----------
+    fingerprint : dict
+        The data fingerprint's summary (:func:`convexgan.data.fingerprint.data_fingerprint`).
+    crop : bool
+    base : int
+        The size every frame is resized to first.
+    resolutions : sequence of int
+    channels : int
+    draft : bool
+        JPEG draft decoding (changes the pixels).
+    rank, world_size : int
+        This process's share.
+    """
+    return {"version": KEY_VERSION, "data_fingerprint": fingerprint, "crop": bool(crop), "base": int(base),
+            "resolutions": sorted(int(r) for r in resolutions), "channels": int(channels), "draft": bool(draft),
+            "rank": int(rank), "world_size": int(world_size)}
+
+
+def cache_bytes(n, resolutions, channels):
+    """Bytes of the cache of ``n`` images at ``resolutions`` with ``channels`` channels."""
+    return sum(array_bytes((n, r * r * channels), np.uint8) for r in resolutions)
+
+
+def resolve_mode(mode, nbytes):
+    """``mode`` with ``'auto'`` decided for a cache of ``nbytes`` (see the module docstring)."""
+    check_choice(mode, "cache", MODES)
+    if mode != "auto":
+        return mode
+    return "memory" if nbytes <= max_bytes() // AUTO_MEMORY_FRACTION else "disk"
+
+
+class PixelCache:
+    r"""The cached pixels of this process's images.
+
+    Attributes
+    ----------
+    n : int
+        Number of images this process holds (its share of the readable images).
+    resolutions : list of int
+        Resolutions held, increasing.
+    channels : int
+    mode : {'memory', 'disk'}
+    key : dict or None
+        The cache key (:func:`cache_key`).
+    """
+
+    def __init__(self, arrays, channels, mode, key=None):
+        self._arrays = dict(arrays)
+        self.resolutions = sorted(self._arrays)
+        self.channels = int(channels)
+        self.mode = mode
+        self.key = key
+        self.n = int(next(iter(self._arrays.values())).shape[0]) if self._arrays else 0
+
+    def pixels(self, resolution):
+        """The pixels at ``resolution``: ``(n, r*r*C)`` uint8, rows flattened HWC (an ndarray or a read-only memmap)."""
+        if resolution not in self._arrays:
+            raise ValueError(f"resolution={resolution!r} is not in the pixel cache; it holds {self.resolutions}")
+        return self._arrays[resolution]
+
+    @property
+    def nbytes(self):
+        """Bytes held (in memory or on disk)."""
+        return sum(a.nbytes for a in self._arrays.values())
+
+    def iter_chunks(self, resolutions, chunk_size=256):
+        """Yield ``{r: ndarray (b, r, r, C) uint8}`` chunk by chunk (views of the cache, in item order)."""
+        resolutions = sorted(set(resolutions))
+        for r in resolutions:
+            self.pixels(r)
+        for start in range(0, self.n, chunk_size):
+            yield {r: self._arrays[r][start : start + chunk_size].reshape(-1, r, r, self.channels)
+                   for r in resolutions}
+
+
+class PixelWriter:
+    """Fill a pixel cache chunk by chunk during a decoding pass; :meth:`finish` returns the :class:`PixelCache`.
+
+    Parameters
+    ----------
+    mode : {'memory', 'disk'}
+    capacity : int
+        Most images the pass can yield (this process's share of the items).
+    resolutions : sequence of int
+    channels : int
+    folder : path or None
+        Run folder (``'disk'``).
+    key : dict or None
+        The cache key written into the manifest (``'disk'``).
+    """
+
+    def __init__(self, mode, capacity, resolutions, channels, *, folder=None, key=None):
+        check_choice(mode, "cache", ("memory", "disk"))
+        if mode == "disk" and (folder is None or key is None):
+            raise ValueError("cache='disk' needs a run folder and a cache key")
+        self.mode, self.channels, self.key = mode, int(channels), key
+        self.resolutions = sorted(set(int(r) for r in resolutions))
+        self.folder = Path(folder) if folder is not None else None
+        self.count = 0
+        self._temporary = {}
+        self._arrays = {}
+        check_bytes(cache_bytes(capacity, self.resolutions, self.channels),
+                    f"the pixel cache (cache={mode!r}) of {capacity} images at resolutions {self.resolutions}")
+        for r in self.resolutions:
+            shape = (capacity, r * r * self.channels)
+            if mode == "memory" or capacity == 0:
+                self._arrays[r] = np.empty(shape, np.uint8)
+                continue
+            final = pixels_path(self.folder, key["rank"], key["world_size"], r)
+            fd, name = tempfile.mkstemp(dir=self.folder, prefix=f".{final.name}.", suffix=".tmp")
+            os.close(fd)
+            self._temporary[r] = Path(name)
+            self._arrays[r] = np.memmap(name, np.uint8, mode="w+", shape=shape)
+
+    def add(self, chunk):
+        """Store one chunk ``{r: (b, r, r, C) uint8}`` after the previous ones."""
+        b = next(iter(chunk.values())).shape[0]
+        for r in self.resolutions:
+            self._arrays[r][self.count : self.count + b] = chunk[r].reshape(b, -1)
+        self.count += b
+
+    def finish(self):
+        """The pass has ended: return the cache of the ``count`` images stored (disk: files renamed, manifest last)."""
+        if self.mode == "memory" or not self._temporary:
+            arrays = {r: a[: self.count] for r, a in self._arrays.items()}
+            return PixelCache(arrays, self.channels, "memory", self.key)
+        rank, size = self.key["rank"], self.key["world_size"]
+        for array in self._arrays.values():
+            array.flush()
+        self._arrays = {}
+        for r, temporary in self._temporary.items():
+            with open(temporary, "rb+") as fh:
+                fh.truncate(self.count * r * r * self.channels)
+                os.fsync(fh.fileno())
+            os.replace(temporary, pixels_path(self.folder, rank, size, r))
+        self._temporary = {}
+        atomic_write_text(manifest_path(self.folder, rank, size),
+                          json.dumps({"key": self.key, "n": self.count}, indent=2, sort_keys=True) + "\n")
+        return open_disk_cache(self.folder, self.key, self.resolutions)
+
+    def discard(self):
+        """Remove the temporary files of an unfinished pass."""
+        self._arrays = {}
+        for path in self._temporary.values():
+            path.unlink(missing_ok=True)
+        self._temporary = {}
+
+
+def _compatible(recorded, key, resolutions):
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("resolutions"), list):
+        return False
+    same = all(recorded.get(name) == value for name, value in key.items() if name != "resolutions")
+    return same and set(resolutions) <= set(recorded["resolutions"])
+
+
+def open_disk_cache(folder, key, resolutions):
+    """The complete disk cache in ``folder`` matching ``key`` and holding ``resolutions``, else ``None``.
+
+    A cache is reused only when its manifest exists, records the same key (any resolutions it holds beyond
+    ``resolutions`` are ignored), the data fingerprint is a real one (not ``'none ...'``), and every file
+    has the size the manifest implies.
+    """
+    if folder is None or key["data_fingerprint"].get("method") not in (FOLDER_METHOD, TAR_METHOD, ARRAY_METHOD):
+        return None
+    path = manifest_path(folder, key["rank"], key["world_size"])
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not _compatible(manifest.get("key"), key, resolutions):
+        return None
+    n = manifest.get("n")
+    if not isinstance(n, int) or n < 0:
+        return None
+    arrays = {}
+    for r in sorted(set(resolutions)):
+        d = r * r * key["channels"]
+        file = pixels_path(folder, key["rank"], key["world_size"], r)
+        if not file.is_file() or file.stat().st_size != n * d:
+            return None
+        arrays[r] = np.memmap(file, np.uint8, mode="r", shape=(n, d)) if n else np.empty((0, d), np.uint8)
+    return PixelCache(arrays, key["channels"], "disk", manifest["key"])
+
+
+def start_cache(mode, *, capacity, resolutions, channels, folder=None, key=None):
+    """Begin the pixel cache of a pass: ``(cache, None)`` to reuse, ``(None, writer)`` to fill, or ``(None, None)``.
+
+    Parameters
+    ----------
+    mode : {'auto', 'memory', 'disk', 'none'}
+        See the module docstring.
+    capacity : int
+        This process's share of the items (the most images the pass can yield).
+    resolutions : sequence of int
+    channels : int
+    folder : path or None
+        Run folder; without it ``'disk'`` is refused and ``'auto'`` means ``'memory'``.
+    key : dict or None
+        :func:`cache_key` (needed with a folder).
+
+    Returns
+    -------
+    cache : PixelCache or None
+        A complete disk cache of matching key (nothing to decode).
+    writer : PixelWriter or None
+        The writer the decoding pass fills (``writer.finish()`` gives the cache).
+    """
+    check_choice(mode, "cache", MODES)
+    if mode == "none":
+        return None, None
+    if folder is not None:
+        reused = open_disk_cache(folder, key, resolutions)
+        if reused is not None:
+            return reused, None
+    if folder is None:
+        if mode == "disk":
+            raise ValueError("cache='disk' needs a run folder (the trainer's out=)")
+        mode = "memory"
+    mode = resolve_mode(mode, cache_bytes(capacity, resolutions, channels))
+    if mode == "disk":
+        remove_disk_cache(folder, key["rank"], key["world_size"])
+    return None, PixelWriter(mode, capacity, resolutions, channels, folder=folder, key=key)
+
+
+def remove_disk_cache(folder, rank, world_size):
+    """Delete process ``rank``'s disk cache (manifest first, so that a half-removed cache is never complete)."""
+    folder = Path(folder)
+    manifest_path(folder, rank, world_size).unlink(missing_ok=True)
+    for file in folder.glob(f"pixels_rank{rank}of{world_size}_*.u8"):
+        file.unlink()
+
+
+def describe(cache):
+    """One line: mode, images and size of a cache (for logs and reports)."""
+    return f"{cache.mode} pixel cache of {cache.n} images at {cache.resolutions} ({format_bytes(cache.nbytes)})"
