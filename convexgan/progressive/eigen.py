@@ -262,8 +262,9 @@ def krylov_eigenpairs(A, k, *, tol=TOLERANCE, block=None, start=None, max_basis=
     .. math::  Q^T A Q = Y \Theta Y^T, \qquad x_j = Q y_j, \qquad r_j = (AQ) y_j - \theta_j x_j ,
 
     and, until :math:`\|r_j\|_2 \le \mathrm{tol}\,\theta_1` for ``j <= k``, extends :math:`Q` by the
-    orthonormalised residuals of the unconverged Ritz pairs among the first ``block`` (one product, that is one
-    pass over the data, per step). Residuals lie in :math:`A\,\operatorname{span}(Q)`, so the space is the block
+    orthonormalised residuals of the unconverged wanted Ritz pairs (one product, that is one pass over the
+    data, per step); the ``block - k`` guard pairs are kept through restarts, which speeds up the convergence
+    of the last wanted ones. Residuals lie in :math:`A\,\operatorname{span}(Q)`, so the space is the block
     Krylov space of the start block (block Lanczos with full re-orthogonalisation). When :math:`Q` would exceed
     ``max_basis`` columns it restarts from the first ``block`` Ritz vectors (their images :math:`(AQ)Y` are
     kept, so a restart costs no pass). The start block is ``start`` completed by the seeded Gaussian block of
@@ -319,7 +320,7 @@ def krylov_eigenpairs(A, k, *, tol=TOLERANCE, block=None, start=None, max_basis=
         X, AX = Q @ Y[:, :m], AQ @ Y[:, :m]
         residuals = torch.linalg.vector_norm(AX - X * theta[:m], dim=0)
         scale = max(float(theta[0]), float(torch.finfo(torch.float64).tiny))
-        open_ = torch.nonzero(residuals > tol * scale).flatten()
+        open_ = torch.nonzero(residuals[:k] > tol * scale).flatten()
         if not bool((residuals[:k] > tol * scale).any()) or Q.shape[1] >= d:
             break
         if passes >= max_passes:
@@ -360,9 +361,11 @@ def operator_eigenpairs(A, k, method="operator", *, tol=TOLERANCE, start=None):
     """
     _check_operator_method(method)
     if method == "auto":
+        from convexgan.progressive.distributed import world
         from convexgan.progressive.plan import choose_path
 
-        method = "gram" if choose_path(A.d, A.n, k, A.device) == "gram" else "operator"
+        path = choose_path(A.d, A.n, k, A.device, world_size=world()[1], dense_allowed=False)
+        method = "gram" if path == "gram" else "operator"
     if method == "gram":
         return gram_eigenpairs(A, k)
     return krylov_eigenpairs(A, k, tol=tol, start=start)

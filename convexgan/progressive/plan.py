@@ -71,7 +71,7 @@ def free_memory(device):
     return max_bytes()
 
 
-def choose_path(d, n, k, device="cpu", *, world_size=1, free_bytes=None, itemsize=4):
+def choose_path(d, n, k, device="cpu", *, world_size=1, free_bytes=None, itemsize=4, dense_allowed=True):
     """The path ``eigensolver='auto'`` takes for one stage (see the module docstring).
 
     Parameters
@@ -87,6 +87,8 @@ def choose_path(d, n, k, device="cpu", *, world_size=1, free_bytes=None, itemsiz
         Memory available; default :func:`free_memory`.
     itemsize : int
         Bytes of the moment dtype (4 for float32, 8 for float64).
+    dense_allowed : bool
+        False when the ``d x d`` moment is not available (the run keeps pixels only for this stage).
 
     Returns
     -------
@@ -96,7 +98,8 @@ def choose_path(d, n, k, device="cpu", *, world_size=1, free_bytes=None, itemsiz
     device = torch.device(device)
     free = free_memory(device) if free_bytes is None else free_bytes
     wanted = UNKNOWN_K if k is None else k
-    if d <= DENSE_MAX_D.get(device.type, DENSE_MAX_D["cpu"]) and path_bytes("dense", d, n, k, itemsize) <= free:
+    if dense_allowed and d <= DENSE_MAX_D.get(device.type, DENSE_MAX_D["cpu"]) \
+            and path_bytes("dense", d, n, k, itemsize) <= free:
         return "dense"
     if world_size == 1 and n <= d and n <= GRAM_PAIRS_FACTOR * wanted and path_bytes("gram", d, n, k) <= free:
         return "gram"
