@@ -32,7 +32,9 @@ def add_parser(subparsers):
                    help="CelebA attribute filter from list_attr_celeba.txt (repeatable)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized"], default="auto")
+    p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized", "operator", "gram"],
+                   default="auto", help="data eigenpairs: the d x d moment (dense, eigsh, lobpcg, randomized), the "
+                   "pixels through the operator (block Krylov) or the n x n Gram; auto chooses per stage")
     p.add_argument("--noise-rows", type=int, help="legacy mode: noise rows per stage (default: number of images)")
     p.add_argument("--legacy-dtype", choices=["auto", "float64", "float32"], default="auto",
                    help="legacy mode: the official code's arithmetic (auto: float64 on CPU, float32 on CUDA)")
@@ -72,8 +74,10 @@ def run(args):
     with open(f"{args.out}/{REPORT}") as fh:
         report = json.load(fh)
     print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, run folder {args.out}")
-    print(f"{'stage':>5} {'res':>5} {'d':>6} {'k':>4} {'beta':>11} {'||S_X-S_G||/beta':>17} {'residual':>9} {'s':>7}")
+    print(f"{'stage':>5} {'res':>5} {'d':>6} {'k':>4} {'beta':>11} {'||S_X-S_G||/beta':>17} {'residual':>9} "
+          f"{'path':>8} {'s':>7}")
     for s in report["stages"]:
         print(f"{s['index']:>5} {s['resolution']:>5} {s['d']:>6} {s['k']:>4} {s['beta']:>11.4e} "
-              f"{s['constraint_value']:>17.10f} {s['eigensolver']['residual']:>9.1e} {s['seconds']:>7.2f}")
+              f"{s['constraint_value']:>17.10f} {s['eigensolver']['residual']:>9.1e} "
+              f"{s['eigensolver'].get('path', s['eigensolver']['method']):>8} {s['seconds']:>7.2f}")
     return 0

@@ -38,7 +38,7 @@ TOLERANCE = 1e-6
 
 
 def stage_operator(moments, device, k, label):
-    r"""The :class:`DataOperator` of the stage's cached pixels (``moments.second`` is ``None``).
+    r"""The :class:`DataOperator` of the stage's cached pixels (``moments.second`` is ``None``), for ``k`` pairs.
 
     Its memory (:func:`convexgan.progressive.plan.path_bytes`) is checked before any product, and its count of
     images must equal the data pass's.
@@ -68,7 +68,8 @@ def solve_stage(i, stages, moments, config, device):
     schedule = {"k": config["k"][i]} if config["k"] else {"beta": config["beta"][i]}
     second, eps, raw_scale = moments.second, moments.eps, moments.raw_scale
     if second is None:
-        second = stage_operator(moments, device, schedule.get("k"), label)
+        wanted = schedule["k"] + 1 if "k" in schedule else None
+        second = stage_operator(moments, device, wanted, label)
         eps, raw_scale = second.eps, second.raw_scale
     with phase("eigen_solve"):
         lam, V, beta, eig = data_spectrum(second, method=config["eigensolver"], n=moments.n, eps=eps,
