@@ -3,18 +3,26 @@ r"""Which path computes a principled stage's spectrum: the ``d x d`` moment, the
 ``eigensolver='auto'`` chooses per stage from ``(d, n, k, device, free memory)`` (:func:`choose_path`):
 
 - ``'dense'`` (the moment :math:`S_X` accumulated in the data pass, then a matrix eigen-solver) when
-  ``d <= 4096`` on the CPU or ``d <= 16384`` on CUDA, and its memory fits. Forming :math:`S_X` costs
-  :math:`n d^2` float32 flops (about 1 s at ``d = 3072``, ``n = 10,000`` on 2 cores) and a dense or
-  ARPACK solve is cheap at that size; above it the ``d x d`` work dominates (at ``d = 12,288`` ARPACK
-  streams the 1.2 GB matrix a few hundred times: 50 s for 176 pairs) and at ``d = 49,152`` the float64 moment
-  alone is 19 GB. On CUDA ``eigh`` of a ``16384 x 16384`` matrix takes seconds.
+  ``d <= 4096`` on the CPU or ``d <= 16384`` on CUDA, and its memory fits. Up to there the ``d x d`` work is
+  cheap: forming :math:`S_X` costs :math:`n d^2` float32 flops and a dense or ARPACK solve of a matrix of at
+  most 134 MB is quick. Above it the ``d x d`` work dominates: at ``d = 12,288`` ARPACK streams the 1.2 GB
+  matrix a few hundred times (50 s for 176 pairs on an idle 2-core CPU, after a 24 s moments pass), and at
+  ``d = 49,152`` the float64 moment alone is 19 GB. On CUDA ``eigh`` of a ``16384 x 16384`` matrix takes
+  seconds.
 - ``'gram'`` (:math:`K = \frac1n X_c X_c^T`) when the run has one process, ``n <= d``, ``n <= 16 k`` and
-  :math:`16 n^2` bytes fit: forming :math:`K` costs :math:`2 n^2 d` flops, the operator about
-  :math:`4 n d \cdot 12 k` (measured: its block Krylov multiplies 12 to 13 columns per wanted pair to reach
-  relative residuals of 1e-10 on CelebA at 32 x 32 and 64 x 64), so the Gram pays when :math:`n < 24 k`;
-  the margin leaves room for the ``n x n`` eigen-solve.
+  its memory fits: forming :math:`K` costs :math:`2 n^2 d` flops, the operator about
+  :math:`4 n d \cdot 9.3 k` (its block Krylov multiplied 9.2 to 9.3 columns per wanted pair to reach relative
+  residuals of 1e-10 on CelebA 10k at 32 x 32 and 64 x 64), so the Gram pays when :math:`n < 18 k`; the
+  margin leaves room for the ``n x n`` eigen-solve.
 - ``'operator'`` (block Krylov through :class:`~convexgan.progressive.operator.DataOperator`) otherwise:
   time :math:`O(n d k)`, memory independent of ``n``.
+
+Crossover measured on this package's 2-core test machine under heavy load from other jobs (indicative only),
+CelebA 10k, ``python`` on arrays of cached uint8 pixels: at ``d = 3072`` (32 x 32), ``k + 1 = 101``, the dense
+path took 1.8 s (float32 moment) + 9.0 s (ARPACK) and the operator 34 s (936 columns, 14 passes); at
+``d = 12,288`` (64 x 64), ``k + 1 = 176``, the operator took 124 s (1,613 columns, 14 passes; 56 s for an
+earlier variant with 2,188 columns at a lighter load) against 74 s for the dense path measured idle (README).
+The load makes these timings unreliable; the column counts are not affected by it.
 
 Memory of each path (bytes; ``s`` the itemsize of the moment dtype, ``q = k + max(8, k // 4)`` the block,
 ``b`` the chunk rows, ``2^22 / d`` by default), not counting the uint8 pixels (``n d``, the pixel cache):
