@@ -83,3 +83,15 @@ def test_two_gloo_processes_through_the_operator_equal_one_dense(tmp_path, toy, 
     _assert_same_weights(reference, load_generator(tmp_path / "run"), 1e-8)
     assert all(s["constraint_value"] <= 1 + 1e-6 and s["eigensolver"]["path"] == "operator"
                for s in _stages(tmp_path / "run"))
+
+
+def test_beta_schedule_through_the_operator_keeps_the_dense_components(tmp_path, toy, dense_run):
+    _, reference_run = dense_run
+    # beta midway between lambda_k and lambda_(k+1) of the dense run: both paths keep the same k components
+    beta = [(s["kept_eigenvalues"][-1] + s["next_eigenvalue"]) / 2 for s in _stages(reference_run)]
+    options = dict(OPTIONS, k=None, beta=beta)
+    dense = train(toy, tmp_path / "dense", eigensolver="dense", **options)
+    operator = train(toy, tmp_path / "operator", eigensolver="operator", cache="memory", **options)
+    assert [s["k"] for s in _stages(tmp_path / "operator")] == K
+    assert all(s["constraint_value"] <= 1 + 1e-6 for s in _stages(tmp_path / "operator"))
+    _assert_same_weights(dense, operator, 1e-8)
