@@ -41,6 +41,7 @@ METHODS = ("auto", "dense", "eigsh", "lobpcg", "randomized", "operator", "gram")
 MATRIX_METHODS = ("dense", "eigsh", "lobpcg", "randomized")
 OPERATOR_METHODS = ("operator", "gram")
 TOLERANCE = 1e-10
+LAST_TOLERANCE = 1e-8
 
 
 def resolve_method(method, d, device):
@@ -253,11 +254,14 @@ def _orthonormal_complement(W, Q, drop=1e-8):
     return torch.linalg.qr(U)[0]
 
 
-def krylov_eigenpairs(A, k, *, tol=TOLERANCE, block=None, start=None, max_basis=None, max_passes=500):
+def krylov_eigenpairs(A, k, *, tol=TOLERANCE, tol_last=None, block=None, start=None, max_basis=None,
+                      max_passes=500):
     r"""The ``k`` largest eigenpairs of a symmetric PSD operator by block Krylov with thick restarts.
 
     ``A`` needs ``A.shape == (d, d)`` and ``A.matmul(V)`` for a ``(d, q)`` float64 block. The search space
-    :math:`Q` (orthonormal) and its image :math:`AQ` are kept; every step does a Rayleigh-Ritz projection
+    :math:`Q` (orthonormal), its image :math:`AQ` and the projection :math:`H = Q^T A Q` (extended by the new
+    block's rows and columns, ``d x basis x block`` flops per step) are kept; every step does a Rayleigh-Ritz
+    projection
 
     .. math::  Q^T A Q = Y \Theta Y^T, \qquad x_j = Q y_j, \qquad r_j = (AQ) y_j - \theta_j x_j ,
 
@@ -281,6 +285,10 @@ def krylov_eigenpairs(A, k, *, tol=TOLERANCE, block=None, start=None, max_basis=
         ``1 <= k <= d``.
     tol : float
         Relative residual :math:`\|A x_j - \theta_j x_j\| / \theta_1` required of every returned pair.
+    tol_last : float or None
+        Also require :math:`\|A x_j - \theta_j x_j\| \le \mathrm{tol\_last}\,\theta_k` (relative to the
+        smallest wanted Ritz value, which is :math:`\beta` for a stage): the certificate's excess over 1 is
+        about :math:`2\|E\|_2 / \beta`, so this keeps it near ``tol_last`` whatever :math:`\lambda_1 / \beta`.
     block : int or None
         Ritz pairs refined per step; default ``k + max(8, k // 4)`` (the guard pairs speed convergence of the
         last wanted ones).
@@ -312,28 +320,32 @@ def krylov_eigenpairs(A, k, *, tol=TOLERANCE, block=None, start=None, max_basis=
     Q = _orthonormal_complement(X, None)
     AQ = A.matmul(Q)
     passes, columns = 1, Q.shape[1]
+    H = Q.T @ AQ
     while True:
-        H = Q.T @ AQ
         theta, Y = torch.linalg.eigh((H + H.T) / 2)
         theta, Y = theta.flip(0), Y.flip(1)
         m = min(block, Q.shape[1])
         X, AX = Q @ Y[:, :m], AQ @ Y[:, :m]
         residuals = torch.linalg.vector_norm(AX - X * theta[:m], dim=0)
         scale = max(float(theta[0]), float(torch.finfo(torch.float64).tiny))
-        open_ = torch.nonzero(residuals[:k] > tol * scale).flatten()
-        if not bool((residuals[:k] > tol * scale).any()) or Q.shape[1] >= d:
+        threshold = tol * scale if tol_last is None else min(tol * scale, tol_last * max(float(theta[k - 1]), 0.0))
+        open_ = torch.nonzero(residuals[:k] > threshold).flatten()
+        if open_.numel() == 0 or Q.shape[1] >= d:
             break
         if passes >= max_passes:
-            warnings.warn(f"block Krylov stopped after {passes} products with relative residual "
-                          f"{float(residuals[:k].max()) / scale:.3g} > tol={tol:g} among the top {k} pairs",
+            warnings.warn(f"block Krylov stopped after {passes} products with residual "
+                          f"{float(residuals[:k].max()):.3g} > {threshold:.3g} among the top {k} pairs",
                           ConvergenceWarning, stacklevel=2)
             break
         if Q.shape[1] + open_.numel() > max_basis:
-            Q, AQ = X, AX
+            Q, AQ, H = X, AX, Y[:, :m].T @ H @ Y[:, :m]
         W = _orthonormal_complement(AX[:, open_] - X[:, open_] * theta[open_], Q)
         if W.shape[1] == 0:
             break
-        Q, AQ = torch.cat([Q, W], 1), torch.cat([AQ, A.matmul(W)], 1)
+        AW = A.matmul(W)
+        QAW = Q.T @ AW
+        H = torch.cat([torch.cat([H, QAW], 1), torch.cat([QAW.T, W.T @ AW], 1)], 0)
+        Q, AQ = torch.cat([Q, W], 1), torch.cat([AQ, AW], 1)
         passes, columns = passes + 1, columns + W.shape[1]
     lam, V = theta[:k], _fix_signs(X[:, :k])
     signs = torch.sign((V * X[:, :k]).sum(0))
@@ -351,13 +363,14 @@ def _check_operator_method(method):
                          f"or 'auto'")
 
 
-def operator_eigenpairs(A, k, method="operator", *, tol=TOLERANCE, start=None):
-    """The ``k`` largest eigenpairs of a :class:`~convexgan.progressive.operator.DataOperator`.
+def operator_eigenpairs(A, k, method="operator", *, tol=TOLERANCE, tol_last=LAST_TOLERANCE, start=None):
+    r"""The ``k`` largest eigenpairs of a :class:`~convexgan.progressive.operator.DataOperator`.
 
     ``method``: ``'operator'`` (:func:`krylov_eigenpairs`), ``'gram'`` (:func:`gram_eigenpairs`) or ``'auto'``
     (``'gram'`` when :func:`convexgan.progressive.plan.choose_path` says so, else ``'operator'``). Same returns as
     :func:`krylov_eigenpairs`; ``info['passes']`` counts the passes of this solve (the operator's statistics
-    pass excluded).
+    pass excluded). The residuals reach ``tol`` relative to :math:`\lambda_1` and ``tol_last`` relative to
+    the smallest wanted eigenvalue.
     """
     _check_operator_method(method)
     if method == "auto":
@@ -368,7 +381,7 @@ def operator_eigenpairs(A, k, method="operator", *, tol=TOLERANCE, start=None):
         method = "gram" if path == "gram" else "operator"
     if method == "gram":
         return gram_eigenpairs(A, k)
-    return krylov_eigenpairs(A, k, tol=tol, start=start)
+    return krylov_eigenpairs(A, k, tol=tol, tol_last=tol_last, start=start)
 
 
 def operator_eigenpairs_above(A, beta, method="operator", start=32, *, tol=TOLERANCE):
