@@ -72,6 +72,10 @@ def run(args):
     with open(f"{args.out}/{REPORT}") as fh:
         report = json.load(fh)
     print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, run folder {args.out}")
+    for p in report.get("data_passes", [])[-1:]:
+        rate = f", {p['images_per_second']:.0f} images/s" if p.get("images_per_second") else ""
+        print(f"data pass {p['seconds']:.2f} s ({', '.join(f'{k} {v:.2f} s' for k, v in p['phases'].items())}{rate}; "
+              f"{p['workers']} workers, pixel cache {p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
     print(f"{'stage':>5} {'res':>5} {'d':>6} {'k':>4} {'beta':>11} {'||S_X-S_G||/beta':>17} {'residual':>9} {'s':>7}")
     for s in report["stages"]:
         print(f"{s['index']:>5} {s['resolution']:>5} {s['d']:>6} {s['k']:>4} {s['beta']:>11.4e} "

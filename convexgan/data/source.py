@@ -173,13 +173,14 @@ class ImageSource:
         chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
         self.skipped = 0
         skipped_names = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
 
-            def submit(items):
-                step = max(1, -(-len(items) // (2 * workers)) if workers > 1 else len(items))
-                return [pool.submit(self._read_items, items[i : i + step], resolutions, base, smallest)
-                        for i in range(0, len(items), step)]
+        def submit(items):
+            step = max(1, -(-len(items) // (2 * workers)) if workers > 1 else len(items))
+            return [pool.submit(self._read_items, items[i : i + step], resolutions, base, smallest)
+                    for i in range(0, len(items), step)]
 
+        try:
             pending = deque(submit(chunk) for chunk in chunks[:PREFETCH_CHUNKS if workers > 1 else 1])
             for j, chunk in enumerate(chunks):
                 frames = [frame for part in pending.popleft() for frame in part.result()]
@@ -193,6 +194,8 @@ class ImageSource:
                     progress.update(len(chunk))
                 if arrays is not None:
                     yield arrays
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         if self.skipped:
             warnings.warn(
                 f"skipped {self.skipped} unreadable image(s) of {self.description} "

@@ -154,11 +154,12 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
     if isinstance(source, PixelCache):
         if store is not None:
             raise ValueError("store= needs an image source to decode, not a pixel cache")
-        chunks, waiting = source.iter_chunks(resolutions, chunk_size), "cache_read"
+        chunks, waiting, advance = source.iter_chunks(resolutions, chunk_size), "cache_read", progress
         description = f"the pixel cache ({source.mode})"
     else:
         chunks = source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, base=base, dtype=np.uint8,
-                                    workers=workers, draft=draft)
+                                    workers=workers, draft=draft, progress=progress)
+        advance = None  # the source advances the bar by the items it reads, readable or not
         waiting, description = "decode", source.description
     dense = set(resolutions if dense is None else dense)
     sums = {}
@@ -176,8 +177,8 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
                 if r not in sums:
                     sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows, r in dense)
                 sums[r].add(Y)
-        if progress is not None:
-            progress.update(next(iter(chunk.values())).shape[0])
+        if advance is not None:
+            advance.update(next(iter(chunk.values())).shape[0])
     with phase("moments"):
         return _finish(sums, resolutions, dense, source.channels, device, dtype, flush_rows, description)
 

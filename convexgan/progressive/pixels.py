@@ -32,6 +32,7 @@ its rank.
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -163,8 +164,14 @@ class PixelWriter:
         self.count = 0
         self._temporary = {}
         self._arrays = {}
-        check_bytes(cache_bytes(capacity, self.resolutions, self.channels),
-                    f"the pixel cache (cache={mode!r}) of {capacity} images at resolutions {self.resolutions}")
+        nbytes = cache_bytes(capacity, self.resolutions, self.channels)
+        what = f"the pixel cache (cache={mode!r}) of {capacity} images at resolutions {self.resolutions}"
+        if mode == "memory":
+            check_bytes(nbytes, what)
+        elif nbytes > shutil.disk_usage(self.folder).free:
+            raise ValueError(f"{what} would need {format_bytes(nbytes)} on disk in {self.folder}, which has "
+                             f"{format_bytes(shutil.disk_usage(self.folder).free)} free; pass cache='none' (--cache "
+                             f"none) or free some space")
         for r in self.resolutions:
             shape = (capacity, r * r * self.channels)
             if mode == "memory" or capacity == 0:
