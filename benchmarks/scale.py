@@ -23,6 +23,7 @@ Smoke test: ``python benchmarks/scale.py --n 500 --resolutions 4 8 16``. Timings
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -35,11 +36,9 @@ PHASE_ORDER = ("decode", "cache_read", "cache_write", "moments", "solve", "eigen
 
 
 def shared_data(name):
-    """The shared data file ``name`` (``../shared/data`` beside the checkout, else ``/work/shared/data``)."""
-    for folder in (Path(__file__).resolve().parents[2] / "shared" / "data", Path("/work/shared/data")):
-        if (folder / name).is_file():
-            return folder / name
-    return Path("/work/shared/data") / name
+    """The shared data file ``name``: in ``$CONVEXGAN_SHARED_DATA``, else in ``../shared/data`` beside the checkout."""
+    folder = os.environ.get("CONVEXGAN_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(folder) / name
 
 
 def worker(args):
@@ -139,7 +138,8 @@ def print_sweep(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="tar archive of images (default: the CelebA 10k tar)")
+    parser.add_argument("--data", type=Path, help="tar archive of images (default: celeba10k_89x109.tar in "
+                        "$CONVEXGAN_SHARED_DATA or ../shared/data)")
     parser.add_argument("--utkface", action="store_true", help="use utkface200.tar (9,780 faces 200x200)")
     parser.add_argument("--n", type=int, default=10000, help="images (the first N)")
     parser.add_argument("--resolutions", type=int, nargs="+", default=[4, 8, 16, 32, 64])
