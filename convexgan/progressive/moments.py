@@ -8,7 +8,8 @@ For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the traine
 so memory is one chunk plus the ``d x d`` sums. The chunks come from decoding an image source (which may fill
 a pixel cache on the way, :mod:`convexgan.progressive.pixels`) or from a filled pixel cache: both give the
 8-bit pixels :math:`p_i`, turned into :math:`x_i = p_i / 255` by the same float division, so the moments
-from a cache equal those of a decoding pass bit for bit (with the same chunk boundaries). To limit cancellation the sums are taken of
+from a cache equal those of a decoding pass bit for bit (with the same chunk boundaries). To limit
+cancellation the sums are taken of
 :math:`y_i = x_i - \tfrac12` (pixels in [0, 1]) and :math:`S_X = \frac1n \sum y_i y_i^T - \bar y \bar y^T`.
 The chunk products run in the working dtype; they are added into float64 sums (in float32 mode through a
 float32 buffer flushed every ``flush_rows`` rows). Under ``torch.distributed`` the sums are added across
