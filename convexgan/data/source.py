@@ -7,8 +7,10 @@ themselves). Nothing of size ``n x d`` is ever held.
 Parallel decoding: ``workers`` threads (default: the cores this process may run on,
 ``len(os.sched_getaffinity(0))``) decode the items of the next chunks while the caller works on the current
 one; ``workers=1`` is one background thread. Threads rather than processes: Pillow releases the GIL while it
-decodes and resizes, and a thread shares the open archive (whose reads are serialised by a lock) without
-pickling it. Every item is decoded on its own and the chunks are assembled in item order, so the arrays do
+decodes and resizes (about two thirds to three quarters of the time per CelebA 89 x 109 frame resized to
+4 ... 64; the rest, header parsing and array conversions, holds it, which bounds the speed-up of threads near
+3x), and a thread shares the open archive (whose reads are serialised by a lock) without pickling it or the
+decoded pixels. Every item is decoded on its own and the chunks are assembled in item order, so the arrays do
 not depend on ``workers`` (bit for bit).
 
 JPEG draft mode (``draft=True``, off by default): a JPEG whose frame is at least twice the size the resize
