@@ -17,8 +17,8 @@ Layout::
 
 ``report.json`` holds ``config``, ``n_images``, ``skipped_images``, ``device``, ``world_size``, the
 run's peak resident memory ``peak_memory_bytes``, ``phases_seconds`` (each phase's seconds over the run),
-``data_passes`` (one per training call: ``seconds``, ``phases`` with ``decode`` or ``cache_read``,
-``moments``, ``cache_write``; ``images``, ``images_per_second``, ``workers``, ``cache``, peaks) and ``stages``
+``data_passes`` (one per training call: ``seconds``, ``phases`` with ``decode`` or ``cache_read`` (the seconds
+the pass waited for pixels: decoding runs in threads beside the sums), ``moments``, ``cache_write``; ``images``, ``images_per_second``, ``workers``, ``cache``, peaks) and ``stages``
 (one per finished stage: the certificate entries, ``seconds`` of the solve, ``wall_seconds``, ``phases`` with
 ``solve`` (and inside it ``eigen_solve``, ``certificate`` where the solver records them), ``grid``, ``report``,
 ``checkpoint``; ``peak_memory_bytes`` with its ``peak_memory_scope`` (``stage``: since the stage began;
