@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from convexgan.data import open_images
+from convexgan.data import ArraySource, open_images, toy_images
 from convexgan.data.fingerprint import data_fingerprint
+from convexgan.progressive.memory import high_water_mark, reset_peak
 from convexgan.progressive.moments import accumulate_moments
 from convexgan.progressive.pixels import (
     PixelCache,
@@ -129,3 +130,15 @@ def test_mean_only_resolutions_skip_the_dense_matrix(toy_folder):
         assert torch.equal(light[r].mean, full[r].mean)
         # max_j mean_i y_ij^2: float64 sums of float32 squares against the float32 Gram's diagonal (rounding 1e-7)
         assert light[r].raw_scale == pytest.approx(full[r].raw_scale, rel=1e-6)
+
+
+def test_moments_pass_peak_is_the_sums_and_the_buffer():
+    if not reset_peak():
+        pytest.skip("this system does not let a process reset its peak resident memory (/proc/self/clear_refs)")
+    source = ArraySource(toy_images(64, 32, seed=2))
+    d = 32 * 32 * 3
+    reset_peak()
+    start = high_water_mark()
+    accumulate_moments(source, [32], chunk_size=32, flush_rows=16, workers=1)
+    # float64 sums 8 d^2 and float32 buffer 4 d^2 (113 MiB); the flush adds one 1024-row block, not a 8 d^2 copy
+    assert high_water_mark() - start <= 12 * d * d + 30 * 2**20
