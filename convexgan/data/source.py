@@ -114,7 +114,8 @@ class ImageSource:
 
     def _read(self, item, resolutions, base, draft):
         try:
-            image = Image.fromarray(self._decode(item, draft)).convert(self.mode)
+            image = Image.fromarray(self._decode(item, draft))
+            image = image if image.mode == self.mode else image.convert(self.mode)
             return frame_to_resolutions(image, resolutions, crop=self.crop, base=base)
         except READ_ERRORS as err:
             if self.strict:
