@@ -177,7 +177,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
                 store.add(chunk)
         with phase("moments"):
             for r, pixels in chunk.items():
-                Y = _shifted_images(pixels, device, dtype)
+                Y = shifted_images(pixels, device, dtype)
                 if r not in sums:
                     sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows, r in dense)
                 sums[r].add(Y)
@@ -187,8 +187,23 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         return _finish(sums, resolutions, dense, source.channels, device, dtype, flush_rows, description)
 
 
-def _shifted_images(pixels, device, dtype):
-    """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``."""
+def shifted_images(pixels, device, dtype):
+    """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``.
+
+    The conversion every pass uses (so that an operator pass over the pixel cache sees the rows the moments saw).
+
+    Parameters
+    ----------
+    pixels : ndarray (b, ...) uint8
+        A chunk (``(b, r, r, C)`` or ``(b, d)``), e.g. from :meth:`PixelCache.iter_chunks` or a slice of
+        :meth:`PixelCache.pixels`.
+    device : torch.device
+    dtype : torch.float32 or torch.float64
+
+    Returns
+    -------
+    torch.Tensor (b, d)
+    """
     pixels = pixels.reshape(pixels.shape[0], -1)
     pixels = np.ascontiguousarray(pixels) if pixels.flags.writeable else np.array(pixels)
     P = torch.from_numpy(pixels).to(device)

@@ -23,6 +23,11 @@ Modes (``cache=``):
     ``'memory'`` when the cache takes at most a quarter of :func:`convexgan._limits.max_bytes` (by default
     the machine's physical memory), else ``'disk'``.
 
+Reading it: the trainer hands the cache to the stage solvers as ``Moments.pixels`` (``None`` with
+``cache='none'``); ``cache.pixels(r)`` is the ``(n, r*r*C)`` uint8 matrix of this process's images and
+``cache.iter_chunks([r], chunk_size)`` yields its row blocks; :func:`convexgan.progressive.moments.shifted_images`
+turns a block into the rows :math:`x_i - \tfrac12` the moments were summed from.
+
 Every mode except ``'none'`` reuses a complete disk cache whose key matches. Memory: the cache holds
 :math:`n_{\mathrm{local}} \sum_r r^2 C` bytes (163 MB for 10,000 colour images at 4 ... 64, 641 MB for
 9,780 at 4 ... 128). Under ``torchrun`` each process caches its own share, the items ``i`` with

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from convexgan.data import ArraySource, open_images, toy_images
+from convexgan.data import open_images
 from convexgan.data.fingerprint import data_fingerprint
 from convexgan.progressive.memory import high_water_mark, reset_peak
-from convexgan.progressive.moments import accumulate_moments
+from convexgan.progressive.moments import _Sums, accumulate_moments
 from convexgan.progressive.pixels import (
     PixelCache,
     cache_key,
@@ -132,13 +132,20 @@ def test_mean_only_resolutions_skip_the_dense_matrix(toy_folder):
         assert light[r].raw_scale == pytest.approx(full[r].raw_scale, rel=1e-6)
 
 
-def test_moments_pass_peak_is_the_sums_and_the_buffer():
+def test_flushing_the_float32_buffer_allocates_one_block_not_a_float64_copy():
     if not reset_peak():
         pytest.skip("this system does not let a process reset its peak resident memory (/proc/self/clear_refs)")
-    source = ArraySource(toy_images(64, 32, seed=2))
-    d = 32 * 32 * 3
+    d = 4096
+    sums = _Sums(d, torch.device("cpu"), torch.float32, flush_rows=1)
+    Y = torch.rand(8, d)
+    sums.add(Y)  # flushes once (loads the kernels)
+    sums.add(Y)
+    sums.buffer.addmm_(Y.T, Y)
+    sums.buffered = 8
+    expected = sums.outer + sums.buffer.double()
     reset_peak()
     start = high_water_mark()
-    accumulate_moments(source, [32], chunk_size=32, flush_rows=16, workers=1)
-    # float64 sums 8 d^2 and float32 buffer 4 d^2 (113 MiB); the flush adds one 1024-row block, not a 8 d^2 copy
-    assert high_water_mark() - start <= 12 * d * d + 30 * 2**20
+    sums.flush()
+    # one promoted 1024-row block is 32 MiB; adding the whole buffer at once would take a 128 MiB float64 copy
+    assert high_water_mark() - start <= 8 * 1024 * d + 16 * 2**20
+    assert torch.equal(sums.outer, expected) and not sums.buffer.any()
