@@ -42,7 +42,7 @@ class TarSource(ImageSource):
         CelebA attribute filter ``{name: bool}``; ``list_attr_celeba.txt`` is looked for inside the archive
         unless ``attributes_file`` names it.
     **kwargs
-        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+        ``n_images``, ``subset``, ``seed``, ``include``, ``classes``, ``crop``, ``strict`` of :class:`ImageSource`.
     """
 
     def __init__(self, path, *, attributes=None, attributes_file=None, **kwargs):
@@ -77,6 +77,9 @@ class TarSource(ImageSource):
 
     def _name(self, item):
         return f"{self.path}:{item.name}"
+
+    def _relative(self, item):
+        return item.name
 
     def _decode(self, item):
         """Read the member with a cap (its declared size first, then the bytes actually decompressed), decode it."""

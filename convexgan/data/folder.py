@@ -25,7 +25,7 @@ class FolderSource(ImageSource):
     attributes_file : path or None
         Explicit ``list_attr_celeba.txt``.
     **kwargs
-        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+        ``n_images``, ``subset``, ``seed``, ``include``, ``classes``, ``crop``, ``strict`` of :class:`ImageSource`.
     """
 
     def __init__(self, folder, *, attributes=None, attributes_file=None, **kwargs):
@@ -47,6 +47,9 @@ class FolderSource(ImageSource):
 
     def _name(self, item):
         return str(item)
+
+    def _relative(self, item):
+        return item.relative_to(self.root).as_posix()
 
     def _decode(self, item):
         return decode_image(item, str(item))
