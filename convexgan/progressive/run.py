@@ -274,9 +274,12 @@ def _start(out, config, fingerprint, resume, rank):
         if not resume:
             raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
         previous = read_config(out)
-        check_same_data(out, previous, fingerprint)
-        if previous != config:
-            changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
+        changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
+        options = [key for key in changed if key != "data_fingerprint"]  # named first: they explain a new list
+        if not options:
+            check_same_data(out, previous, fingerprint)
+        if changed:
+            changed = options or changed
             values = "; ".join(f"{key}: {_short(previous.get(key))} -> {_short(config.get(key))}" for key in changed)
             raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)} ({values})")
         stages, _ = finished_stages(out, config)
