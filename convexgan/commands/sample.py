@@ -29,8 +29,7 @@ def add_parser(subparsers):
 
 def run(args):
     """Sample, optionally histogram-match, save."""
-    from convexgan.data import load_images
-    from convexgan.data.histograms import match_histograms
+    from convexgan.data.histograms import histogram_reference, match_histograms
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import load_generator
 
@@ -45,10 +44,8 @@ def run(args):
     out = args.out
     if args.match_histograms:
         r = images.shape[1]
-        config = generator.config
-        reference = load_images(args.match_histograms, r, n_images=args.n_reference, seed=args.seed,
-                                crop=config["crop"], include=config.get("include"), classes=config.get("classes"),
-                                attributes=config.get("attributes"), base=config["resolutions"][-1])
+        reference = histogram_reference(args.match_histograms, r, generator.config, n=args.n_reference,
+                                        seed=args.seed)
         images = match_histograms(images, reference)
         out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
         print(f"post-processing: per-channel histogram matching to {len(reference)} images of "
