@@ -134,7 +134,8 @@ class TrainConfig:
             "mode": self.mode, "n_images": self.n_images, "latent": self.latent, "crop": self.crop,
             "subset": None if self.n_images is None else self.subset,
             "include": None if self.include is None else list(self.include),
-            "classes": None if self.classes is None else list(self.classes), "attributes": self.attributes, "dtype": self.dtype, "seed": self.seed, "noise_rows": self.noise_rows,
+            "classes": None if self.classes is None else list(self.classes), "attributes": self.attributes,
+            "dtype": self.dtype, "seed": self.seed, "noise_rows": self.noise_rows,
             "legacy_dtype": self.legacy_dtype, "eigensolver": self.eigensolver, "fresh_ratio": self.fresh_ratio,
         }
 
