@@ -275,7 +275,7 @@ def _start(out, config, fingerprint, resume, rank):
             raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
         previous = read_config(out)
         changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
-        options = [key for key in changed if key != "data_fingerprint"]  # named first: they explain a new list
+        options = [key for key in changed if key not in ("data", "data_fingerprint")]  # first: they explain new data
         if not options:
             check_same_data(out, previous, fingerprint)
         if changed:
