@@ -7,6 +7,12 @@ an array of shape ``(b, r, r, C)``, float32 in :math:`[0, 1]`. Nothing of size `
 Unreadable items are skipped, counted in :attr:`ImageSource.skipped` and reported with a warning at the end of
 the pass; with ``strict=True`` the first one raises ``ValueError`` naming it. For data-parallel passes, rank
 ``q`` of ``world_size`` reads the items ``i`` with ``i % world_size == q``.
+
+Which items a source reads: its sorted list, filtered by ``include`` and ``classes``
+(:mod:`convexgan.data.filters`), then ``n_images`` of them, a seeded random subset or the first ones
+(:mod:`convexgan.data.subsets`); :attr:`ImageSource.selection` records the choice. Frames that are not square and
+are resized without a crop (``crop='none'``) are counted and reported once per pass with a
+:class:`convexgan.exceptions.SquashedFramesWarning`.
 """
 
 import tarfile
