@@ -75,11 +75,11 @@ class TarSource(ImageSource):
         """Close the archive."""
         self._archive.close()
 
-    def _name(self, item):
-        return f"{self.path}:{item.name}"
-
     def _relative(self, item):
         return item.name
+
+    def _name(self, item):
+        return f"{self.path}:{item.name}"
 
     def _decode(self, item):
         """Read the member with a cap (its declared size first, then the bytes actually decompressed), decode it."""

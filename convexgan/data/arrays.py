@@ -125,11 +125,11 @@ class ArraySource(ImageSource):
             digest.update(image.tobytes())
         return digest.hexdigest()
 
-    def _name(self, item):
-        return f"{self.description}[{item}]"
-
     def _relative(self, item):
         return str(item)
+
+    def _name(self, item):
+        return f"{self.description}[{item}]"
 
     def _decode(self, item):
         return np.asarray(array_to_image(self.images[item]))

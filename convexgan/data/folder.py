@@ -45,11 +45,11 @@ class FolderSource(ImageSource):
         self.root = folder
         super().__init__(f"folder {folder}", files, **kwargs)
 
-    def _name(self, item):
-        return str(item)
-
     def _relative(self, item):
         return item.relative_to(self.root).as_posix()
+
+    def _name(self, item):
+        return str(item)
 
     def _decode(self, item):
         return decode_image(item, str(item))

@@ -57,7 +57,7 @@ def celeba_crop_box(width, height):
     return (round(cx - hx), round(cy - hy), round(cx + hx), round(cy + hy))
 
 
-def frame_to_resolutions(image, resolutions, *, crop="none", base=None):
+def frame_to_resolutions(image, resolutions, *, crop=False, base=None):
     """Resize one picture to every resolution in ``resolutions``.
 
     Parameters
@@ -67,7 +67,7 @@ def frame_to_resolutions(image, resolutions, *, crop="none", base=None):
     resolutions : sequence of int
         Square output sizes.
     crop : {'none', 'center', 'celeba'} or bool
-        The crop taken first (see the module docstring; True means 'celeba', False 'none').
+        The crop taken first (see the module docstring; True means 'celeba', False (default) 'none').
     base : int or None
         Intermediate square size (default ``max(resolutions)``).
 
