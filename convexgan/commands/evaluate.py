@@ -80,7 +80,8 @@ def add_parser(subparsers):
     parser.add_argument(
         "--skip", type=int, default=0, help="with --subset first: skip the first SKIP images of DATA (default 0)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the samples, the real split and SWD (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the samples, the draw and split of the real images and SWD (default 0)")
     parser.add_argument("--nhoods", type=int, default=128, help="SWD neighbourhoods per image (default 128)")
     parser.add_argument("--device", default="cpu", help="device of the feature extractor (default cpu)")
     parser.set_defaults(func=run)

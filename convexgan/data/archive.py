@@ -76,7 +76,7 @@ class TarSource(ImageSource):
         self._archive.close()
 
     def _relative(self, item):
-        return item.name
+        return item.name[2:] if item.name.startswith("./") else item.name
 
     def _name(self, item):
         return f"{self.path}:{item.name}"

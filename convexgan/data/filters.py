@@ -1,7 +1,7 @@
 """Select the items of a folder or tar archive by path pattern (``include``) or class folder (``classes``).
 
 Both look at an item's *relative name*: its path relative to the folder given (``/``-separated), or its tar
-member name.
+member name (without a leading ``./``).
 
 - ``include``: shell-style patterns (:func:`fnmatch.fnmatchcase`: ``*`` matches any characters, ``/``
   included; ``?`` one character; ``[seq]``); an item is kept when it matches at least one.

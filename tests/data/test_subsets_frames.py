@@ -75,6 +75,11 @@ def test_sources_choose_seeded_subsets_and_record_indices_and_list_hash(tmp_path
     assert [m.name for m in in_tar.items] == [f"root/{ordered[i]}" for i in chosen]
     assert in_tar.selection["candidates_sha256"] == list_sha256(f"root/{name}" for name in ordered)
     np.testing.assert_array_equal(load_images(in_tar, 4), load_images(source, 4))
+    assert [m.name for m in open_images(archive, classes="a").items] == [f"root/a/{i:03d}.png" for i in range(15)]
+    dotted = tmp_path / "dotted.tar"
+    with tarfile.open(dotted, "w") as tar:
+        tar.add(folder / "b/003.png", arcname="./b/003.png")
+    assert len(open_images(dotted, include="b/*", classes="b")) == 1
 
     images = toy_images(20, 6, seed=1)
     array = open_images(images, n_images=5, seed=2)
