@@ -47,10 +47,11 @@ from convexgan._files import atomic_write_text
 from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
 from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
+from convexgan.data.frames import crop_method
 from convexgan.progressive.config import CACHE_MODES
 
 MODES = CACHE_MODES
-KEY_VERSION = 1
+KEY_VERSION = 2
 AUTO_MEMORY_FRACTION = 4
 
 
@@ -71,7 +72,7 @@ def cache_key(fingerprint, *, crop, base, resolutions, channels, draft, rank, wo
     ----------
     fingerprint : dict
         The data fingerprint's summary (:func:`convexgan.data.fingerprint.data_fingerprint`).
-    crop : bool
+    crop : {'none', 'center', 'celeba'} or bool
     base : int
         The size every frame is resized to first.
     resolutions : sequence of int
@@ -81,7 +82,7 @@ def cache_key(fingerprint, *, crop, base, resolutions, channels, draft, rank, wo
     rank, world_size : int
         This process's share.
     """
-    return {"version": KEY_VERSION, "data_fingerprint": fingerprint, "crop": bool(crop), "base": int(base),
+    return {"version": KEY_VERSION, "data_fingerprint": fingerprint, "crop": crop_method(crop), "base": int(base),
             "resolutions": sorted(int(r) for r in resolutions), "channels": int(channels), "draft": bool(draft),
             "rank": int(rank), "world_size": int(world_size)}
 
