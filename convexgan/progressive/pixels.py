@@ -35,6 +35,7 @@ Every mode except ``'none'`` reuses a complete disk cache whose key matches. Mem
 its rank.
 """
 
+import errno
 import json
 import os
 import shutil
@@ -185,8 +186,14 @@ class PixelWriter:
                 continue
             final = pixels_path(self.folder, key["rank"], key["world_size"], r)
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=f".{final.name}.", suffix=".tmp")
-            os.close(fd)
             self._temporary[r] = Path(name)
+            try:
+                _reserve(fd, array_bytes(shape, np.uint8), what)
+            except BaseException:
+                os.close(fd)
+                self.discard()
+                raise
+            os.close(fd)
             self._arrays[r] = np.memmap(name, np.uint8, mode="w+", shape=shape)
 
     def add(self, chunk):
@@ -221,6 +228,19 @@ class PixelWriter:
         for path in self._temporary.values():
             path.unlink(missing_ok=True)
         self._temporary = {}
+
+
+def _reserve(fd, nbytes, what):
+    """Allocate the file's blocks now, so that a full disk is an error here and not a crash (SIGBUS) on a write
+    through the memory map; where the file system cannot reserve blocks the free-space check has to do."""
+    try:
+        os.posix_fallocate(fd, 0, nbytes)
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise ValueError(f"{what} does not fit on the disk ({err.strerror}); pass cache='none' (--cache none) "
+                             f"or free some space") from None
+    except AttributeError:
+        pass
 
 
 def _compatible(recorded, key, resolutions):

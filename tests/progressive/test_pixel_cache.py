@@ -1,6 +1,8 @@
 """The pixel cache holds the decoded pixels exactly; moments from it equal a decoding pass's; disk reuse by key."""
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -149,3 +151,15 @@ def test_flushing_the_float32_buffer_allocates_one_block_not_a_float64_copy():
     # one promoted 1024-row block is 32 MiB; adding the whole buffer at once would take a 128 MiB float64 copy
     assert high_water_mark() - start <= 8 * 1024 * d + 16 * 2**20
     assert torch.equal(sums.outer, expected) and not sums.buffer.any()
+
+
+def test_a_full_disk_is_an_error_before_the_pass_not_a_crash(tmp_path, monkeypatch):
+    def no_space(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    key = cache_key({"method": "none"}, crop=False, base=8, resolutions=[4, 8], channels=3, draft=False, rank=0,
+                    world_size=1)
+    with pytest.raises(ValueError, match="does not fit on the disk"):
+        start_cache("disk", capacity=10, resolutions=[4, 8], channels=3, folder=tmp_path, key=key)
+    assert not list(tmp_path.iterdir())
