@@ -325,8 +325,3 @@ def remove_disk_cache(folder, rank, world_size):
     manifest_path(folder, rank, world_size).unlink(missing_ok=True)
     for file in folder.glob(f"pixels_rank{rank}of{world_size}_*.u8"):
         file.unlink()
-
-
-def describe(cache):
-    """One line: mode, images and size of a cache (for logs and reports)."""
-    return f"{cache.mode} pixel cache of {cache.n} images at {cache.resolutions} ({format_bytes(cache.nbytes)})"
