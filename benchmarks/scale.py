@@ -15,7 +15,7 @@ memory ratio near 1 apart from the pixel cache, ``n * sum(r^2 C)`` bytes).
 Usage::
 
     python benchmarks/scale.py [--data TAR | --utkface] [--n 10000] [--resolutions 4 8 16 32 64]
-        [--k 20 30 40 100 175] [--eigensolver auto] [--workers N] [--cache auto|memory|disk|none]
+        [--k 20 30 40 100 175] [--eigensolver auto] [--workers N] [--cache auto|memory|disk|none] [--jpeg-draft]
         [--device cpu|cuda] [--sweep [--sweep-n 1000 2000 5000 10000]]
 
 Smoke test: ``python benchmarks/scale.py --n 500 --resolutions 4 8 16``. Timings depend on the machine's load.
@@ -23,6 +23,7 @@ Smoke test: ``python benchmarks/scale.py --n 500 --resolutions 4 8 16``. Timings
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,16 +31,14 @@ import time
 from pathlib import Path
 
 DATA_NAMES = {"celeba": "celeba10k_89x109.tar", "utkface": "utkface200.tar"}
-DATA_PASS_PHASES = ("decode", "cache_read", "cache_write", "moments")
-STAGE_PHASES = ("solve", "eigen_solve", "certificate", "grid", "checkpoint")
+PHASE_ORDER = ("decode", "cache_read", "cache_write", "moments", "solve", "eigen_solve", "certificate", "grid",
+               "report", "checkpoint")
 
 
 def shared_data(name):
-    """The shared data file ``name`` (``../shared/data`` beside the checkout, else ``/work/shared/data``)."""
-    for folder in (Path(__file__).resolve().parents[2] / "shared" / "data", Path("/work/shared/data")):
-        if (folder / name).is_file():
-            return folder / name
-    return Path("/work/shared/data") / name
+    """The shared data file ``name``: in ``$CONVEXGAN_SHARED_DATA``, else in ``../shared/data`` beside the checkout."""
+    folder = os.environ.get("CONVEXGAN_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(folder) / name
 
 
 def worker(args):
@@ -52,6 +51,8 @@ def worker(args):
         options["k"] = args.k
     if args.workers:
         options["workers"] = args.workers
+    if args.jpeg_draft:
+        options["jpeg_draft"] = True
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         train(str(args.data), Path(folder) / "run", **options)
@@ -70,6 +71,7 @@ def run_once(args, n):
                    "--cache", args.cache, "--device", args.device]
         command += ["--k", *map(str, args.k)] if args.k else []
         command += ["--workers", str(args.workers)] if args.workers else []
+        command += ["--jpeg-draft"] if args.jpeg_draft else []
         subprocess.run(command, check=True)
         return json.loads(out.read_text())
 
@@ -82,37 +84,43 @@ def seconds(phases, name):
     return f"{phases[name]:.2f}" if name in phases else "-"
 
 
+def phase_names(report):
+    """The phases recorded by the run: the known ones in pipeline order, then any other (e.g. operator passes)."""
+    seen = []
+    for part in report.get("data_passes", [])[-1:] + report["stages"]:
+        seen += [name for name in part.get("phases", {}) if name not in seen]
+    known = [name for name in PHASE_ORDER if name in seen]
+    return known + [name for name in seen if name not in known]
+
+
 def print_run(result):
-    """One table: the data pass, then a row per stage."""
+    """One table: the data pass, then a row per stage, with a column per recorded phase."""
     report = result["report"]
     n, device = report["n_images"], report["device"]
-    passes = report.get("data_passes", [])
-    data = passes[-1] if passes else {}
+    data = (report.get("data_passes") or [{}])[-1]
     cache = data.get("cache", {})
+    names = phase_names(report)
     print(f"\n{n} images, device {device}, workers {data.get('workers')}, cache {cache.get('mode')} "
-          f"(reused: {cache.get('reused')}), end to end {result['wall_seconds']:.2f} s")
-    print("| phase | res | n | device | " + " | ".join(f"{p} s" for p in DATA_PASS_PHASES + STAGE_PHASES)
-          + " | stage s | peak RSS MiB (scope) | CUDA peak MiB | ||S_X-S_G||/beta |")
-    print("|" + "---|" * (4 + len(DATA_PASS_PHASES) + len(STAGE_PHASES) + 4))
-    phases = data.get("phases", {})
-    print(f"| data pass | {','.join(map(str, report['config']['resolutions']))} | {n} | {device} | "
-          + " | ".join(seconds(phases, p) for p in DATA_PASS_PHASES) + " | " + " | ".join("-" for _ in STAGE_PHASES)
-          + f" | {data.get('seconds', 0):.2f} | {megabytes(data.get('peak_memory_bytes'))} "
-          f"({data.get('peak_memory_scope')}) | {megabytes(data.get('cuda_peak_memory_bytes'))} | - |")
-    for s in report["stages"]:
-        phases = s.get("phases", {})
-        print(f"| stage {s['index']} | {s['resolution']} | {n} | {device} | " + " | ".join("-" for _ in DATA_PASS_PHASES)
-              + " | " + " | ".join(seconds(phases, p) for p in STAGE_PHASES)
-              + f" | {s.get('wall_seconds', s['seconds']):.2f} | {megabytes(s.get('peak_memory_bytes'))} "
-              f"({s.get('peak_memory_scope')}) | {megabytes(s.get('cuda_peak_memory_bytes'))} | "
-              f"{s['constraint_value']:.10f} |")
+          f"(reused: {cache.get('reused')}), end to end {result['wall_seconds']:.2f} s, run peak RSS "
+          f"{megabytes(report.get('peak_memory_bytes'))} MiB")
+    print("| part | res | n | device | " + " | ".join(f"{p} s" for p in names)
+          + " | part s | peak RSS MiB (scope) | CUDA peak MiB | ||S_X-S_G||/beta |")
+    print("|" + "---|" * (len(names) + 8))
+    rows = [("data pass", ",".join(map(str, data.get("resolutions", []))), data, "-")]
+    rows += [(f"stage {s['index']}", s["resolution"], s, f"{s['constraint_value']:.10f}") for s in report["stages"]]
+    for label, resolution, part, value in rows:
+        phases = part.get("phases", {})
+        total = part.get("wall_seconds", part.get("seconds", 0.0))
+        print(f"| {label} | {resolution} | {n} | {device} | " + " | ".join(seconds(phases, p) for p in names)
+              + f" | {total:.2f} | {megabytes(part.get('peak_memory_bytes'))} ({part.get('peak_memory_scope')}) | "
+              f"{megabytes(part.get('cuda_peak_memory_bytes'))} | {value} |")
 
 
 def peak_of(report):
     """The largest peak resident memory of the run (data pass and stages)."""
     values = [p.get("peak_memory_bytes") or 0 for p in report.get("data_passes", [])]
     values += [s.get("peak_memory_bytes") or 0 for s in report["stages"]]
-    return max(values)
+    return max(values + [report.get("peak_memory_bytes") or 0])
 
 
 def print_sweep(results):
@@ -130,7 +138,8 @@ def print_sweep(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="tar archive of images (default: the CelebA 10k tar)")
+    parser.add_argument("--data", type=Path, help="tar archive of images (default: celeba10k_89x109.tar in "
+                        "$CONVEXGAN_SHARED_DATA or ../shared/data)")
     parser.add_argument("--utkface", action="store_true", help="use utkface200.tar (9,780 faces 200x200)")
     parser.add_argument("--n", type=int, default=10000, help="images (the first N)")
     parser.add_argument("--resolutions", type=int, nargs="+", default=[4, 8, 16, 32, 64])
@@ -138,6 +147,7 @@ def main(argv=None):
     parser.add_argument("--eigensolver", default="auto")
     parser.add_argument("--workers", type=int, help="decoding threads (default: the available cores)")
     parser.add_argument("--cache", choices=["auto", "memory", "disk", "none"], default="auto")
+    parser.add_argument("--jpeg-draft", action="store_true", help="decode JPEGs at reduced size (changes pixels)")
     parser.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
     parser.add_argument("--sweep", action="store_true", help="one run per n in --sweep-n")
     parser.add_argument("--sweep-n", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
@@ -151,7 +161,7 @@ def main(argv=None):
     if not args.data.is_file():
         parser.error(f"--data {args.data} does not exist")
     print(f"data {args.data}, resolutions {args.resolutions}, k {args.k or 'official'}, eigensolver "
-          f"{args.eigensolver}, cache {args.cache}, device {args.device}")
+          f"{args.eigensolver}, cache {args.cache}, device {args.device}, JPEG draft {args.jpeg_draft}")
     sizes = sorted(args.sweep_n) if args.sweep else [args.n]
     results = []
     for n in sizes:

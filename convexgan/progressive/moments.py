@@ -8,12 +8,14 @@ For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the traine
 so memory is one chunk plus the ``d x d`` sums. The chunks come from decoding an image source (which may fill
 a pixel cache on the way, :mod:`convexgan.progressive.pixels`) or from a filled pixel cache: both give the
 8-bit pixels :math:`p_i`, turned into :math:`x_i = p_i / 255` by the same float division, so the moments
-from a cache equal those of a decoding pass bit for bit (with the same chunk boundaries). To limit cancellation the sums are taken of
+from a cache equal those of a decoding pass bit for bit (with the same chunk boundaries). To limit
+cancellation the sums are taken of
 :math:`y_i = x_i - \tfrac12` (pixels in [0, 1]) and :math:`S_X = \frac1n \sum y_i y_i^T - \bar y \bar y^T`.
 The chunk products run in the working dtype; they are added into float64 sums (in float32 mode through a
 float32 buffer flushed every ``flush_rows`` rows). Under ``torch.distributed`` the sums are added across
-processes, so the result does not depend on how the images were split. The centring and symmetrisation run in
-place, so the peak memory of the pass is the float64 sums plus the float32 buffer (1.2 GB + 0.6 GB at 64 x 64).
+processes, so the result does not depend on how the images were split. The flush, the centring and the
+symmetrisation run in place, block by block, so the peak memory of the pass is the float64 sums plus the
+float32 buffer (1.2 GB + 0.6 GB at 64 x 64) and one block of rows.
 """
 
 from dataclasses import dataclass
@@ -92,9 +94,11 @@ class _Sums:
         if self.buffered >= self.flush_rows:
             self.flush()
 
-    def flush(self):
+    def flush(self, block=1024):
+        """Add the buffer into the float64 sums, ``block`` rows at a time (the promoted copy of a block only)."""
         if self.buffer is not None and self.buffered:
-            self.outer += self.buffer
+            for i in range(0, self.buffer.shape[0], block):
+                self.outer[i : i + block] += self.buffer[i : i + block]
             self.buffer.zero_()
             self.buffered = 0
 
@@ -154,11 +158,12 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
     if isinstance(source, PixelCache):
         if store is not None:
             raise ValueError("store= needs an image source to decode, not a pixel cache")
-        chunks, waiting = source.iter_chunks(resolutions, chunk_size), "cache_read"
+        chunks, waiting, advance = source.iter_chunks(resolutions, chunk_size), "cache_read", progress
         description = f"the pixel cache ({source.mode})"
     else:
         chunks = source.iter_chunks(resolutions, chunk_size, rank=rank, world_size=size, base=base, dtype=np.uint8,
-                                    workers=workers, draft=draft)
+                                    workers=workers, draft=draft, progress=progress)
+        advance = None  # the source advances the bar by the items it reads, readable or not
         waiting, description = "decode", source.description
     dense = set(resolutions if dense is None else dense)
     sums = {}
@@ -172,18 +177,33 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
                 store.add(chunk)
         with phase("moments"):
             for r, pixels in chunk.items():
-                Y = _shifted_images(pixels, device, dtype)
+                Y = shifted_images(pixels, device, dtype)
                 if r not in sums:
                     sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows, r in dense)
                 sums[r].add(Y)
-        if progress is not None:
-            progress.update(next(iter(chunk.values())).shape[0])
+        if advance is not None:
+            advance.update(next(iter(chunk.values())).shape[0])
     with phase("moments"):
         return _finish(sums, resolutions, dense, source.channels, device, dtype, flush_rows, description)
 
 
-def _shifted_images(pixels, device, dtype):
-    """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``."""
+def shifted_images(pixels, device, dtype):
+    """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``.
+
+    The conversion every pass uses (so that an operator pass over the pixel cache sees the rows the moments saw).
+
+    Parameters
+    ----------
+    pixels : ndarray (b, ...) uint8
+        A chunk (``(b, r, r, C)`` or ``(b, d)``), e.g. from :meth:`PixelCache.iter_chunks` or a slice of
+        :meth:`PixelCache.pixels`.
+    device : torch.device
+    dtype : torch.float32 or torch.float64
+
+    Returns
+    -------
+    torch.Tensor (b, d)
+    """
     pixels = pixels.reshape(pixels.shape[0], -1)
     pixels = np.ascontiguousarray(pixels) if pixels.flags.writeable else np.array(pixels)
     P = torch.from_numpy(pixels).to(device)

@@ -38,10 +38,6 @@ class Phases:
         finally:
             self.add(name, time.perf_counter() - start)
 
-    def total(self):
-        """Sum of every phase's seconds."""
-        return sum(self.seconds.values())
-
 
 @contextmanager
 def recording(phases):

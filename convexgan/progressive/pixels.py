@@ -23,6 +23,11 @@ Modes (``cache=``):
     ``'memory'`` when the cache takes at most a quarter of :func:`convexgan._limits.max_bytes` (by default
     the machine's physical memory), else ``'disk'``.
 
+Reading it: the trainer hands the cache to the stage solvers as ``Moments.pixels`` (``None`` with
+``cache='none'``); ``cache.pixels(r)`` is the ``(n, r*r*C)`` uint8 matrix of this process's images and
+``cache.iter_chunks([r], chunk_size)`` yields its row blocks; :func:`convexgan.progressive.moments.shifted_images`
+turns a block into the rows :math:`x_i - \tfrac12` the moments were summed from.
+
 Every mode except ``'none'`` reuses a complete disk cache whose key matches. Memory: the cache holds
 :math:`n_{\mathrm{local}} \sum_r r^2 C` bytes (163 MB for 10,000 colour images at 4 ... 64, 641 MB for
 9,780 at 4 ... 128). Under ``torchrun`` each process caches its own share, the items ``i`` with
@@ -30,8 +35,10 @@ Every mode except ``'none'`` reuses a complete disk cache whose key matches. Mem
 its rank.
 """
 
+import errno
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -41,10 +48,11 @@ from convexgan._files import atomic_write_text
 from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
 from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
+from convexgan.data.frames import crop_method
 from convexgan.progressive.config import CACHE_MODES
 
 MODES = CACHE_MODES
-KEY_VERSION = 1
+KEY_VERSION = 2
 AUTO_MEMORY_FRACTION = 4
 
 
@@ -65,7 +73,7 @@ def cache_key(fingerprint, *, crop, base, resolutions, channels, draft, rank, wo
     ----------
     fingerprint : dict
         The data fingerprint's summary (:func:`convexgan.data.fingerprint.data_fingerprint`).
-    crop : bool
+    crop : {'none', 'center', 'celeba'} or bool
     base : int
         The size every frame is resized to first.
     resolutions : sequence of int
@@ -75,7 +83,7 @@ def cache_key(fingerprint, *, crop, base, resolutions, channels, draft, rank, wo
     rank, world_size : int
         This process's share.
     """
-    return {"version": KEY_VERSION, "data_fingerprint": fingerprint, "crop": bool(crop), "base": int(base),
+    return {"version": KEY_VERSION, "data_fingerprint": fingerprint, "crop": crop_method(crop), "base": int(base),
             "resolutions": sorted(int(r) for r in resolutions), "channels": int(channels), "draft": bool(draft),
             "rank": int(rank), "world_size": int(world_size)}
 
@@ -163,8 +171,14 @@ class PixelWriter:
         self.count = 0
         self._temporary = {}
         self._arrays = {}
-        check_bytes(cache_bytes(capacity, self.resolutions, self.channels),
-                    f"the pixel cache (cache={mode!r}) of {capacity} images at resolutions {self.resolutions}")
+        nbytes = cache_bytes(capacity, self.resolutions, self.channels)
+        what = f"the pixel cache (cache={mode!r}) of {capacity} images at resolutions {self.resolutions}"
+        if mode == "memory":
+            check_bytes(nbytes, what)
+        elif nbytes > shutil.disk_usage(self.folder).free:
+            raise ValueError(f"{what} would need {format_bytes(nbytes)} on disk in {self.folder}, which has "
+                             f"{format_bytes(shutil.disk_usage(self.folder).free)} free; pass cache='none' (--cache "
+                             f"none) or free some space")
         for r in self.resolutions:
             shape = (capacity, r * r * self.channels)
             if mode == "memory" or capacity == 0:
@@ -172,8 +186,14 @@ class PixelWriter:
                 continue
             final = pixels_path(self.folder, key["rank"], key["world_size"], r)
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=f".{final.name}.", suffix=".tmp")
-            os.close(fd)
             self._temporary[r] = Path(name)
+            try:
+                _reserve(fd, array_bytes(shape, np.uint8), what)
+            except BaseException:
+                os.close(fd)
+                self.discard()
+                raise
+            os.close(fd)
             self._arrays[r] = np.memmap(name, np.uint8, mode="w+", shape=shape)
 
     def add(self, chunk):
@@ -208,6 +228,19 @@ class PixelWriter:
         for path in self._temporary.values():
             path.unlink(missing_ok=True)
         self._temporary = {}
+
+
+def _reserve(fd, nbytes, what):
+    """Allocate the file's blocks now, so that a full disk is an error here and not a crash (SIGBUS) on a write
+    through the memory map; where the file system cannot reserve blocks the free-space check has to do."""
+    try:
+        os.posix_fallocate(fd, 0, nbytes)
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise ValueError(f"{what} does not fit on the disk ({err.strerror}); pass cache='none' (--cache none) "
+                             f"or free some space") from None
+    except AttributeError:
+        pass
 
 
 def _compatible(recorded, key, resolutions):
@@ -292,8 +325,3 @@ def remove_disk_cache(folder, rank, world_size):
     manifest_path(folder, rank, world_size).unlink(missing_ok=True)
     for file in folder.glob(f"pixels_rank{rank}of{world_size}_*.u8"):
         file.unlink()
-
-
-def describe(cache):
-    """One line: mode, images and size of a cache (for logs and reports)."""
-    return f"{cache.mode} pixel cache of {cache.n} images at {cache.resolutions} ({format_bytes(cache.nbytes)})"

@@ -6,10 +6,16 @@ input :math:`\hat z_i`, keeps :math:`W_i`, and the final samples are pushed thro
 The stage itself is solved by one module per mode: :mod:`convexgan.progressive.principled` (default, exact at
 every stage) and :mod:`convexgan.progressive.legacy` (the official algorithm, for comparison).
 
+One data pass (:func:`accumulate_moments`, decoding in parallel threads) gives the moments of every resolution
+still to train and fills the pixel cache (:mod:`convexgan.progressive.pixels`); a resumed run whose disk cache
+matches reads it instead of decoding. ``report.json`` records the seconds of every phase (decode, moments,
+solve, grid, report, checkpoint, and what the stage solver records inside ``solve``) for the data pass and for
+each stage, and each stage's own peak memory (:mod:`convexgan.progressive.memory`).
+
 The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
 run ends with the same weights as an uninterrupted one. Each stage writes its sample grid, then ``report.json``,
-then its checkpoint (atomically, last): a stage counts as finished exactly when its checkpoint exists, and a
-resumed run trims the report to the finished stages.
+then its checkpoint (atomically), then ``report.json`` again with the checkpoint's seconds: a stage counts as
+finished exactly when its checkpoint exists, and a resumed run trims the report to the finished stages.
 """
 
 import math
@@ -84,7 +90,8 @@ def train(data, out, config=None, **options):
     init_from_environment(device)
     rank, size = world()
     record = config.record(data)
-    with open_images(data, n_images=config.n_images, crop=config.crop, attributes=config.attributes,
+    with open_images(data, n_images=config.n_images, subset=config.subset, seed=config.seed, include=config.include,
+                     classes=config.classes, crop=config.crop, attributes=config.attributes,
                      strict=config.strict) as source, \
             open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
         return _train_stages(source, Path(out), record, stages, report, device, config)
@@ -187,9 +194,9 @@ def _data_pass(source, out, config, wanted, device, options, dense=None):
         description = "moments (cached pixels)" if pixels is not None else "decode + moments"
         with tqdm(total=total, desc=description, unit="img", disable=not options.progress or rank) as bar:
             try:
-                moments = accumulate_moments(source if pixels is None else pixels, wanted, device=device, dtype=DTYPES[config["dtype"]],
-                                             chunk_size=options.chunk_size, progress=bar,
-                                             base=config["resolutions"][-1], workers=options.workers,
+                moments = accumulate_moments(source if pixels is None else pixels, wanted, device=device,
+                                             dtype=DTYPES[config["dtype"]], chunk_size=options.chunk_size,
+                                             progress=bar, base=config["resolutions"][-1], workers=options.workers,
                                              draft=options.jpeg_draft, store=writer, dense=dense)
             except BaseException:
                 if writer is not None:

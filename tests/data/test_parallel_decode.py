@@ -10,6 +10,7 @@ from PIL import Image
 
 from convexgan.data import open_images, toy_images
 from convexgan.data.frames import RESAMPLING, frame_to_resolutions
+from convexgan.exceptions import SquashedFramesWarning
 
 
 def jpeg_bytes(image, quality=90):
@@ -86,3 +87,16 @@ def test_draft_is_off_by_default_and_changes_pixels_only_when_asked(tmp_path):
     # A base above half the frame (40 > 64 / 2) leaves nothing to draft: the pixels of the full decode.
     np.testing.assert_array_equal(unchanged, np.stack([frame_to_resolutions(im, [4, 8], base=40)[8] for im in full]))
     assert RESAMPLING == Image.BICUBIC
+
+
+def test_squashed_frames_are_counted_in_item_order_whatever_the_workers(tmp_path):
+    images = toy_images(12, 24, seed=4)
+    blobs = [(f"{i:02d}.jpg", jpeg_bytes(im if i % 4 else im[:, :16])) for i, im in enumerate(images)]
+    archive = write_tar(tmp_path / "mixed.tar", blobs)
+    messages = []
+    for workers in (1, 3):
+        with open_images(archive) as source, pytest.warns(SquashedFramesWarning) as caught:
+            list(source.iter_chunks([4], 2, workers=workers))
+        assert source.squashed == 3
+        messages.append(str(caught[0].message))
+    assert messages[0] == messages[1] and "00.jpg" in messages[0]

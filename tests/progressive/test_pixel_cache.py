@@ -1,6 +1,8 @@
 """The pixel cache holds the decoded pixels exactly; moments from it equal a decoding pass's; disk reuse by key."""
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -8,7 +10,8 @@ import torch
 
 from convexgan.data import open_images
 from convexgan.data.fingerprint import data_fingerprint
-from convexgan.progressive.moments import accumulate_moments
+from convexgan.progressive.memory import high_water_mark, reset_peak
+from convexgan.progressive.moments import _Sums, accumulate_moments
 from convexgan.progressive.pixels import (
     PixelCache,
     cache_key,
@@ -129,3 +132,34 @@ def test_mean_only_resolutions_skip_the_dense_matrix(toy_folder):
         assert torch.equal(light[r].mean, full[r].mean)
         # max_j mean_i y_ij^2: float64 sums of float32 squares against the float32 Gram's diagonal (rounding 1e-7)
         assert light[r].raw_scale == pytest.approx(full[r].raw_scale, rel=1e-6)
+
+
+def test_flushing_the_float32_buffer_allocates_one_block_not_a_float64_copy():
+    if not reset_peak():
+        pytest.skip("this system does not let a process reset its peak resident memory (/proc/self/clear_refs)")
+    d = 4096
+    sums = _Sums(d, torch.device("cpu"), torch.float32, flush_rows=1)
+    Y = torch.rand(8, d)
+    sums.add(Y)  # flushes once (loads the kernels)
+    sums.add(Y)
+    sums.buffer.addmm_(Y.T, Y)
+    sums.buffered = 8
+    expected = sums.outer + sums.buffer.double()
+    reset_peak()
+    start = high_water_mark()
+    sums.flush()
+    # one promoted 1024-row block is 32 MiB; adding the whole buffer at once would take a 128 MiB float64 copy
+    assert high_water_mark() - start <= 8 * 1024 * d + 16 * 2**20
+    assert torch.equal(sums.outer, expected) and not sums.buffer.any()
+
+
+def test_a_full_disk_is_an_error_before_the_pass_not_a_crash(tmp_path, monkeypatch):
+    def no_space(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    key = cache_key({"method": "none"}, crop=False, base=8, resolutions=[4, 8], channels=3, draft=False, rank=0,
+                    world_size=1)
+    with pytest.raises(ValueError, match="does not fit on the disk"):
+        start_cache("disk", capacity=10, resolutions=[4, 8], channels=3, folder=tmp_path, key=key)
+    assert not list(tmp_path.iterdir())
