@@ -68,8 +68,9 @@ class DataOperator:
 
     def __init__(self, pixels, *, resolution=None, channels=None, device="cpu", chunk_rows=None):
         if not isinstance(pixels, np.ndarray) or pixels.ndim != 2 or pixels.dtype != np.uint8:
+            shape, dtype = getattr(pixels, "shape", None), getattr(pixels, "dtype", None)
             raise ValueError(f"pixels must be a 2-d uint8 array (n, d) of flattened images, got "
-                             f"{type(pixels).__name__} {getattr(pixels, 'shape', None)} {getattr(pixels, 'dtype', None)}")
+                             f"{type(pixels).__name__} {shape} {dtype}")
         self.pixels = pixels
         self.d = int(pixels.shape[1])
         if self.d < 1:

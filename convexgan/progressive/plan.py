@@ -11,18 +11,18 @@ r"""Which path computes a principled stage's spectrum: the ``d x d`` moment, the
   seconds.
 - ``'gram'`` (:math:`K = \frac1n X_c X_c^T`) when the run has one process, ``n <= d``, ``n <= 16 k`` and
   its memory fits: forming :math:`K` costs :math:`2 n^2 d` flops, the operator about
-  :math:`4 n d \cdot 9.3 k` (its block Krylov multiplied 9.2 to 9.3 columns per wanted pair to reach relative
-  residuals of 1e-10 on CelebA 10k at 32 x 32 and 64 x 64), so the Gram pays when :math:`n < 18 k`; the
-  margin leaves room for the ``n x n`` eigen-solve.
+  :math:`4 n d \cdot 10 k` (its block Krylov multiplied 9.8 to 9.9 columns per wanted pair to reach its
+  tolerances on CelebA 10k at 32 x 32 and 64 x 64), so the Gram pays when :math:`n < 20 k`; the margin
+  leaves room for the ``n x n`` eigen-solve.
 - ``'operator'`` (block Krylov through :class:`~convexgan.progressive.operator.DataOperator`) otherwise:
   time :math:`O(n d k)`, memory independent of ``n``.
 
-Crossover measured on this package's 2-core test machine under heavy load from other jobs (indicative only),
-CelebA 10k, ``python`` on arrays of cached uint8 pixels: at ``d = 3072`` (32 x 32), ``k + 1 = 101``, the dense
-path took 1.8 s (float32 moment) + 9.0 s (ARPACK) and the operator 34 s (936 columns, 14 passes); at
-``d = 12,288`` (64 x 64), ``k + 1 = 176``, the operator took 124 s (1,613 columns, 14 passes; 56 s for an
-earlier variant with 2,188 columns at a lighter load) against 74 s for the dense path measured idle (README).
-The load makes these timings unreliable; the column counts are not affected by it.
+Crossover measured on this package's 2-core test machine while other jobs ran (load average about 4 to 5;
+indicative only), CelebA 10k, on arrays of the cached uint8 pixels, back to back: at ``d = 3072``
+(32 x 32), ``k + 1 = 101``, the dense path took 3.4 s (1.3 s float32 moment, 2.1 s ARPACK) and the operator
+12.8 s (987 columns, 14 passes); at ``d = 12,288`` (64 x 64), ``k + 1 = 176``, the dense path took 110.6 s
+(33.3 s moment, 77.3 s ARPACK) and the operator 67.9 s (1,741 columns, 14 passes). Hence the moment up to
+``d = 4096`` and the operator above it on the CPU.
 
 Memory of each path (bytes; ``s`` the itemsize of the moment dtype, ``q = k + max(8, k // 4)`` the block,
 ``b`` the chunk rows, ``2^22 / d`` by default), not counting the uint8 pixels (``n d``, the pixel cache):
