@@ -28,6 +28,7 @@ import torch
 from convexgan._validation import check_int
 from convexgan.progressive.distributed import all_reduce_sum
 from convexgan.progressive.moments import SHIFT
+from convexgan.progressive.phases import phase
 
 SCALE = 255.0
 CHUNK_ELEMENTS = 2**22
@@ -112,17 +113,22 @@ class DataOperator:
         self.trace = float((shifted_second - shifted_mean.square()).sum())
 
     def matmul(self, V):
-        r""":math:`S_X V` for ``V`` of shape ``(d, q)`` (float64, on ``device``); one pass over the pixels."""
+        r""":math:`S_X V` for ``V`` of shape ``(d, q)`` (float64, on ``device``); one pass over the pixels.
+
+        Its seconds go to the phase ``'operator_passes'`` (:mod:`convexgan.progressive.phases`), inside the
+        eigen-solve's or the certificate's.
+        """
         V = torch.as_tensor(V).to(device=self.device, dtype=torch.float64)
         if V.ndim != 2 or V.shape[0] != self.d:
             raise ValueError(f"V must have shape (d, q) = ({self.d}, q), got {tuple(V.shape)}")
-        out = torch.zeros(self.d, V.shape[1], dtype=torch.float64, device=self.device)
-        for P in self._chunks():
-            Xc = P.to(torch.float64).div_(SCALE).sub_(self.mean)
-            out.addmm_(Xc.T, Xc @ V)
-        self.passes += 1
-        self.columns += V.shape[1]
-        return all_reduce_sum(out).div_(self.n)
+        with phase("operator_passes"):
+            out = torch.zeros(self.d, V.shape[1], dtype=torch.float64, device=self.device)
+            for P in self._chunks():
+                Xc = P.to(torch.float64).div_(SCALE).sub_(self.mean)
+                out.addmm_(Xc.T, Xc @ V)
+            self.passes += 1
+            self.columns += V.shape[1]
+            return all_reduce_sum(out).div_(self.n)
 
     def __matmul__(self, V):
         return self.matmul(V)

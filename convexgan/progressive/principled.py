@@ -105,7 +105,8 @@ def solve_stage(i, stages, moments, config, device):
                       f"not exact or not certified (eigen-solver residual {eig['residual']:.3g}, kept eigenvalues "
                       f"down to {float(lam[-1]):.3g}, beta {beta:.3g}, certificate {certificate['kind']})",
                       InaccurateSolutionWarning, stacklevel=4)
-    solver = {key: eig[key] for key in ("method", "residual", "relative_residual", "passes", "columns") if key in eig}
+    keys = ("method", "residual", "relative_residual", "residuals", "passes", "columns")
+    solver = {key: eig[key] for key in keys if key in eig}
     if moments.second is None:
         solver["operator_passes"] = second.passes
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)

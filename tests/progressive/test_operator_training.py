@@ -48,6 +48,9 @@ def test_operator_paths_train_the_dense_weights(tmp_path, toy, dense_run, method
     _assert_same_weights(reference, generator, tol)
     for stage, dense in zip(_stages(tmp_path / "run"), _stages(reference_run)):
         assert stage["eigensolver"]["path"] == method and stage["eigensolver"]["passes"] >= 1
+        assert len(stage["eigensolver"]["residuals"]) == stage["k"] + 1
+        assert stage["eigensolver"]["operator_passes"] >= stage["eigensolver"]["passes"] + 2
+        assert 0 < stage["phases"]["operator_passes"] <= stage["phases"]["solve"]
         assert stage["certificate"]["kind"] == "operator_bound"
         assert dense["constraint_value"] - 1e-12 <= stage["constraint_value"] <= 1 + 1e-6
         assert stage["certificate"]["lower"] <= stage["constraint_value"]
