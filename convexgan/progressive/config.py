@@ -163,8 +163,8 @@ def upgrade_record(record):
     """A recorded configuration (``config.json``, a checkpoint's) in the current format.
 
     Older versions recorded ``crop`` as a bool (True: the CelebA box) and had no ``subset``, ``include``,
-    ``classes`` or ``jpeg_draft``: they read the first ``n_images`` images of the whole list, fully decoded. ``subset`` is None when
-    ``n_images`` is None (every image is used, however a subset would be drawn).
+    ``classes`` or ``jpeg_draft``: they read the first ``n_images`` images of the whole list, fully decoded.
+    ``subset`` is None when ``n_images`` is None (every image is used, however a subset would be drawn).
     """
     record = dict(record)
     record["crop"] = crop_method(record.get("crop"))
