@@ -10,7 +10,8 @@ Layout::
     RUN/report.json                   per-stage certificates and timings (see below)
     RUN/samples_stage00_4x4.png ...   a grid of fresh samples per stage (clipped to [0, 1])
     RUN/.convexgan.lock               while a training writes the folder (see convexgan.progressive.lock)
-    RUN/pixels_rank0of1.json          with cache='disk' (or 'auto' on disk): the pixel cache's manifest, written
+    RUN/pixels_rank0of1.json          with cache='disk' (or 'auto' on disk, or a memory cache when the training
+                                      was interrupted with Ctrl-C): the pixel cache's manifest, written
                                       last; its key (data fingerprint, crop, base resolution, resolutions,
                                       channels, JPEG draft, process share) and image count
     RUN/pixels_rank0of1_4x4.u8 ...    the cached 8-bit pixels per resolution, n x (r*r*C) in C order (HWC rows),

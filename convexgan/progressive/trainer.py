@@ -40,7 +40,7 @@ from convexgan.progressive.generator import ProgressiveGenerator
 from convexgan.progressive.memory import high_water_mark, peak_since, reset_peak
 from convexgan.progressive.moments import accumulate_moments
 from convexgan.progressive.phases import Phases, phase, recording
-from convexgan.progressive.pixels import cache_key, start_cache
+from convexgan.progressive.pixels import cache_key, keep_on_disk, start_cache
 from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.seeds import stage_seed
 
@@ -96,7 +96,7 @@ def train(data, out, config=None, **options):
 
 
 def _train_stages(source, out, config, stages, report, device, options):
-    """Train the stages not finished yet; each writes its grid, then the report, then its checkpoint into ``out``."""
+    """Train the stages not finished yet into ``out``; on Ctrl-C a memory pixel cache is kept in ``out``."""
     rank, size = world()
     resolutions, seed, dtype = config["resolutions"], config["seed"], config["dtype"]
     todo = list(range(len(stages), len(resolutions)))
@@ -116,6 +116,21 @@ def _train_stages(source, out, config, stages, report, device, options):
     report.setdefault("moments_seconds", []).append(data_pass["seconds"])
     report.setdefault("data_passes", []).append(data_pass)
     report["peak_memory_bytes"] = max(earlier_peak, data_pass["peak_memory_bytes"])
+    pixels = moments[wanted[0]].pixels
+    try:
+        _solve_stages(todo, stages, moments, report, out, config, device, options)
+    except KeyboardInterrupt:
+        if pixels is not None and pixels.mode == "memory":
+            keep_on_disk(pixels, out)  # so that --resume does not decode again
+        raise
+    barrier()
+    return ProgressiveGenerator(stages, config)
+
+
+def _solve_stages(todo, stages, moments, report, out, config, device, options):
+    """Solve stages ``todo`` in order; each writes its grid, the report, its checkpoint, then the report again."""
+    rank, _ = world()
+    resolutions, seed = config["resolutions"], config["seed"]
     for i in tqdm(todo, desc="stages", disable=not options.progress or rank):
         phases, was_reset = _start_measuring(device)
         start = time.perf_counter()
@@ -138,8 +153,6 @@ def _train_stages(source, out, config, stages, report, device, options):
         if rank == 0:
             _measured(info, phases, start, was_reset, device, report)
             write_json(out / REPORT, report)
-    barrier()
-    return ProgressiveGenerator(stages, config)
 
 
 def _data_pass(source, out, config, wanted, device, options):
