@@ -2,8 +2,9 @@ r"""The options of one progressive training, gathered and checked in one object.
 
 :class:`TrainConfig` holds every option of :func:`convexgan.progressive.train`. Its :meth:`TrainConfig.record`
 is the part that defines the trained weights (written to the run folder's ``config.json``; a resumed run must
-have the same record); the other options (device, resume, strict, chunk size, progress bars) only say how the
-run is carried out.
+have the same record, or extend it with appended resolutions, see :mod:`convexgan.progressive.growth`); the other
+options (device, resume, strict, chunk size, progress bars, the ``on_stage`` callback) only say how the run is
+carried out.
 """
 
 import dataclasses
@@ -38,6 +39,10 @@ class TrainConfig:
         Use ``n_images`` images of the data.
     latent : int
         Latent columns of the first stage (must be ``>= k_1`` in principled mode).
+    base_resolution : int or None
+        Every frame is resized to ``base_resolution`` first, then to each stage's resolution (see
+        :mod:`convexgan.data.frames`); default: the largest resolution. At least the largest resolution; a run
+        can later grow (resumed with resolutions appended, :mod:`convexgan.progressive.growth`) up to it.
     crop : bool
         Official CelebA centre crop.
     attributes : dict or None
@@ -49,7 +54,7 @@ class TrainConfig:
     seed : int
         Seed of every random choice of the run.
     resume : bool
-        Continue a run in ``out`` (same record), skipping its finished stages.
+        Continue a run in ``out`` (same record, or more resolutions appended), skipping its finished stages.
     strict : bool
         Stop at the first unreadable image instead of skipping it.
     noise_rows : int or None
@@ -66,6 +71,10 @@ class TrainConfig:
         input direction coming from the previous stage (default 1/4: they rank below it).
     progress : bool
         Show tqdm progress bars.
+    on_stage : callable or None
+        Called as ``on_stage(info)`` as each stage ends (its checkpoint written; rank 0 only), with the stage's
+        report entry: ``index``, ``resolution``, ``d``, ``k``, ``beta``, ``constraint_value``, ``eigensolver``
+        (``method``, ``residual``, ...), ``seconds``, ... (see :mod:`convexgan.progressive.progress`).
     """
 
     resolutions: tuple = (4, 8, 16, 32, 64)
@@ -74,6 +83,7 @@ class TrainConfig:
     mode: str = "principled"
     n_images: object = None
     latent: int = 48
+    base_resolution: object = None
     crop: bool = False
     attributes: object = None
     device: str = "auto"
@@ -87,6 +97,7 @@ class TrainConfig:
     chunk_size: int = 256
     fresh_ratio: float = FRESH_RATIO
     progress: bool = True
+    on_stage: object = None
 
     def __post_init__(self):
         from convexgan.progressive.eigen import METHODS
@@ -101,6 +112,14 @@ class TrainConfig:
         self.seed = check_int(self.seed, "seed", 0, 2**63 - 1)
         self.chunk_size = check_int(self.chunk_size, "chunk_size", 1, 2**31)
         self.fresh_ratio = check_positive(self.fresh_ratio, "fresh_ratio")
+        if self.base_resolution is not None:
+            top = self.resolutions[-1]
+            self.base_resolution = check_int(self.base_resolution, "base_resolution", 1, 4096)
+            if self.base_resolution < top:
+                raise ValueError(f"base_resolution={self.base_resolution} must be at least the largest resolution "
+                                 f"{top} (frames are resized to the base first, then to each resolution)")
+        if self.on_stage is not None and not callable(self.on_stage):
+            raise TypeError(f"on_stage must be a callable taking a stage's report entry, got {self.on_stage!r}")
         if self.noise_rows is not None:
             self.noise_rows = check_int(self.noise_rows, "noise_rows", 1, 10**9)
         self.crop, self.resume, self.strict, self.progress = (
@@ -110,7 +129,8 @@ class TrainConfig:
         """The options that define the weights, as written to ``config.json`` (``data``: what was trained on)."""
         return {
             "data": describe_data(data), "resolutions": self.resolutions, "k": self.k, "beta": self.beta,
-            "mode": self.mode, "n_images": self.n_images, "latent": self.latent, "crop": self.crop,
+            "mode": self.mode, "n_images": self.n_images, "latent": self.latent,
+            "base_resolution": self.base_resolution or self.resolutions[-1], "crop": self.crop,
             "attributes": self.attributes, "dtype": self.dtype, "seed": self.seed, "noise_rows": self.noise_rows,
             "legacy_dtype": self.legacy_dtype, "eigensolver": self.eigensolver, "fresh_ratio": self.fresh_ratio,
         }

@@ -26,6 +26,7 @@ from convexgan.data.fingerprint import data_fingerprint, describe_changes
 from convexgan.progressive.checkpoint import load_stage, stage_path
 from convexgan.progressive.distributed import barrier
 from convexgan.progressive.generator import ProgressiveGenerator
+from convexgan.progressive.growth import check_growth
 from convexgan.progressive.lock import LOCK, run_lock
 
 CONFIG = "config.json"
@@ -170,8 +171,9 @@ def open_run(out, config, source, *, resume, rank=0):
     Adds ``config["data_fingerprint"]`` (see :mod:`convexgan.data.fingerprint`). Rank 0 creates the folder,
     holds its lock (:func:`convexgan.progressive.lock.run_lock`) until the block ends and removes the
     temporary files of killed writes. A folder holding a run is refused unless ``resume``; a resumed run must
-    have the same configuration and the same data (the difference is named), and yields its finished stages
-    and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``). When the
+    have the same configuration (or the same with resolutions appended, which then replaces ``config.json``:
+    :mod:`convexgan.progressive.growth`) and the same data (the difference is named), and yields its finished
+    stages and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``). When the
     block raises an ``Exception`` before any checkpoint of a fresh run exists, the files this run created are
     removed (and the folder, if it created it); an interrupt (``KeyboardInterrupt``) keeps them for
     ``--resume``.
@@ -227,12 +229,13 @@ def _start(out, config, fingerprint, resume, rank):
             raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
         previous = read_config(out)
         check_same_data(out, previous, fingerprint)
-        if previous != config:
-            changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
-            raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)}")
+        check_growth(out, previous, config)
         stages, _ = finished_stages(out, config)
         report = read_report(out / REPORT, len(stages))
-        return stages, report if report is not None else {"config": config, "stages": []}
+        if rank == 0 and previous != config:
+            write_json(out / CONFIG, config)
+        barrier()
+        return stages, {**report, "config": config} if report is not None else {"config": config, "stages": []}
     if rank == 0:
         try:
             write_json(out / CONFIG, config)
