@@ -65,7 +65,7 @@ def check_growth(out, previous, config):
     if grown is None:
         changed = sorted({*changed, "resolutions"})
     else:
-        changed += [key for key in TAILS[1:] if not _is_prefix(previous.get(key), config.get(key))]
+        changed = sorted(changed + [key for key in TAILS[1:] if not _is_prefix(previous.get(key), config.get(key))])
     if not changed:
         return grown
     base, top = base_resolution(previous), max(new)
