@@ -89,7 +89,7 @@ def interrupted_line(args, config):
     saved = 0
     while saved < len(config.resolutions) and stage_path(args.out, saved, config.resolutions[saved]).exists():
         saved += 1
-    return (f"interrupted: {saved} of {len(config.resolutions)} stages saved in {args.out}; resume with: "
+    return (f"interrupted: {saved} of {len(config.resolutions)} stages saved in {shlex.quote(args.out)}; resume with: "
             f"{resume_command(args)}")
 
 
