@@ -9,10 +9,12 @@ Cost model. A stage's time is dominated by the eigen-solves of the ``d x d`` dat
 
 with the method that ``eigensolver`` resolves to at ``d`` (:func:`convexgan.progressive.eigen.resolve_method`):
 a dense solve is :math:`O(d^3)`, an iterative one a number of products :math:`S_X v` (:math:`d^2` each)
-proportional to the ``k + 1`` pairs sought. ``a = 50`` (:data:`ITERATIVE_FACTOR`) is the ratio measured on a
-2-core CPU (float64 ``eigh`` at ``d = 768, 1024`` against ``eigsh`` with ``k + 1 = 41`` at ``d = 768, 1024`` and
-``101`` at ``d = 3072``: ``a`` between 40 and 100). With a ``beta`` schedule ``k`` is not known before the
-solve; the model takes ``k = 32``, the block :func:`~convexgan.progressive.eigen.eigenpairs_above` starts with.
+proportional to the ``k + 1`` pairs sought. ``a = 20`` (:data:`ITERATIVE_FACTOR`) is the ratio measured on a loaded
+2-core CPU, both eigen-solves of a stage timed (top pairs and certificate): dense at ``d = 768`` 0.37 s, ARPACK at
+``d = 3072, k = 100`` 10.0 s on CelebA moments (1,000 images, ``a = 13``) and 36 s for the top pairs alone of a
+synthetic slowly decaying spectrum (``a = 43``); dense at ``d = 3072`` took 31 s (the ``d^3`` law from ``d = 768``
+predicts 24 s). With a ``beta`` schedule ``k`` is not known before the solve; the model takes ``k = 32``, the block
+:func:`~convexgan.progressive.eigen.eigenpairs_above` starts with.
 
 The ``stages`` bar advances by each finished stage's share of the total expected cost of the stages to train
 (:func:`stage_weights`), so that its time estimate weighs a 64 x 64 stage as the hundreds of 8 x 8 stages it
@@ -26,7 +28,7 @@ from tqdm.auto import tqdm
 
 from convexgan.progressive.eigen import resolve_method
 
-ITERATIVE_FACTOR = 50
+ITERATIVE_FACTOR = 20
 BETA_K = 32
 
 COLUMNS = (("stage", 5), ("res", 5), ("d", 6), ("k", 4), ("beta", 11), ("||S_X-S_G||/beta", 17),
@@ -82,7 +84,7 @@ class StageBar:
         self.weights = dict(zip(todo, stage_weights(dims, ks, methods, total=100.0)))
         self.resolutions, self.count = resolutions, len(resolutions)
         self.bar = tqdm(total=100.0, desc="stages", smoothing=0, disable=not enabled,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
 
     def __enter__(self):
         return self
@@ -93,7 +95,7 @@ class StageBar:
     def start(self, index):
         """Show that stage ``index`` is being solved."""
         r = self.resolutions[index]
-        self.bar.set_postfix_str(f"stage {index + 1}/{self.count} {r}x{r}")
+        self.bar.set_description_str(f"stages {index + 1}/{self.count} {r}x{r}")
 
     def finish(self, index):
         """Advance by stage ``index``'s share of the expected cost."""

@@ -33,11 +33,11 @@ def test_stage_bar_advances_by_cost_and_names_the_stage(capsys):
         expected = stage_weights([192, 768, 3072], [16, 30, 60], ["dense", "dense", "eigsh"], total=100.0)
         assert [bar.weights[i] for i in (2, 3, 4)] == pytest.approx(expected, rel=1e-12)
         bar.start(3)
-        assert bar.bar.postfix == "stage 4/5 16x16"
+        assert bar.bar.desc == "stages 4/5 16x16"
         for i in (2, 3, 4):
             bar.finish(i)
         assert bar.bar.n == pytest.approx(100.0, rel=1e-12)
-    assert "stage 4/5 16x16" in capsys.readouterr().err
+    assert "stages 4/5 16x16:" in capsys.readouterr().err
 
 
 def test_on_stage_is_called_as_each_stage_ends(tmp_path, toy, capsys):
