@@ -9,7 +9,10 @@ every stage) and :mod:`convexgan.progressive.legacy` (the official algorithm, fo
 The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
 run ends with the same weights as an uninterrupted one. Each stage writes its sample grid, then ``report.json``,
 then its checkpoint (atomically, last): a stage counts as finished exactly when its checkpoint exists, and a
-resumed run trims the report to the finished stages.
+resumed run trims the report to the finished stages. A resumed run may also append resolutions: only the new
+stages are trained, on pixels resized from the recorded base resolution (:mod:`convexgan.progressive.growth`).
+As each stage ends, its report entry goes to the ``on_stage`` callback; the ``stages`` bar advances by each
+stage's expected cost (:mod:`convexgan.progressive.progress`).
 """
 
 import copy
