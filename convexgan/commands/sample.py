@@ -31,6 +31,7 @@ def run(args):
     from convexgan.data.histograms import match_histograms
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import load_generator
+    from convexgan.progressive.growth import base_resolution
 
     generator = load_generator(args.run)
     _check_sample_memory(args, generator)
@@ -45,7 +46,7 @@ def run(args):
         r = images.shape[1]
         config = generator.config
         reference = load_images(args.match_histograms, r, n_images=args.n_reference, crop=config.get("crop", False),
-                                base=config["resolutions"][-1])
+                                base=base_resolution(config))
         images = match_histograms(images, reference)
         out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
         print(f"post-processing: per-channel histogram matching to {args.n_reference} images of {args.match_histograms}")
