@@ -88,3 +88,14 @@ def test_base_resolution_option_and_records_before_it():
     assert check_growth("run", {**old, "base_resolution": 8}, {**old, "resolutions": [2, 4, 8], "k": [3, 5, 9],
                                                                "base_resolution": 8}) == [8]
     assert not extends(old, {**old, "k": [3, 6], "base_resolution": 4})
+
+
+def test_a_run_recorded_before_base_resolution_resumes(tmp_path, toy):
+    run = tmp_path / "run"
+    train(toy, run, **SHORT, **COMMON)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({key: v for key, v in config.items() if key != "base_resolution"}))
+    train(toy, run, resume=True, **SHORT, **COMMON)
+    assert json.loads((run / "config.json").read_text()) == config
+    with pytest.raises(ValueError, match="its base resolution 8"):
+        train(toy, run, resume=True, **LONG, **COMMON)
