@@ -62,3 +62,19 @@ def test_sigint_during_a_stage_ends_with_one_line_and_the_resume_command_works(t
     for name in a:
         for key in a[name]:
             np.testing.assert_array_equal(a[name][key], b[name][key], err_msg=f"{name}:{key}")
+
+
+def test_the_resume_command_parses_back_to_the_same_options():
+    from convexgan.cli import build_parser
+    from convexgan.commands.train import resume_command
+
+    parser = build_parser()
+    argv = ["train", "data dir/x.tar", "--out", "runs/a b", "--resolutions", "4", "8", "--beta", "0.01", "0.02",
+            "--attribute", "Smiling", "--attribute", "Male=-1", "--crop", "--base-resolution", "32", "--seed", "7",
+            "--device", "cpu", "--quiet"]
+    args = parser.parse_args(argv)
+    command = resume_command(args)
+    assert command.startswith("convexgan train 'data dir/x.tar' --out 'runs/a b' --resume --resolutions 4 8 --beta")
+    again = parser.parse_args(shlex.split(command)[1:])
+    assert {**vars(again), "resume": False, "func": None, "parser": None} == \
+        {**vars(args), "func": None, "parser": None}
