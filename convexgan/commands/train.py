@@ -31,12 +31,26 @@ def add_parser(subparsers):
     group.add_argument("--k", type=int, nargs="+", help="kept components per stage (default 20 30 40 100 175)")
     group.add_argument("--beta", type=float, nargs="+", help="critic regularisation per stage (mean units)")
     p.add_argument("--mode", choices=["principled", "legacy"], default="principled")
-    p.add_argument("--n-images", type=int, help="use the first N images")
+    p.add_argument("--n-images", type=int, metavar="N",
+                   help="use N images (default: all), drawn at random with --seed unless --subset first; the run "
+                        "records which in RUN/images.json")
+    p.add_argument("--subset", choices=["random", "first"], default="random",
+                   help="how --n-images chooses: a seeded random subset, stable across versions (default "
+                        "%(default)s), or the first N in sorted path order")
+    p.add_argument("--include", action="append", metavar="GLOB",
+                   help="keep the images whose path relative to DATA (or tar member name) matches GLOB, e.g. "
+                        "'train/*' (repeatable: any of them; default: all)")
+    p.add_argument("--class", dest="classes", action="append", metavar="NAME",
+                   help="keep the images in folders named NAME, e.g. CIFAR-style class folders train/horse/ "
+                        "(repeatable; default: all)")
     p.add_argument("--latent", type=int, default=48, help="latent columns of the first stage")
     p.add_argument("--base-resolution", type=int, metavar="R",
                    help="resize every frame to R x R first, then to each resolution (default: the largest "
                    "resolution); a run can later grow (--resume with resolutions appended) up to R")
-    p.add_argument("--crop", action="store_true", help="official CelebA 128x128 centre crop at (89, 121)")
+    p.add_argument("--crop", choices=["none", "center", "celeba"], default="none",
+                   help="none: the whole frame (a frame that is not square is squashed, with a warning); center: "
+                        "the largest centred square; celeba: the official CelebA 128x128 box at (89, 121), scaled "
+                        "to the frame (default %(default)s)")
     p.add_argument("--attribute", action="append", default=[], metavar="NAME[=1|-1]",
                    help="CelebA attribute filter from list_attr_celeba.txt (repeatable)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -63,7 +77,8 @@ def run(args):
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
     beta = args.beta[0] if args.beta and len(args.beta) == 1 and len(args.resolutions) > 1 else args.beta
     config = TrainConfig(resolutions=args.resolutions, k=k, beta=beta, mode=args.mode, n_images=args.n_images,
-                         latent=args.latent, crop=args.crop, attributes=attributes, device=args.device,
+                         subset=args.subset, include=args.include, classes=args.classes, latent=args.latent,
+                         crop=args.crop, attributes=attributes, device=args.device,
                          dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict,
                          noise_rows=args.noise_rows, legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver,
                          base_resolution=args.base_resolution, progress=not args.quiet, on_stage=RowPrinter())
@@ -108,10 +123,10 @@ def resume_command(args):
         flag = action.option_strings[-1]
         if value is True:
             words.append(flag)
-        elif action.dest == "attribute":
-            words += [word for item in value for word in (flag, item)]
-        elif isinstance(value, list):
+        elif isinstance(value, list) and action.nargs in ("+", "*"):
             words += [flag, *map(str, value)]
+        elif isinstance(value, list):  # a repeatable option (action="append")
+            words += [word for item in value for word in (flag, str(item))]
         else:
             words += [flag, str(value)]
     return shlex.join(words)

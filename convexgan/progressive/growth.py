@@ -17,12 +17,17 @@ things are the same:
 Every other difference of the record (seed, mode, latent, data, ...) is refused, naming the keys.
 """
 
+import json
+
+from convexgan.progressive.config import upgrade_record
+
 TAILS = ("resolutions", "k", "beta")
+DATA_KEYS = ("data", "data_fingerprint")
 
 
 def base_resolution(record):
-    """The base resolution of a configuration record (before it was recorded: the largest resolution)."""
-    return record.get("base_resolution") or max(record["resolutions"])
+    """The base resolution of a configuration record (recorded before it existed: the largest resolution)."""
+    return upgrade_record(record)["base_resolution"]
 
 
 def _is_prefix(short, long):
@@ -31,10 +36,9 @@ def _is_prefix(short, long):
 
 
 def _rest(record):
-    """The record without the per-stage lists, with its base resolution made explicit."""
-    rest = {key: value for key, value in record.items() if key not in TAILS}
-    rest["base_resolution"] = base_resolution(record)
-    return rest
+    """The record in the current format (:func:`~convexgan.progressive.config.upgrade_record`) without the
+    per-stage lists."""
+    return {key: value for key, value in upgrade_record(record).items() if key not in TAILS}
 
 
 def extends(earlier, later):
@@ -42,43 +46,40 @@ def extends(earlier, later):
     if not all(isinstance(r, dict) and isinstance(r.get("resolutions"), list) and r["resolutions"]
                for r in (earlier, later)):
         return earlier == later
-    return all(_is_prefix(earlier.get(key), later.get(key)) for key in TAILS) and _rest(earlier) == _rest(later)
+    return not differences(earlier, later)
 
 
-def check_growth(out, previous, config):
-    """Refuse to resume ``out`` (recorded as ``previous``) with ``config`` unless ``config`` extends it.
+def differences(previous, config):
+    """The keys in which ``config`` differs from ``previous`` other than by appended resolutions, sorted."""
+    old, new = _rest(previous), _rest(config)
+    changed = {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
+    changed |= {key for key in TAILS if not _is_prefix(previous.get(key), config.get(key))}
+    return sorted(changed)
 
-    Returns
-    -------
-    list of int
-        The appended resolutions (empty when ``config`` equals ``previous``).
 
-    Raises
-    ------
-    ValueError
-        Naming the keys that differ, or why the appended resolutions cannot be trained.
+def short(value, width=60):
+    """``value`` as JSON, cut to ``width`` characters."""
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def refusal(out, previous, config, changed):
+    """The message refusing to resume ``out`` (recorded as ``previous``) with ``config``, which differ in ``changed``.
+
+    Growing beyond the recorded base resolution gets its own explanation; otherwise each differing key is named
+    with its recorded and its new value.
     """
     old, new = list(previous["resolutions"]), list(config["resolutions"])
-    grown = new[len(old):] if new[: len(old)] == old else None
-    changed = sorted(key for key in set(_rest(previous)) | set(_rest(config))
-                     if _rest(previous).get(key) != _rest(config).get(key))
-    if grown is None:
-        changed = sorted({*changed, "resolutions"})
-    else:
-        changed = sorted(changed + [key for key in TAILS[1:] if not _is_prefix(previous.get(key), config.get(key))])
-    if not changed:
-        return grown
     base, top = base_resolution(previous), max(new)
-    if changed == ["base_resolution"] and grown and top > base:
-        raise ValueError(
-            f"cannot grow {out} to {top}x{top}: its frames were resized to its base resolution {base} first, and "
-            f"stages above {base} cannot be trained from the same pixels; to grow a run, start it with "
-            f"--base-resolution (base_resolution=) at least the largest resolution it may reach"
-        )
-    if "base_resolution" in changed:
-        changed[changed.index("base_resolution")] = (
-            f"base_resolution ({base} recorded, {base_resolution(config)} now: pass --base-resolution {base})")
-    if grown is None:
-        detail = f"resolutions {old} -> {new}: a resumed run may only append resolutions"
-        changed[changed.index("resolutions")] = detail
-    raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)}")
+    if changed == ["base_resolution"] and new[: len(old)] == old and top > base:
+        return (f"cannot grow {out} to {top}x{top}: its frames were resized to its base resolution {base} first, and "
+                f"stages above {base} cannot be trained from the same pixels; to grow a run, start it with "
+                f"--base-resolution (base_resolution=) at least the largest resolution it may reach")
+    values = []
+    for key in changed:
+        values.append(f"{key}: {short(upgrade_record(previous).get(key))} -> {short(upgrade_record(config).get(key))}")
+        if key == "resolutions" and new[: len(old)] != old:
+            values[-1] += " (a resumed run may only append resolutions)"
+        elif key == "base_resolution":
+            values[-1] += f" (pass --base-resolution {base})"
+    return f"cannot resume {out}: its configuration differs in {', '.join(changed)} ({'; '.join(values)})"

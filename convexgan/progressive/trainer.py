@@ -88,7 +88,8 @@ def train(data, out, config=None, **options):
     init_from_environment(device)
     rank, size = world()
     record = config.record(data)
-    with open_images(data, n_images=config.n_images, crop=config.crop, attributes=config.attributes,
+    with open_images(data, n_images=config.n_images, subset=config.subset, seed=config.seed, include=config.include,
+                     classes=config.classes, crop=config.crop, attributes=config.attributes,
                      strict=config.strict) as source, \
             open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
         return _train_stages(source, Path(out), record, stages, report, device, config.chunk_size, config.progress,

@@ -7,7 +7,8 @@ import pytest
 
 from convexgan.progressive import TrainConfig, load_generator, train
 from convexgan.progressive.checkpoint import load_stage
-from convexgan.progressive.growth import check_growth, extends
+from convexgan.progressive.growth import differences, extends
+from convexgan.progressive.run import read_config
 
 SHORT = {"resolutions": [2, 4, 8], "k": [4, 10, 16]}
 LONG = {"resolutions": [2, 4, 8, 16], "k": [4, 10, 16, 30]}
@@ -60,16 +61,17 @@ def test_refused_changes_are_still_refused(tmp_path, toy):
         train(toy, run, resume=True, **LONG, **COMMON)
     with pytest.raises(ValueError, match="differs in seed"):
         train(toy, run, resume=True, **SHORT, **{**COMMON, "seed": 3})
-    with pytest.raises(ValueError, match=r"resolutions \[2, 4, 8\] -> \[2, 4\]: a resumed run may only append "
-                                         r"resolutions"):
+    with pytest.raises(ValueError, match=r"differs in k, resolutions \(.*resolutions: \[2, 4, 8\] -> \[2, 4\] \(a "
+                                         r"resumed run may only append resolutions\)\)"):
         train(toy, run, resume=True, resolutions=[2, 4], k=[4, 10], base_resolution=8, **COMMON)
-    with pytest.raises(ValueError, match=r"base_resolution \(8 recorded, 16 now: pass --base-resolution 8\)"):
+    with pytest.raises(ValueError, match=r"differs in base_resolution \(base_resolution: 8 -> 16 \(pass "
+                                         r"--base-resolution 8\)\)"):
         train(toy, run, resume=True, base_resolution=16, **SHORT, **COMMON)
     based = tmp_path / "based"
     train(toy, based, base_resolution=16, **SHORT, **COMMON)
-    with pytest.raises(ValueError, match=r"differs in k$"):
+    with pytest.raises(ValueError, match=r"differs in k \(k: \[4, 10, 16\] -> \[4, 11, 16, 30\]\)$"):
         train(toy, based, resume=True, resolutions=LONG["resolutions"], k=[4, 11, 16, 30], **COMMON)
-    with pytest.raises(ValueError, match=r"differs in beta, k$"):
+    with pytest.raises(ValueError, match=r"differs in beta, k \(beta: null -> \[0.001, "):
         train(toy, based, resume=True, resolutions=LONG["resolutions"], beta=1e-3, **COMMON)
     assert sorted(p.name for p in based.glob("stage*.npz"))[-1] == "stage02_8x8.npz"
     assert json.loads((based / "config.json").read_text())["resolutions"] == SHORT["resolutions"]
@@ -85,8 +87,9 @@ def test_base_resolution_option_and_records_before_it():
     assert extends(old, {**old, "resolutions": [2, 4, 8], "k": [3, 5, 9], "base_resolution": 8}) is False
     assert extends({**old, "base_resolution": 8}, {**old, "resolutions": [2, 4, 8], "k": [3, 5, 9],
                                                    "base_resolution": 8})
-    assert check_growth("run", {**old, "base_resolution": 8}, {**old, "resolutions": [2, 4, 8], "k": [3, 5, 9],
-                                                               "base_resolution": 8}) == [8]
+    assert differences({**old, "base_resolution": 8}, {**old, "resolutions": [2, 4, 8], "k": [3, 5, 9],
+                                                       "base_resolution": 8}) == []
+    assert differences(old, {**old, "resolutions": [4, 8], "k": [3, 5], "seed": 1}) == ["base_resolution", "resolutions", "seed"]
     assert not extends(old, {**old, "k": [3, 6], "base_resolution": 4})
 
 
@@ -96,6 +99,6 @@ def test_a_run_recorded_before_base_resolution_resumes(tmp_path, toy):
     config = json.loads((run / "config.json").read_text())
     (run / "config.json").write_text(json.dumps({key: v for key, v in config.items() if key != "base_resolution"}))
     train(toy, run, resume=True, **SHORT, **COMMON)
-    assert json.loads((run / "config.json").read_text()) == config
+    assert read_config(run) == config  # read in the current format: base 8, the largest resolution
     with pytest.raises(ValueError, match="its base resolution 8"):
         train(toy, run, resume=True, **LONG, **COMMON)

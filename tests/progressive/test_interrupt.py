@@ -70,8 +70,9 @@ def test_the_resume_command_parses_back_to_the_same_options():
 
     parser = build_parser()
     argv = ["train", "data dir/x.tar", "--out", "runs/a b", "--resolutions", "4", "8", "--beta", "0.01", "0.02",
-            "--attribute", "Smiling", "--attribute", "Male=-1", "--crop", "--base-resolution", "32", "--seed", "7",
-            "--device", "cpu", "--quiet"]
+            "--attribute", "Smiling", "--attribute", "Male=-1", "--crop", "center", "--base-resolution", "32",
+            "--seed", "7", "--device", "cpu", "--n-images", "500", "--subset", "first", "--include", "a/*",
+            "--include", "b c/*", "--class", "horse", "--quiet"]
     args = parser.parse_args(argv)
     command = resume_command(args)
     assert command.startswith("convexgan train 'data dir/x.tar' --out 'runs/a b' --resume --resolutions 4 8 --beta")
