@@ -14,7 +14,9 @@ things are the same:
   base than the finished ones, a run no single training produces, so it is refused, and the message says to
   start the run with ``--base-resolution`` (``base_resolution=``) at the largest resolution it may grow to.
 
-Every other difference of the record (seed, mode, latent, data, ...) is refused, naming the keys.
+Every other difference of the record (seed, mode, latent, data, ...) is refused (:func:`differences`,
+:func:`refusal`), naming the keys with their recorded and new values. A grown run's ``config.json`` is the longer
+record; the checkpoints of its earlier stages keep the shorter one, which :func:`extends` accepts.
 """
 
 import json
