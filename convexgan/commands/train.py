@@ -65,10 +65,10 @@ def add_parser(subparsers):
     p.add_argument("--workers", type=int, help="threads decoding images (default: the available cores)")
     p.add_argument("--cache", choices=["auto", "memory", "disk", "none"], default="auto",
                    help="pixel cache of the data pass: disk keeps it in the run folder so that --resume does not "
-                   "decode again; auto = memory when it fits a quarter of the memory limit, else disk (default: "
-                   "auto)")
+                   "decode again (a memory cache is written there on Ctrl-C); auto = memory when it fits a quarter "
+                   "of the memory limit, else disk (default: auto)")
     p.add_argument("--jpeg-draft", action="store_true",
-                   help="decode JPEGs at reduced size when the frame is at least twice the final resolution "
+                   help="decode JPEGs at reduced size when the frame is at least twice the base resolution "
                    "(faster; slightly different pixels)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run, parser=p)

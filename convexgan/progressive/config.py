@@ -90,7 +90,7 @@ class TrainConfig:
         takes at most a quarter of ``CONVEXGAN_MAX_BYTES`` (default: physical memory), else on disk; ``'none'``
         keeps no pixels. Every mode but ``'none'`` reuses a complete disk cache of the same data and frames.
     jpeg_draft : bool
-        Decode JPEGs at 1/2, 1/4 or 1/8 scale where the frame is at least twice the final resolution (faster;
+        Decode JPEGs at 1/2, 1/4 or 1/8 scale where the frame is at least twice the base resolution (faster;
         changes the pixels slightly, see :mod:`convexgan.data.source`, so it is part of the record).
     fresh_ratio : float
         Principled mode: :math:`c_i^2 / s^2_{\min}`, the variance of the fresh columns relative to the smallest
