@@ -21,8 +21,8 @@ def histogram_reference(data, resolution, config, *, n=1000, seed=0):
     resolution : int
         The samples' resolution.
     config : dict
-        The run's recorded configuration (its ``crop``, ``include``, ``classes``, ``attributes`` and final
-        resolution, the base of every resize).
+        The run's recorded configuration (its ``crop``, ``include``, ``classes``, ``attributes`` and
+        ``base_resolution``, the base of every resize; runs recorded without it used their final resolution).
     n : int
     seed : int
 
@@ -34,7 +34,8 @@ def histogram_reference(data, resolution, config, *, n=1000, seed=0):
 
     return load_images(data, resolution, n_images=n, seed=seed, crop=config.get("crop"),
                        include=config.get("include"), classes=config.get("classes"),
-                       attributes=config.get("attributes"), base=config["resolutions"][-1])
+                       attributes=config.get("attributes"),
+                       base=config.get("base_resolution") or config["resolutions"][-1])
 
 
 def match_histograms(images, reference):

@@ -2,9 +2,11 @@ r"""The options of one progressive training, gathered and checked in one object.
 
 :class:`TrainConfig` holds every option of :func:`convexgan.progressive.train`. Its :meth:`TrainConfig.record`
 is the part that defines the trained weights (written to the run folder's ``config.json``; a resumed run must
-have the same record); the other options (device, resume, strict, chunk size, progress bars) only say how the
-run is carried out. :func:`upgrade_record` reads the records of older versions (crop as a bool, no subset,
-include, classes or jpeg_draft) in the current format, so that their run folders still load and resume.
+have the same record, or extend it with appended resolutions, see :mod:`convexgan.progressive.growth`); the other
+options (device, resume, strict, chunk size, workers, pixel cache, progress bars, the ``on_stage`` callback) only
+say how the run is carried out. :func:`upgrade_record` reads the records of older versions (crop as a bool, no
+subset, include, classes, base_resolution or jpeg_draft) in the current format, so that their run folders still
+load and resume.
 """
 
 import dataclasses
@@ -43,6 +45,10 @@ class TrainConfig:
         Use ``n_images`` images of the data (None: all), chosen by ``subset``.
     latent : int
         Latent columns of the first stage (must be ``>= k_1`` in principled mode).
+    base_resolution : int or None
+        Every frame is resized to ``base_resolution`` first, then to each stage's resolution (see
+        :mod:`convexgan.data.frames`); default: the largest resolution. At least the largest resolution; a run
+        can later grow (resumed with resolutions appended, :mod:`convexgan.progressive.growth`) up to it.
     crop : {'none', 'center', 'celeba'}
         ``'none'`` (default: the whole frame, squashed with a warning when not square), ``'center'`` (the
         largest centred square) or ``'celeba'`` (the official CelebA box); True / False mean 'celeba' / 'none'.
@@ -64,7 +70,7 @@ class TrainConfig:
     seed : int
         Seed of every random choice of the run (the random subset included).
     resume : bool
-        Continue a run in ``out`` (same record), skipping its finished stages.
+        Continue a run in ``out`` (same record, or more resolutions appended), skipping its finished stages.
     strict : bool
         Stop at the first unreadable image instead of skipping it.
     noise_rows : int or None
@@ -89,13 +95,17 @@ class TrainConfig:
         takes at most a quarter of ``CONVEXGAN_MAX_BYTES`` (default: physical memory), else on disk; ``'none'``
         keeps no pixels. Every mode but ``'none'`` reuses a complete disk cache of the same data and frames.
     jpeg_draft : bool
-        Decode JPEGs at 1/2, 1/4 or 1/8 scale where the frame is at least twice the final resolution (faster;
+        Decode JPEGs at 1/2, 1/4 or 1/8 scale where the frame is at least twice the base resolution (faster;
         changes the pixels slightly, see :mod:`convexgan.data.source`, so it is part of the record).
     fresh_ratio : float
         Principled mode: :math:`c_i^2 / s^2_{\min}`, the variance of the fresh columns relative to the smallest
         input direction coming from the previous stage (default 1/4: they rank below it).
     progress : bool
         Show tqdm progress bars.
+    on_stage : callable or None
+        Called as ``on_stage(info)`` as each stage ends (its checkpoint written; rank 0 only), with the stage's
+        report entry: ``index``, ``resolution``, ``d``, ``k``, ``beta``, ``constraint_value``, ``eigensolver``
+        (``method``, ``residual``, ...), ``seconds``, ... (see :mod:`convexgan.progressive.progress`).
     """
 
     resolutions: tuple = (4, 8, 16, 32, 64)
@@ -104,6 +114,7 @@ class TrainConfig:
     mode: str = "principled"
     n_images: object = None
     latent: int = 48
+    base_resolution: object = None
     crop: str = "none"
     attributes: object = None
     subset: str = "random"
@@ -123,6 +134,7 @@ class TrainConfig:
     jpeg_draft: bool = False
     fresh_ratio: float = FRESH_RATIO
     progress: bool = True
+    on_stage: object = None
 
     def __post_init__(self):
         from convexgan.progressive.eigen import METHODS
@@ -141,6 +153,14 @@ class TrainConfig:
         check_choice(self.cache, "cache", CACHE_MODES)
         self.jpeg_draft = bool(self.jpeg_draft)
         self.fresh_ratio = check_positive(self.fresh_ratio, "fresh_ratio")
+        if self.base_resolution is not None:
+            top = self.resolutions[-1]
+            self.base_resolution = check_int(self.base_resolution, "base_resolution", 1, 4096)
+            if self.base_resolution < top:
+                raise ValueError(f"base_resolution={self.base_resolution} must be at least the largest resolution "
+                                 f"{top} (frames are resized to the base first, then to each resolution)")
+        if self.on_stage is not None and not callable(self.on_stage):
+            raise TypeError(f"on_stage must be a callable taking a stage's report entry, got {self.on_stage!r}")
         if self.noise_rows is not None:
             self.noise_rows = check_int(self.noise_rows, "noise_rows", 1, 10**9)
         if self.n_images is not None:
@@ -154,7 +174,8 @@ class TrainConfig:
         """The options that define the weights, as written to ``config.json`` (``data``: what was trained on)."""
         return {
             "data": describe_data(data), "resolutions": self.resolutions, "k": self.k, "beta": self.beta,
-            "mode": self.mode, "n_images": self.n_images, "latent": self.latent, "crop": self.crop,
+            "mode": self.mode, "n_images": self.n_images, "latent": self.latent,
+            "base_resolution": self.base_resolution or self.resolutions[-1], "crop": self.crop,
             "subset": None if self.n_images is None else self.subset,
             "include": None if self.include is None else list(self.include),
             "classes": None if self.classes is None else list(self.classes), "attributes": self.attributes,
@@ -167,9 +188,10 @@ class TrainConfig:
 def upgrade_record(record):
     """A recorded configuration (``config.json``, a checkpoint's) in the current format.
 
-    Older versions recorded ``crop`` as a bool (True: the CelebA box) and had no ``subset``, ``include``,
-    ``classes`` or ``jpeg_draft``: they read the first ``n_images`` images of the whole list, fully decoded. ``subset`` is None when
-    ``n_images`` is None (every image is used, however a subset would be drawn).
+    Older versions recorded ``crop`` as a bool (True: the CelebA box) and had no ``subset``, ``include`` or
+    ``classes``: they read the first ``n_images`` images of the whole list; nor ``base_resolution``: their frames
+    were resized from the largest resolution; nor ``jpeg_draft``: their JPEGs were fully decoded. ``subset`` is
+    None when ``n_images`` is None (every image is used, however a subset would be drawn).
     """
     record = dict(record)
     record["crop"] = crop_method(record.get("crop"))
@@ -177,6 +199,8 @@ def upgrade_record(record):
     record.setdefault("include", None)
     record.setdefault("classes", None)
     record.setdefault("jpeg_draft", False)
+    if isinstance(record.get("resolutions"), list) and record["resolutions"]:
+        record.setdefault("base_resolution", max(record["resolutions"]))
     return record
 
 

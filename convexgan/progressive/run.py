@@ -10,7 +10,8 @@ Layout::
     RUN/report.json                   per-stage certificates and timings (see below)
     RUN/samples_stage00_4x4.png ...   a grid of fresh samples per stage (clipped to [0, 1])
     RUN/.convexgan.lock               while a training writes the folder (see convexgan.progressive.lock)
-    RUN/pixels_rank0of1.json          with cache='disk' (or 'auto' on disk): the pixel cache's manifest, written
+    RUN/pixels_rank0of1.json          with cache='disk' (or 'auto' on disk, or a memory cache when the training
+                                      was interrupted with Ctrl-C): the pixel cache's manifest, written
                                       last; its key (data fingerprint, crop, base resolution, resolutions,
                                       channels, JPEG draft, process share) and image count
     RUN/pixels_rank0of1_4x4.u8 ...    the cached 8-bit pixels per resolution, n x (r*r*C) in C order (HWC rows),
@@ -44,6 +45,7 @@ from convexgan.progressive.checkpoint import load_stage, stage_path
 from convexgan.progressive.config import upgrade_record
 from convexgan.progressive.distributed import barrier
 from convexgan.progressive.generator import ProgressiveGenerator
+from convexgan.progressive.growth import DATA_KEYS, differences, refusal
 from convexgan.progressive.lock import LOCK, run_lock
 
 CONFIG = "config.json"
@@ -164,12 +166,6 @@ def read_report(path, finished):
     return {**report, "stages": stages[:finished]}
 
 
-def _short(value, width=60):
-    """``value`` as JSON, cut to ``width`` characters."""
-    text = json.dumps(value, sort_keys=True)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -230,8 +226,9 @@ def open_run(out, config, source, *, resume, rank=0):
     Adds ``config["data_fingerprint"]`` (see :mod:`convexgan.data.fingerprint`). Rank 0 creates the folder,
     holds its lock (:func:`convexgan.progressive.lock.run_lock`) until the block ends and removes the
     temporary files of killed writes. A folder holding a run is refused unless ``resume``; a resumed run must
-    have the same configuration and the same data (the difference is named), and yields its finished stages
-    and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``);
+    have the same configuration (or the same with resolutions appended, which then replaces ``config.json``:
+    :mod:`convexgan.progressive.growth`) and the same data (the difference is named), and yields its finished
+    stages and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``);
     ``images.json`` is written when missing (runs of older versions get it on resume). When the block raises
     an ``Exception`` before any checkpoint of a fresh run exists, the files this run created are removed (and
     the folder, if it created it); an interrupt (``KeyboardInterrupt``) keeps them for ``--resume``.
@@ -289,17 +286,18 @@ def _start(out, config, fingerprint, resume, rank):
         if not resume:
             raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
         previous = read_config(out)
-        changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
-        options = [key for key in changed if key not in ("data", "data_fingerprint")]  # first: they explain new data
+        changed = differences(previous, config)  # appended resolutions are not a difference (growth)
+        options = [key for key in changed if key not in DATA_KEYS]  # first: they explain new data
         if not options:
             check_same_data(out, previous, fingerprint)
         if changed:
-            changed = options or changed
-            values = "; ".join(f"{key}: {_short(previous.get(key))} -> {_short(config.get(key))}" for key in changed)
-            raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)} ({values})")
+            raise ValueError(refusal(out, previous, config, options or changed))
         stages, _ = finished_stages(out, config)
         report = read_report(out / REPORT, len(stages))
-        return stages, report if report is not None else {"config": config, "stages": []}
+        if rank == 0 and previous != config:
+            write_json(out / CONFIG, config)
+        barrier()
+        return stages, {**report, "config": config} if report is not None else {"config": config, "stages": []}
     if rank == 0:
         try:
             write_json(out / CONFIG, config)

@@ -15,9 +15,14 @@ each stage, and each stage's own peak memory (:mod:`convexgan.progressive.memory
 The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
 run ends with the same weights as an uninterrupted one. Each stage writes its sample grid, then ``report.json``,
 then its checkpoint (atomically), then ``report.json`` again with the checkpoint's seconds: a stage counts as
-finished exactly when its checkpoint exists, and a resumed run trims the report to the finished stages.
+finished exactly when its checkpoint exists, and a resumed run trims the report to the finished stages. A
+resumed run may also append resolutions: only the new stages are trained, on pixels resized from the recorded
+base resolution (:mod:`convexgan.progressive.growth`). As each stage ends, its report entry goes to the
+``on_stage`` callback; the ``stages`` bar advances by each stage's expected cost
+(:mod:`convexgan.progressive.progress`).
 """
 
+import copy
 import math
 import time
 from pathlib import Path
@@ -41,8 +46,9 @@ from convexgan.progressive.generator import ProgressiveGenerator
 from convexgan.progressive.memory import high_water_mark, peak_since, reset_peak
 from convexgan.progressive.moments import accumulate_moments
 from convexgan.progressive.phases import Phases, phase, recording
+from convexgan.progressive.pixels import cache_key, keep_on_disk, start_cache
 from convexgan.progressive.plan import choose_path
-from convexgan.progressive.pixels import cache_key, start_cache
+from convexgan.progressive.progress import StageBar
 from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.seeds import stage_seed
 
@@ -98,7 +104,10 @@ def train(data, out, config=None, **options):
 
 
 def _train_stages(source, out, config, stages, report, device, options):
-    """Train the stages not finished yet; each writes its grid, then the report, then its checkpoint into ``out``."""
+    """Train the stages not finished yet into ``out``; on Ctrl-C a memory pixel cache is kept in ``out``.
+
+    ``options.on_stage(info)`` is called on rank 0 after each checkpoint, with a copy of the stage's report entry.
+    """
     rank, size = world()
     resolutions, seed, dtype = config["resolutions"], config["seed"], config["dtype"]
     todo = list(range(len(stages), len(resolutions)))
@@ -121,7 +130,24 @@ def _train_stages(source, out, config, stages, report, device, options):
     report.setdefault("moments_seconds", []).append(data_pass["seconds"])
     report.setdefault("data_passes", []).append(data_pass)
     report["peak_memory_bytes"] = max(earlier_peak, data_pass["peak_memory_bytes"])
-    for i in tqdm(todo, desc="stages", disable=not options.progress or rank):
+    pixels = moments[wanted[0]].pixels
+    try:
+        with StageBar(todo, config, source.channels, device, options.progress and not rank) as bar:
+            _solve_stages(todo, stages, moments, report, out, config, device, options, bar)
+    except KeyboardInterrupt:
+        if pixels is not None and pixels.mode == "memory":
+            keep_on_disk(pixels, out)  # so that --resume does not decode again
+        raise
+    barrier()
+    return ProgressiveGenerator(stages, config)
+
+
+def _solve_stages(todo, stages, moments, report, out, config, device, options, bar):
+    """Solve stages ``todo`` in order; each writes its grid, the report, its checkpoint, then the report again."""
+    rank, _ = world()
+    resolutions, seed = config["resolutions"], config["seed"]
+    for i in todo:
+        bar.start(i)
         phases, was_reset = _start_measuring(device)
         start = time.perf_counter()
         with recording(phases):
@@ -143,8 +169,9 @@ def _train_stages(source, out, config, stages, report, device, options):
         if rank == 0:
             _measured(info, phases, start, was_reset, device, report)
             write_json(out / REPORT, report)
-    barrier()
-    return ProgressiveGenerator(stages, config)
+            if options.on_stage is not None:
+                options.on_stage(copy.deepcopy(info))
+        bar.finish(i)
 
 
 def eigen_paths(config, wanted, channels, n, device, cache):
@@ -182,7 +209,7 @@ def _data_pass(source, out, config, wanted, device, options, dense=None):
     way. Returns the moments (each with ``.pixels``: the cache or None) and the pass's report entry.
     """
     rank, size = world()
-    key = cache_key(config["data_fingerprint"], crop=config["crop"], base=config["resolutions"][-1],
+    key = cache_key(config["data_fingerprint"], crop=config["crop"], base=config["base_resolution"],
                     resolutions=wanted, channels=source.channels, draft=options.jpeg_draft, rank=rank,
                     world_size=size)
     phases, was_reset = _start_measuring(device)
@@ -196,7 +223,7 @@ def _data_pass(source, out, config, wanted, device, options, dense=None):
             try:
                 moments = accumulate_moments(source if pixels is None else pixels, wanted, device=device,
                                              dtype=DTYPES[config["dtype"]], chunk_size=options.chunk_size,
-                                             progress=bar, base=config["resolutions"][-1], workers=options.workers,
+                                             progress=bar, base=config["base_resolution"], workers=options.workers,
                                              draft=options.jpeg_draft, store=writer, dense=dense)
             except BaseException:
                 if writer is not None:
