@@ -42,6 +42,7 @@ MATRIX_METHODS = ("dense", "eigsh", "lobpcg", "randomized")
 OPERATOR_METHODS = ("operator", "gram")
 TOLERANCE = 1e-10
 LAST_TOLERANCE = 1e-8
+WELL_CONDITIONED = 1e-3
 
 
 def resolve_method(method, d, device):
@@ -238,7 +239,9 @@ def _orthonormal_complement(W, Q, drop=1e-8):
     r"""An orthonormal basis of the part of :math:`\operatorname{span}(W)` orthogonal to ``Q``.
 
     Columns are normalised, projected out of ``Q`` twice (classical Gram-Schmidt, twice is enough), and the
-    directions whose singular value falls below ``drop`` (already in ``span(Q)``) are dropped.
+    directions whose singular value falls below ``drop`` (already in ``span(Q)``) are dropped. The left singular
+    vectors are orthonormal, and orthogonal to ``Q`` to :math:`\epsilon / \sigma_{\min}`; when a kept
+    :math:`\sigma` is below :data:`WELL_CONDITIONED` they are projected and orthonormalised once more.
     """
     norms = torch.linalg.vector_norm(W, dim=0)
     W = W[:, norms > 0] / norms[norms > 0]
@@ -248,9 +251,11 @@ def _orthonormal_complement(W, Q, drop=1e-8):
     if W.shape[1] == 0:
         return W
     U, sigma, _ = torch.linalg.svd(W, full_matrices=False)
-    U = U[:, sigma > drop]
-    if Q is not None and Q.shape[1]:
-        U = U - Q @ (Q.T @ U)
+    keep = sigma > drop
+    U = U[:, keep]
+    if Q is None or not Q.shape[1] or not bool((sigma[keep] <= WELL_CONDITIONED).any()):
+        return U
+    U = U - Q @ (Q.T @ U)
     return torch.linalg.qr(U)[0]
 
 
