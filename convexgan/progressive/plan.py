@@ -25,7 +25,7 @@ indicative only), CelebA 10k, on arrays of the cached uint8 pixels, back to back
 ``d = 4096`` and the operator above it on the CPU.
 
 Memory of each path (bytes; ``s`` the itemsize of the moment dtype, ``q = k + max(8, k // 4)`` the block,
-``b`` the chunk rows, ``2^22 / d`` by default), not counting the uint8 pixels (``n d``, the pixel cache):
+``b`` the chunk rows, ``min(2^22 / d, n)`` by default), not counting the uint8 pixels (``n d``, the pixel cache):
 
 .. math::
 
@@ -63,7 +63,7 @@ def path_bytes(path, d, n, k, itemsize=4):
     check_choice(path, "path", PATHS)
     k = UNKNOWN_K if k is None else k
     q = min(block_size(k), d)
-    b = max(1, CHUNK_ELEMENTS // d)
+    b = max(1, min(CHUNK_ELEMENTS // d, n))
     if path == "dense":
         return (8 + itemsize) * d * d + 8 * d * d
     if path == "gram":

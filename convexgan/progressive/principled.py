@@ -37,18 +37,18 @@ from convexgan.progressive.stage import (
 TOLERANCE = 1e-6
 
 
-def stage_operator(moments, device, k, label):
+def stage_operator(moments, device, k, path, label):
     r"""The :class:`DataOperator` of the stage's cached pixels (``moments.second`` is ``None``), for ``k`` pairs.
 
-    Its memory (:func:`convexgan.progressive.plan.path_bytes`) is checked before any product, and its count of
-    images must equal the data pass's.
+    The memory of ``path`` (:func:`convexgan.progressive.plan.path_bytes`) is checked first, and the operator's
+    count of images must equal the data pass's.
     """
     if moments.pixels is None:
         raise ValueError(f"{label}: the d x d moment was not accumulated and no pixel cache holds the images; "
                          f"use cache='memory' or 'disk', or a matrix eigensolver ('dense', 'eigsh')")
+    check_path_memory(path, moments.d, moments.n, k, label)
     op = DataOperator(moments.pixels.pixels(moments.resolution), resolution=moments.resolution,
                       channels=moments.channels, device=device)
-    check_path_memory("operator", op.d, op.n, k, label)
     if op.n != moments.n:
         raise RuntimeError(f"{label}: the pixel cache holds {op.n} images, the data pass counted {moments.n}")
     return op
@@ -69,7 +69,8 @@ def solve_stage(i, stages, moments, config, device):
     second, eps, raw_scale = moments.second, moments.eps, moments.raw_scale
     if second is None:
         wanted = schedule["k"] + 1 if "k" in schedule else None
-        second = stage_operator(moments, device, wanted, label)
+        path = "gram" if config["eigensolver"] == "gram" else "operator"
+        second = stage_operator(moments, device, wanted, path, label)
         eps, raw_scale = second.eps, second.raw_scale
     with phase("eigen_solve"):
         lam, V, beta, eig = data_spectrum(second, method=config["eigensolver"], n=moments.n, eps=eps,

@@ -98,3 +98,12 @@ def test_beta_schedule_through_the_operator_keeps_the_dense_components(tmp_path,
     assert [s["k"] for s in _stages(tmp_path / "operator")] == K
     assert all(s["constraint_value"] <= 1 + 1e-6 for s in _stages(tmp_path / "operator"))
     _assert_same_weights(dense, operator, 1e-8)
+
+
+def test_the_operator_memory_is_checked_before_the_stage(tmp_path, toy, monkeypatch):
+    # at d = 768, k + 1 = 17: 120 q d + 8 n d = 120 * 25 * 768 + 8 * 160 * 768 bytes = 3.3 MB > 1 MiB; the
+    # stages at d = 48 and 192 (at most 0.7 MB) and the 161 kB pixel cache fit
+    monkeypatch.setenv("CONVEXGAN_MAX_BYTES", "1M")
+    with pytest.raises(ValueError, match=r"stage 2 \(16x16\): the 'operator' eigen-path at d = 768"):
+        train(toy, tmp_path / "run", eigensolver="operator", cache="memory", **OPTIONS)
+    assert len(_stages(tmp_path / "run")) == 2
