@@ -17,12 +17,14 @@ r"""Which path computes a principled stage's spectrum: the ``d x d`` moment, the
 - ``'operator'`` (block Krylov through :class:`~convexgan.progressive.operator.DataOperator`) otherwise:
   time :math:`O(n d k)`, memory independent of ``n``.
 
-Crossover measured on this package's 2-core test machine while other jobs ran (load average about 4 to 5;
-indicative only), CelebA 10k, on arrays of the cached uint8 pixels, back to back: at ``d = 3072``
-(32 x 32), ``k + 1 = 101``, the dense path took 3.4 s (1.3 s float32 moment, 2.1 s ARPACK) and the operator
-12.8 s (987 columns, 14 passes); at ``d = 12,288`` (64 x 64), ``k + 1 = 176``, the dense path took 110.6 s
-(33.3 s moment, 77.3 s ARPACK) and the operator 67.9 s (1,741 columns, 14 passes). Hence the moment up to
-``d = 4096`` and the operator above it on the CPU.
+Crossover measured on this package's 2-core test machine while other jobs ran (load average 3.5 to 4;
+indicative only), CelebA 10k, on arrays of the cached uint8 pixels, back to back (``/tmp`` scripts timing
+:func:`~convexgan.progressive.eigen.top_eigenpairs` after a float32 moment, and
+:func:`~convexgan.progressive.eigen.operator_eigenpairs`): at ``d = 3072`` (32 x 32), ``k + 1 = 101``, the
+dense path took 3.5 s (1.6 s float32 moment, 1.9 s ARPACK) and the operator 8.9 s (987 columns in 14 passes,
+5.1 s of them in the passes); at ``d = 12,288`` (64 x 64), ``k + 1 = 176``, the dense path took 114.2 s
+(23.3 s moment, 90.9 s ARPACK) and the operator 55.9 s (1,741 columns in 14 passes, 30.5 s in the passes).
+Hence the moment up to ``d = 4096`` and the operator above it on the CPU.
 
 Memory of each path (bytes; ``s`` the itemsize of the moment dtype, ``q = k + max(8, k // 4)`` the block,
 ``b`` the chunk rows, ``min(2^22 / d, n)`` by default), not counting the uint8 pixels (``n d``, the pixel cache):
