@@ -148,6 +148,10 @@ class ProgressiveGenerator:
         """Fresh latent columns per stage."""
         return [s.fresh for s in self.stages]
 
+    def stage_index(self, stage):
+        """The index in ``0 .. len(stages) - 1`` of ``stage`` (``None``: the last; negative: from the end)."""
+        return self._stage_index(stage)
+
     def _stage_index(self, stage):
         if stage is None:
             return len(self.stages) - 1

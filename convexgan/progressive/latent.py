@@ -162,7 +162,7 @@ def project(generator, images, stage=None):
     -------
     Projection
     """
-    last = generator._stage_index(stage)
+    last = generator.stage_index(stage)
     s = generator.stages[last]
     x = np.asarray(images, dtype=np.float64)
     shape = (s.resolution, s.resolution, s.channels)
