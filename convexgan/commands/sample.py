@@ -62,7 +62,7 @@ def run(args):
     size = f"{generator.resolutions[stage]}x{generator.resolutions[stage]}"
     if args.png_dir is not None:
         paths = save_image_files(images, args.png_dir, force=args.force)
-        print(f"wrote {args.n} samples of stage {stage} ({size}) to {args.png_dir}/ ({paths[0].name} ... "
+        print(f"wrote {args.n} samples of stage {stage} ({size}) to {paths[0].parent}/ ({paths[0].name} ... "
               f"{paths[-1].name})")
     if out is not None:
         path = save_image_grid(images, out)
