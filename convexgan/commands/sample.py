@@ -5,6 +5,7 @@ import numpy as np
 
 from convexgan._files import atomic_write
 from convexgan._limits import check_bytes
+from convexgan._validation import device_argument
 
 
 def add_parser(subparsers):
@@ -28,6 +29,8 @@ def add_parser(subparsers):
                         "displays samples); the file name gets a '_histmatched' suffix")
     p.add_argument("--n-reference", type=int, default=1000, help="images of DATA used for histogram matching")
     p.add_argument("--npy", help="also save the raw samples (n, H, W, C) float32 to this .npy file")
+    p.add_argument("--device", type=device_argument, default="cpu",
+                   help="where the samples are computed: auto, cpu, cuda or cuda:N")
     p.set_defaults(func=run)
 
 
@@ -37,12 +40,13 @@ def run(args):
     from convexgan.data.histograms import match_histograms
     from convexgan.plotting import save_image_files, save_image_grid
     from convexgan.progressive import load_generator
+    from convexgan.progressive.device import resolve_device
 
     if args.out is None and args.png_dir is None:
         raise ValueError("give --out FILE.png (a grid), --png-dir DIR (one file per sample), or both")
     generator = load_generator(args.run)
     _check_sample_memory(args, generator)
-    images = generator.sample(args.n, seed=args.seed, stage=args.stage)
+    images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=resolve_device(args.device, "--device"))
     if args.npy:
         try:
             atomic_write(args.npy, lambda fh: np.save(fh, images))

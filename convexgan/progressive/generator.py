@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from convexgan._validation import check_int
+from convexgan.progressive.device import resolve_device
 from convexgan.progressive.seeds import latent_rows
 
 
@@ -227,6 +228,7 @@ class ProgressiveGenerator:
         """
         last = self._stage_index(stage)
         s = self.stages[last]
+        device = resolve_device(device)
         blocks = self.split_latent(z, last)
         x = self.centred(blocks, last, dtype=dtype, device=device) + s.mean.to(device=device, dtype=dtype)
         if clip:
@@ -251,7 +253,8 @@ class ProgressiveGenerator:
         clip : bool
             Clip to [0, 1]. Off by default, so that the samples keep the model's exact moments.
         dtype, device
-            Where the sampling runs (float64 by default; float32 is faster on a GPU).
+            Where the sampling runs (float64 by default; float32 is faster on a GPU); ``device`` is ``'cpu'``,
+            ``'cuda'``, ``'cuda:N'`` or ``'auto'`` (checked by :func:`convexgan.progressive.device.resolve_device`).
         batch_size : int
             Images generated at once.
 
@@ -262,6 +265,7 @@ class ProgressiveGenerator:
         """
         n = check_int(n, "n", 1, 10**9)
         batch_size = check_int(batch_size, "batch_size", 1, 10**9)
+        device = resolve_device(device)
         last = self._stage_index(stage)
         s = self.stages[last]
         out = np.empty((n, s.resolution, s.resolution, s.channels), dtype=np.float32)
