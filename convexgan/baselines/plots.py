@@ -5,6 +5,7 @@ changes the user's matplotlib backend; matplotlib (the ``plots`` extra) is impor
 """
 
 from convexgan._extras import require
+from convexgan._files import atomic_write
 
 
 def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, exact_seconds=None, title=None):
@@ -14,7 +15,7 @@ def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, ex
     ----------
     histories : list of History
     path : str or Path
-        Output PNG.
+        Output PNG, written atomically (an existing file is replaced only by a complete new one).
     metric : str
         Key of the logged metrics.
     tol : float, optional
@@ -43,4 +44,4 @@ def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, ex
         axes.set_title(title)
     axes.legend(fontsize="small")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    atomic_write(path, lambda fh: figure.savefig(fh, format="png", dpi=120))

@@ -2,6 +2,8 @@
 
 import json
 
+from convexgan._validation import device_argument
+
 
 def _attribute(text):
     name, _, value = text.partition("=")
@@ -30,7 +32,8 @@ def add_parser(subparsers):
     p.add_argument("--crop", action="store_true", help="official CelebA 128x128 centre crop at (89, 121)")
     p.add_argument("--attribute", action="append", default=[], metavar="NAME[=1|-1]",
                    help="CelebA attribute filter from list_attr_celeba.txt (repeatable)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", type=device_argument, default="auto",
+                   help="auto (CUDA when available), cpu, cuda or cuda:N")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized"], default="auto")
     p.add_argument("--noise-rows", type=int, help="legacy mode: noise rows per stage (default: number of images)")
@@ -45,17 +48,19 @@ def add_parser(subparsers):
 
 def run(args):
     """Train, then print one line per stage from the report."""
-    from convexgan.progressive import train
+    from convexgan.progressive import TrainConfig, train
     from convexgan.progressive.distributed import world
     from convexgan.progressive.run import REPORT
 
     attributes = dict(_attribute(a) for a in args.attribute) or None
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
     beta = args.beta[0] if args.beta and len(args.beta) == 1 and len(args.resolutions) > 1 else args.beta
-    train(args.data, args.out, resolutions=args.resolutions, k=k, beta=beta, mode=args.mode,
-          n_images=args.n_images, latent=args.latent, crop=args.crop, attributes=attributes, device=args.device,
-          dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict, noise_rows=args.noise_rows,
-          legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver, progress=not args.quiet)
+    config = TrainConfig(resolutions=args.resolutions, k=k, beta=beta, mode=args.mode, n_images=args.n_images,
+                         latent=args.latent, crop=args.crop, attributes=attributes, device=args.device,
+                         dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict,
+                         noise_rows=args.noise_rows, legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver,
+                         progress=not args.quiet)
+    train(args.data, args.out, config)
     if world()[0] != 0:
         return 0
     with open(f"{args.out}/{REPORT}") as fh:

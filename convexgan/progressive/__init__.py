@@ -2,10 +2,9 @@
 
 Public API
 ----------
-train(data, out, *, resolutions=(4, 8, 16, 32, 64), k=None, beta=None, mode="principled", n_images=None,
-      latent=48, crop=False, attributes=None, device="auto", dtype="float32", seed=0, resume=False,
-      strict=False, noise_rows=None, eigensolver="auto", chunk_size=256, progress=True)
-    Train into a run folder; returns a :class:`ProgressiveGenerator`.
+train(data, out, config=None, **options)
+    Train into a run folder; returns a :class:`ProgressiveGenerator`. The options (resolutions, k or beta,
+    mode, device, seed, resume, ...) are those of :class:`TrainConfig`, given as one object or as keywords.
 load_generator(folder)
     A finished (or partly finished) run as a :class:`ProgressiveGenerator`.
 ProgressiveGenerator.sample(n, seed=0, stage=None, *, clip=False)
@@ -25,6 +24,7 @@ from convexgan._extras import require
 require("train", "torch", user=__name__)
 require("train", "PIL", user=__name__)
 
+from convexgan.progressive.config import TrainConfig
 from convexgan.progressive.eigen import top_eigenpairs
 from convexgan.progressive.generator import ProgressiveGenerator, StageWeights
 from convexgan.progressive.latent import Projection, interpolate, project
@@ -33,6 +33,6 @@ from convexgan.progressive.run import load_generator
 from convexgan.progressive.trainer import RankDefectWarning, train
 
 __all__ = [
-    "Moments", "ProgressiveGenerator", "Projection", "RankDefectWarning", "StageWeights", "accumulate_moments",
-    "interpolate", "load_generator", "project", "top_eigenpairs", "train",
+    "Moments", "ProgressiveGenerator", "Projection", "RankDefectWarning", "StageWeights", "TrainConfig",
+    "accumulate_moments", "interpolate", "load_generator", "project", "top_eigenpairs", "train",
 ]

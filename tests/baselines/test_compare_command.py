@@ -40,3 +40,18 @@ def test_compare_on_mnist_with_a_soft_threshold(shared_file, capsys):
 def test_compare_rejects_unknown_methods(capsys):
     assert main(["compare", "--methods", "gda,adamw"]) == 1
     assert "--methods='gda,adamw'" in capsys.readouterr().err
+
+
+def test_the_plot_replaces_a_planted_link_without_writing_through_it(tmp_path):
+    from convexgan.baselines import History, plot_error_vs_time
+
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    plot = tmp_path / "errors.png"
+    plot.symlink_to(target)
+    history = History("gda", seconds=[0.1, 1.0], iterations=[1, 10], metrics={"relative_error": [1.0, 0.1]})
+    plot_error_vs_time([history], plot, tol=0.5)
+    assert target.read_text() == "keep me" and not plot.is_symlink()
+    with Image.open(plot) as image:
+        assert image.format == "PNG"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -52,3 +52,12 @@ def test_sample_refuses_a_missing_gpu(monkeypatch, tmp_path, toy_folder, capsys)
     with pytest.raises(ValueError, match="device='cuda:1' names GPU 1"):
         load_generator(run).sample(2, device="cuda:1")
     assert main(["sample", str(run), "--n", "2", "--out", str(tmp_path / "s.png"), "--device", "cpu"]) == 0
+
+
+def test_train_checks_the_gpu_index_before_reading_data(monkeypatch, tmp_path, toy_folder, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert main(["train", str(toy_folder), "--out", str(tmp_path / "run"), "--resolutions", "4", "--k", "3",
+                 "--device", "cuda:2", "--quiet"]) == 1
+    assert "names GPU 2, but torch.cuda.device_count() is 2 (valid: cuda:0, cuda:1)" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "report.json").exists()

@@ -12,13 +12,17 @@ import types
 
 import numpy as np
 import pytest
-from PIL import Image
-from robustness_hostile import environment, npy_header_bytes
 
-from convexgan import _limits
-from convexgan._files import atomic_write, remove_partial_writes
-from convexgan.data.decode import ImageDecodeError, decode_image, pixels_8bit
-from convexgan.progressive import lock
+for _module in ("torch", "PIL"):
+    pytest.importorskip(_module, reason=f"{_module} is not installed; the trainer tests need pip install 'convexgan[train]'")
+
+from PIL import Image  # noqa: E402
+from robustness_hostile import environment, npy_header_bytes  # noqa: E402
+
+from convexgan import _limits  # noqa: E402
+from convexgan._files import atomic_write, remove_partial_writes  # noqa: E402
+from convexgan.data.decode import ImageDecodeError, decode_image, pixels_8bit  # noqa: E402
+from convexgan.progressive import lock  # noqa: E402
 
 
 @pytest.mark.parametrize("text, expected", [("123", 123), ("8K", 8192), ("64G", 64 * 2**30), ("2 MiB", 2 * 2**20)])

@@ -1,0 +1,106 @@
+r"""Principled mode: one exact stage of progressive training (docs/theory.md section 7).
+
+:math:`\hat z_1 = z_1` and :math:`\hat z_i = [\mathrm{up}(g_{i-1}), c_i z_i]` with :math:`f_i = \max(k_i - k_{i-1}, 0)`
+fresh latent columns, so that :math:`\operatorname{rank}(\hat z_i) \ge k_i` and every stage is feasible; the input
+second moment is the exact one of the affine map (no noise rows). The fresh columns are scaled by
+:math:`c_i^2 = \tfrac14 s^2_{\min}` (``fresh_ratio``), where :math:`s^2_{\min} = 4(\lambda_{k_{i-1}} - \beta_{i-1})`
+is the smallest kept input eigenvalue coming from the previous stage, so they rank below the previous stage's
+directions and only supply the directions it lacks. No constant column: the data are centred and the mean is
+added back at sampling, so the samples have the data mean exactly. Among the optimal solutions (each kept
+pair's sign is free) the one whose output correlates best with the upsampled previous stage is taken, and the
+report gives the stage coherence :math:`E\|g_i - \mathrm{up}(g_{i-1})\|^2 / E\|g_i\|^2`.
+"""
+
+import math
+import warnings
+
+import torch
+
+from convexgan.exceptions import InaccurateSolutionWarning
+
+from convexgan.progressive.generator import StageWeights, stage_input_map
+from convexgan.progressive.stage import (
+    check_feasible,
+    closed_form_factor,
+    constraint_value,
+    data_spectrum,
+    input_spectrum,
+)
+
+
+def solve_stage(i, stages, moments, config, device):
+    r"""Solve principled stage ``i`` on the data moments ``moments`` given the finished ``stages``.
+
+    Returns
+    -------
+    stage : StageWeights
+    info : dict
+        The stage's report row (``_eigenvalues``: the kept eigenvalues, for the checkpoint).
+    """
+    r = moments.resolution
+    label = f"stage {i} ({r}x{r})"
+    schedule = {"k": config["k"][i]} if config["k"] else {"beta": config["beta"][i]}
+    second = moments.second
+    lam, V, beta, eig = data_spectrum(second, method=config["eigensolver"], n=moments.n, eps=moments.eps,
+                                      raw_scale=moments.raw_scale, **schedule)
+    k = lam.numel()
+    if i == 0:
+        fresh, scale = config["latent"], 1.0
+        up_info = {}
+    else:
+        F_up, _ = stage_input_map(stages, 0, 0.0, False)
+        up_s2, _, up_rank = input_spectrum(F_up)
+        fresh = max(k - up_rank, 0)
+        scale = math.sqrt(config["fresh_ratio"] * float(up_s2[up_rank - 1]))
+        up_info = {"previous_rank": up_rank, "previous_s2_min": float(up_s2[up_rank - 1])}
+    ones = False
+    F, _ = stage_input_map(stages, fresh, scale, ones)
+    s2, Q, rank = input_spectrum(F)
+    check_feasible(k, rank, float(lam[rank]) if rank < k else beta, label)
+    B = closed_form_factor(lam, s2.to(lam.device), Q.to(lam.device), beta)
+    FB = F.to(B.device) @ B
+    if i > 0:
+        B, coherence = align_with_previous(B, FB, F[:, : moments.d].to(B.device), V)
+        FB = F.to(B.device) @ B
+        up_info["coherence"] = coherence
+    C = FB.T @ FB
+    input_info = dict(up_info, rank=rank, kept_s2_min=float(s2[k - 1]), kept_s2_max=float(s2[0]),
+                      fresh_scale_squared=scale**2)
+    value = constraint_value(second, V, C, beta, config["eigensolver"])
+    if value > 1 + 1e-6:
+        warnings.warn(f"{label}: constraint value ||S_X - S_G||_2 / beta = {value!r} exceeds 1 + 1e-6: the stage is "
+                      f"not exact (eigen-solver residual {eig['residual']:.3g}, kept eigenvalues down to "
+                      f"{float(lam[-1]):.3g}, beta {beta:.3g})", InaccurateSolutionWarning, stacklevel=4)
+    stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)
+    info = {
+        "index": i, "resolution": r, "d": moments.d, "k": k, "beta": beta,
+        "kept_eigenvalues": lam.cpu().tolist(), "next_eigenvalue": eig["next_eigenvalue"],
+        "constraint_value": value,
+        "eigensolver": {"method": eig["method"], "residual": eig["residual"],
+                        "relative_residual": eig["relative_residual"]},
+        "input": dict(input_info, fresh=fresh, ones=ones),
+        "weight_norm": float(torch.linalg.matrix_norm(B)),
+        "_eigenvalues": lam.cpu(),
+    }
+    return stage, info
+
+
+def align_with_previous(B, FB, U, V):
+    r"""Choose the signs of the kept pairs so that the stage refines the previous one.
+
+    Flipping a pair :math:`(q_j, v_j) \to (-q_j, v_j)` keeps :math:`S_G` and :math:`\|W\|_F` (both optimal
+    solutions); with :math:`g = z F B V^T` and :math:`\mathrm{up}(g_{i-1}) = z U` (``z ~ N(0, I)``),
+    :math:`E\langle g, \mathrm{up}(g_{i-1})\rangle = \sum_j (F B)_{:j} \cdot (U V)_{:j}`, so each sign is
+    taken to make its term non-negative.
+
+    Returns
+    -------
+    B : torch.Tensor (p, k)
+        With aligned signs.
+    coherence : float
+        :math:`E\|g - \mathrm{up}(g_{i-1})\|^2 / E\|g\|^2` after alignment (0: the stage only adds detail).
+    """
+    terms = (FB * (U @ V)).sum(0)
+    signs = torch.where(terms < 0, -1.0, 1.0).to(B.dtype)
+    G = (FB * signs) @ V.T
+    return B * signs, float((G - U).square().sum() / G.square().sum())
