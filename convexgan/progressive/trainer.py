@@ -13,7 +13,6 @@ resumed run trims the report to the finished stages.
 """
 
 import math
-import resource
 import time
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from convexgan.progressive.config import TrainConfig
 from convexgan.progressive.device import resolve_device
 from convexgan.progressive.distributed import barrier, init_from_environment, world
 from convexgan.progressive.generator import ProgressiveGenerator
+from convexgan.progressive.memory import PeakSampler
 from convexgan.progressive.moments import accumulate_moments
 from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.seeds import stage_seed
@@ -39,10 +39,6 @@ __all__ = ["RankDefectWarning", "TrainConfig", "resolve_device", "train"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 GRID_SAMPLES = 64
-
-
-def _peak_memory():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def train(data, out, config=None, **options):
@@ -116,8 +112,9 @@ def _solve_stage(i, stages, moments, config, device):
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     solve = legacy.solve_stage if config["mode"] == "legacy" else principled.solve_stage
-    stage, info = solve(i, stages, moments, config, device)
-    info.update(seconds=time.perf_counter() - start, peak_memory_bytes=_peak_memory())
+    with PeakSampler() as memory:
+        stage, info = solve(i, stages, moments, config, device)
+    info.update(seconds=time.perf_counter() - start, peak_memory_bytes=memory.peak, peak_memory_scope=memory.scope)
     if device.type == "cuda":
         info["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
     return stage, info
