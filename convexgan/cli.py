@@ -24,7 +24,8 @@ from convexgan._extras import MissingExtraError
 
 
 def shows_default(action):
-    """Whether ``--help`` states ``action``'s default: an option whose default is a value (not None, not a flag's False)."""
+    """Whether ``--help`` states ``action``'s default: an option whose default is a value (not None, not a flag's
+    False, not an empty list)."""
     default = action.default
     if default is None or default is False or default is argparse.SUPPRESS or action.nargs == 0:
         return False

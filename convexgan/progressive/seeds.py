@@ -6,12 +6,14 @@ Stage seeds
 Latent rows
     :func:`latent_rows` gives sample ``i`` the latent row
 
-    .. math::  z_{ij} = \Phi^{-1}\!\big((\lfloor w_{ij} / 2^{11} \rfloor + \tfrac12)\, 2^{-53}\big),
+    .. math::  z_{ij} = \Phi^{-1}\!\big((\lfloor w_{ij} / 2^{12} \rfloor + \tfrac12)\, 2^{-52}\big),
                \qquad j = 0, \dots, D - 1,
 
     where :math:`w_{i0}, w_{i1}, \dots` are the raw 64-bit words of numpy's ``PCG64`` bit generator seeded
-    with ``SeedSequence([seed, i])`` and :math:`\Phi^{-1}` is ``scipy.special.ndtri``. The 53-bit uniforms lie in
-    the open interval (0, 1), so every :math:`z_{ij}` is finite. Row ``i`` depends on ``(seed, i)`` only: not on
+    with ``SeedSequence([seed, i])`` and :math:`\Phi^{-1}` is ``scipy.special.ndtri``. The uniforms are exact
+    float64 numbers in :math:`[2^{-53}, 1 - 2^{-53}]` (52 bits and a half offset: with 53 bits the largest,
+    :math:`(2^{53} - \tfrac12) 2^{-53}`, would round to 1), so every :math:`z_{ij}` is finite
+    (:math:`|z| \le 8.3`). Row ``i`` depends on ``(seed, i)`` only: not on
     how many rows are drawn, nor in which batches, nor on ``D`` beyond its length (the first ``D'`` columns of
     a longer row are the row of length ``D'``). Bit-generator streams are part of numpy's stability promise;
     ``Generator.standard_normal`` and ``torch.randn`` are not, which is why neither is used.
@@ -22,7 +24,7 @@ from scipy.special import ndtri
 
 from convexgan._validation import check_int
 
-MANTISSA_BITS = 53
+MANTISSA_BITS = 52
 
 
 def stage_seed(seed, index):
@@ -31,7 +33,10 @@ def stage_seed(seed, index):
 
 
 def uniform_words(words):
-    r"""53-bit uniforms in the open interval (0, 1) from raw 64-bit words: :math:`(\lfloor w / 2^{11} \rfloor + \tfrac12) 2^{-53}`."""
+    r"""Uniforms in the open interval (0, 1) from raw 64-bit words ``w`` (exact in float64).
+
+    .. math::  u = (\lfloor w / 2^{12} \rfloor + \tfrac12)\, 2^{-52}
+    """
     return ((words >> np.uint64(64 - MANTISSA_BITS)).astype(np.float64) + 0.5) * 2.0**-MANTISSA_BITS
 
 

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from scipy.special import ndtri
 from scipy.stats import norm
 
 from convexgan.progressive import interpolate, project, train
 from convexgan.progressive.latent import interpolation_path
-from convexgan.progressive.seeds import latent_rows
+from convexgan.progressive.seeds import latent_rows, uniform_words
 
 RESOLUTIONS = [2, 4, 8]
 K = [4, 10, 16]
@@ -20,12 +21,19 @@ def generator(tmp_path_factory, toy):
 
 
 def test_latent_rows_follow_the_documented_recipe():
-    # Independent: numpy's PCG64 raw words -> top 53 bits -> (u + 1/2) 2^-53 -> scipy.stats.norm.ppf.
+    # Independent: numpy's PCG64 raw words -> top 52 bits (Python integers) -> (m + 1/2) 2^-52 -> norm.ppf.
     rows = latent_rows(5, 3, 4, 7)
     for r in range(4):
         words = np.random.PCG64(np.random.SeedSequence([5, 3 + r])).random_raw(7)
-        u = (np.array([int(w) >> 11 for w in words], dtype=np.float64) + 0.5) / 2.0**53
+        u = (np.array([int(w) >> 12 for w in words], dtype=np.float64) + 0.5) / 2.0**52
         np.testing.assert_allclose(rows[r], norm.ppf(u), rtol=1e-13, atol=1e-13)
+
+
+def test_extreme_words_give_finite_normals():
+    u = uniform_words(np.array([0, 2**64 - 1], dtype=np.uint64))
+    assert u[0] == 2.0**-53 and u[1] == 1 - 2.0**-53
+    z = ndtri(u)
+    assert np.all(np.isfinite(z)) and z[0] == -z[1] and 8 < z[1] < 8.3
 
 
 def test_latent_rows_depend_on_seed_and_index_only():
