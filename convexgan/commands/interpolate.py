@@ -13,7 +13,7 @@ def add_parser(subparsers):
                               "2j+1 of --seed (the images `convexgan sample --seed` draws as numbers 2j and 2j+1), "
                               "in --steps images, endpoints included. linear: (1-t) z0 + t z1 (the images blend "
                               "linearly, the model being affine); spherical: along the great circle, which keeps "
-                              "the latent's norm and so the images' contrast.")
+                              "the latent's norm between endpoints of equal norm, and so the images' contrast.")
     p.add_argument("run", help="run folder")
     p.add_argument("--out", required=True, help="PNG file of the grid")
     p.add_argument("--rows", type=int, default=4, help="interpolation paths (grid rows)")
