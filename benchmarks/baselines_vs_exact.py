@@ -70,7 +70,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    images = load_images(args.data, args.resolution, n_images=args.limit)
+    images = load_images(args.data, args.resolution, n_images=args.limit, subset="first")
     X = flatten_centred(images)[0]
     start = time.perf_counter()
     second_moment(X)

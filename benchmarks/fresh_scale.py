@@ -51,7 +51,7 @@ def main():
     for ratio in args.ratios:
         with tempfile.TemporaryDirectory() as out:
             generator = train(args.data, Path(out) / "run", resolutions=args.resolutions, n_images=args.n_images,
-                              fresh_ratio=ratio, progress=False)
+                              subset="first", fresh_ratio=ratio, progress=False)
             report = json.loads((Path(out) / "run" / "report.json").read_text())
         for i, s in enumerate(report["stages"][1:], start=1):
             print(f"| {ratio} | {i} | {s['resolution']} | {s['k']} | {s['input']['fresh']} | "

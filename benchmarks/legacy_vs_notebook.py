@@ -51,7 +51,7 @@ def run_convexgan(data, n_images, k, final, dtype, seed):
     resolutions = [4 * 2**i for i in range(len(k))]
     with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        train(data, Path(out) / "run", resolutions=resolutions, k=k, n_images=n_images, mode="legacy",
+        train(data, Path(out) / "run", resolutions=resolutions, k=k, n_images=n_images, subset="first", mode="legacy",
               legacy_dtype=dtype, device="cpu", seed=seed, progress=False)
         stages = json.loads((Path(out) / "run" / "report.json").read_text())["stages"]
     return [(s["constraint_value"], s["weight_norm"], s["input"]["rank"]) for s in stages]

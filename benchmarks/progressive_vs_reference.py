@@ -50,7 +50,7 @@ def worker(args):
 
         with tempfile.TemporaryDirectory() as out:
             train(args.data, Path(out) / "run", resolutions=resolutions, k=k, n_images=args.n_images,
-                  device=args.device, dtype="float32", progress=False)
+                  subset="first", device=args.device, dtype="float32", progress=False)
             total = time.perf_counter() - start
             report = json.loads((Path(out) / "run" / "report.json").read_text())
         stages = [{"resolution": s["resolution"], "k": s["k"], "seconds": s["seconds"],

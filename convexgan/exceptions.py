@@ -38,3 +38,11 @@ class LowerBoundWarning(ConvexGANWarning, RuntimeWarning):
 
 class RoundingWarning(ConvexGANWarning, RuntimeWarning):
     """A matrix that must be PSD has negative eigenvalues within its dtype's rounding (not float64's): set to 0."""
+
+
+class SquashedFramesWarning(ConvexGANWarning):
+    """Frames that are not square were resized to a square (aspect ratio changed): the message carries the count."""
+
+
+class TrainingImagesWarning(ConvexGANWarning):
+    """A comparison with real images uses images the run trained on (too few unseen ones, or an unknown record)."""

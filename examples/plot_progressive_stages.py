@@ -48,7 +48,8 @@ def main(argv=None):
 
     setting = DIGITS if args.data is None else IMAGES
     top = setting["resolutions"][-1]
-    images = digit_images() if args.data is None else load_images(args.data, top, n_images=args.n_images)
+    images = (digit_images() if args.data is None
+              else load_images(args.data, top, n_images=args.n_images, subset="first"))
     with tempfile.TemporaryDirectory() as run:
         generator = train(images, Path(run) / "run", resolutions=setting["resolutions"], k=setting["k"],
                           latent=setting["latent"], dtype="float64", seed=args.seed, progress=not args.fast)

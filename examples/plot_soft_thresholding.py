@@ -39,7 +39,7 @@ def images_from(data, resolution, n_images):
         from sklearn.datasets import load_digits
 
         return (load_digits().images / 16.0)[..., None]
-    return load_images(data, resolution, n_images=n_images)
+    return load_images(data, resolution, n_images=n_images, subset="first")
 
 
 def main(argv=None):

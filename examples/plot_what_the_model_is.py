@@ -15,8 +15,8 @@ plus Gaussian combinations of those directions. The script checks that the singu
 
 Run: ``python examples/plot_what_the_model_is.py [--run RUN] [--stage S] [--out DIR]``; without ``--run`` it
 trains on scikit-learn's bundled digits (2 -> 4 -> 8, k = 3, 8, 20) first. README's figure:
-``convexgan train ../shared/data/celeba10k_89x109.tar --out RUN --n-images 2000 --resolutions 4 8 16 32``, then
-``python examples/plot_what_the_model_is.py --run RUN --out docs/img``.
+``convexgan train ../shared/data/celeba10k_89x109.tar --out RUN --n-images 2000 --subset first --resolutions 4 8
+16 32``, then ``python examples/plot_what_the_model_is.py --run RUN --out docs/img``.
 """
 
 import argparse

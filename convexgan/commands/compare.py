@@ -28,7 +28,8 @@ def add_parser(subparsers):
     parser.add_argument("--data", help="images for linear-quadratic: anything convexgan.data reads (.npz, tar, "
                         "folder, IDX); default: Gaussian samples")
     parser.add_argument("--resolution", type=int, default=8, help="image side after downsampling (default 8)")
-    parser.add_argument("--limit", type=int, default=10000, help="number of images read (default 10000)")
+    parser.add_argument("--limit", type=int, default=10000,
+                        help="number of images read: the first LIMIT in sorted order (default 10000)")
     parser.add_argument("--dim", type=int, default=3, help="dimension of the Gaussian data (default 3)")
     parser.add_argument("--samples", type=int, default=2000, help="number of Gaussian samples (default 2000)")
     parser.add_argument("--k", type=int, help="components kept by the closed form (sets beta; needs --rho > 0)")
@@ -68,7 +69,7 @@ def problem_data(args):
     from convexgan.data.open import load_images
 
     if args.data:
-        X = flatten_centred(load_images(args.data, args.resolution, n_images=args.limit))[0]
+        X = flatten_centred(load_images(args.data, args.resolution, n_images=args.limit, subset="first"))[0]
         return X, f"{args.data} ({X.shape[0]} images, {args.resolution}x{args.resolution}, d={X.shape[1]})"
     return gaussian_samples(args.dim, args.samples, args.seed), f"Gaussian (n={args.samples}, d={args.dim})"
 

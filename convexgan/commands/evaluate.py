@@ -4,6 +4,14 @@ For every finished stage of the run, at the stage's resolution, ``N`` fresh samp
 images (half A) by moment errors, Bures-W2, the pyramid sliced Wasserstein distance and, when a feature
 extractor file is given, FID and KID. Another ``N`` real images (half B, disjoint from A) are compared with A by
 the same metrics: the floor that any generator can reach with that many samples.
+
+The ``2 N`` real images are drawn at random (seed ``--seed``) from the images the run did not train on: the
+run's ``images.json`` lists the training images by their index in the sorted list of candidates, with that
+list's SHA-256, and the data given must have the same list (else every image counts as unseen, with a
+warning: right for a separate test set). When fewer than ``2 N`` unseen images exist the draw goes on with
+training images, with a :class:`convexgan.exceptions.TrainingImagesWarning` saying how many are unseen.
+``--subset first --skip S`` takes images ``S + 1 .. S + 2 N`` in sorted order instead (the behaviour of older
+versions, which had ``--skip`` alone).
 """
 
 import json
@@ -14,8 +22,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from convexgan._files import atomic_write_text
-from convexgan._validation import check_int
-from convexgan.exceptions import SampleSizeWarning
+from convexgan._validation import check_choice, check_int
+from convexgan.exceptions import SampleSizeWarning, TrainingImagesWarning
 
 NHOOD_SIZE = 7
 LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
@@ -64,9 +72,16 @@ def add_parser(subparsers):
     )
     parser.add_argument("--json", metavar="FILE", help="write every number and its provenance to this file")
     parser.add_argument(
-        "--skip", type=int, default=0, help="skip the first SKIP images of DATA (e.g. the training images; default 0)"
+        "--subset", choices=["random", "first"], default="random",
+        help="random (default): the 2N real images drawn with --seed from the images the run did not train on "
+        "(from its images.json), with a warning when too few are left; first: images SKIP+1 .. SKIP+2N in "
+        "sorted order (older versions' only behaviour)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the samples, the real split and SWD (default 0)")
+    parser.add_argument(
+        "--skip", type=int, default=0, help="with --subset first: skip the first SKIP images of DATA (default 0)"
+    )
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the samples, the draw and split of the real images and SWD (default 0)")
     parser.add_argument("--nhoods", type=int, default=128, help="SWD neighbourhoods per image (default 128)")
     parser.add_argument("--device", default="cpu", help="device of the feature extractor (default cpu)")
     parser.set_defaults(func=run)
@@ -83,7 +98,8 @@ def run(args):
         )
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
     result = evaluate_run(
-        args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods, skip=args.skip
+        args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods,
+        subset=args.subset, skip=args.skip,
     )
     print(format_table(result))
     if args.json:
@@ -95,34 +111,116 @@ def run(args):
     return 0
 
 
-def real_halves(data, resolutions, n, *, seed=0, skip=0, crop=False, attributes=None, progress=False):
+def real_halves(data, resolutions, n, *, seed=0, subset="random", skip=0, used=None, crop="none", attributes=None,
+                include=None, classes=None, progress=False):
     """Two disjoint sets of real images at every resolution (``progress``: a tqdm bar while decoding).
 
-    Images ``skip + 1`` to ``skip + 2 n`` of ``data`` (sorted order, the run's crop and attribute filter) are
-    shuffled with ``seed`` and split in two halves of ``min(n, count // 2)`` images.
+    With ``subset='random'``, ``2 n`` candidates of ``data`` (its sorted list after the filters) are drawn with
+    ``seed`` (:func:`convexgan.data.subsets.draw_held_out`), those outside ``used`` first, with a
+    :class:`convexgan.exceptions.TrainingImagesWarning` when some of ``used`` must be taken. With
+    ``subset='first'``, candidates ``skip .. skip + 2 n - 1`` are taken (a warning too when they meet ``used``).
+    The images read are split at random (seed ``seed``) into two halves of ``min(n, count // 2)``.
+
+    Parameters
+    ----------
+    data : path, ndarray or ImageSource
+        An open source is used as it is (its filters and crop).
+    resolutions : list of int
+    n : int
+    seed : int
+    subset : {'random', 'first'}
+    skip : int
+        Only with ``subset='first'``.
+    used : sequence of int or None
+        Candidates to hold out (the run's training images).
+    crop, attributes, include, classes
+        The run's frame and filters (see :func:`convexgan.data.open_images`).
+    progress : bool
 
     Returns
     -------
     half_a, half_b : dict
         ``{r: ndarray (n', r, r, C) float32 in [0, 1]}``.
+    draw : dict
+        ``subset``, ``candidates``, ``candidates_sha256``, ``indices`` (the candidates read, sorted), ``unseen``
+        (candidates outside ``used``), ``training_images`` (how many of ``indices`` are in ``used``),
+        ``skipped`` (unreadable).
     """
     from convexgan.data import open_images
+    from convexgan.data.subsets import draw_held_out, random_order
 
-    source = open_images(data, n_images=skip + 2 * n, crop=crop, attributes=attributes)
+    check_choice(subset, "subset", ("random", "first"))
+    skip = check_int(skip, "skip", 0, 10**9)
+    if skip and subset != "first":
+        raise ValueError(f"skip={skip} needs subset='first' (--subset first); random draws hold out the run's "
+                         f"training images instead")
+    source = open_images(data, crop=crop, attributes=attributes, include=include, classes=classes)
+    count = len(source.candidates)
+    used = sorted(set(int(i) for i in used)) if used is not None else []
+    if subset == "first":
+        chosen = np.arange(min(skip, count), min(skip + 2 * n, count))
+        unseen = count - len(used)
+    else:
+        chosen, unseen = draw_held_out(count, 2 * n, used=used, seed=seed)
+    chosen = np.sort(chosen)
+    training = int(np.isin(chosen, used).sum())
+    if training:
+        where = (f"only {unseen} of the {count} images of {source.description} are not among the run's training "
+                 f"images, fewer than the 2 x {n} needed" if subset == "random" else
+                 f"images {skip + 1} to {skip + len(chosen)} of {source.description} (sorted order)")
+        if subset == "first":
+            remedy = "subset='random' (--subset random) holds them out"
+        elif unseen >= 4:
+            remedy = f"n <= {unseen // 2} (--n) compares with unseen images only"
+        else:
+            remedy = "train on a subset (--n-images) to keep images for evaluation, or evaluate on a separate test set"
+        warnings.warn(f"{where}: the comparison uses {training} training image(s); {remedy}", TrainingImagesWarning,
+                      stacklevel=2)
+    source.restrict(chosen)
     with tqdm(total=len(source), desc="real images", unit="img", disable=not progress) as bar:
         chunks = list(source.iter_chunks(resolutions, progress=bar))
-    images = {r: np.concatenate([chunk[r] for chunk in chunks])[skip:] for r in resolutions}
-    count = images[resolutions[0]].shape[0]
-    if count < 4:
-        raise ValueError(
-            f"data {data} has {count} readable images after skipping {skip}; evaluation needs at least 4 (two halves)"
-        )
-    half = min(n, count // 2)
-    order = np.random.default_rng(seed).permutation(count)
+    read = sum(len(chunk[resolutions[0]]) for chunk in chunks)
+    if read < 4:
+        raise ValueError(f"data {data} has {read} readable images of the {len(chosen)} drawn; evaluation needs at "
+                         f"least 4 (two halves)")
+    images = {r: np.concatenate([chunk[r] for chunk in chunks]) for r in resolutions}
+    half = min(n, read // 2)
+    order = random_order(read, seed, "split")
+    draw = {"subset": subset, "candidates": count, "candidates_sha256": source.selection["candidates_sha256"],
+            "indices": chosen.tolist(), "unseen": unseen, "training_images": training, "skipped": source.skipped}
     return (
         {r: x[order[:half]] for r, x in images.items()},
         {r: x[order[half : 2 * half]] for r, x in images.items()},
+        draw,
     )
+
+
+def training_images(run, config, source):
+    """The candidates of ``source`` the run trained on (positions in its sorted list), read from ``images.json``.
+
+    When the source's sorted list differs from the run's (SHA-256), no image counts as a training image, with a
+    :class:`convexgan.exceptions.TrainingImagesWarning`; a run that predates ``images.json`` trained on the
+    first ``n_images`` (older versions' only subset), also with a warning.
+    """
+    from convexgan.progressive.run import read_images
+
+    record = read_images(run)
+    count, digest = len(source.candidates), source.selection["candidates_sha256"]
+    if record is None:
+        n_images = config.get("n_images")
+        used = min(count, n_images) if n_images is not None else count
+        warnings.warn(f"run {run} has no images.json (an older version trained it): assuming it used the first "
+                      f"{used} images of {source.description} in sorted order, as older versions did",
+                      TrainingImagesWarning, stacklevel=2)
+        return list(range(used))
+    if record["candidates_sha256"] != digest:
+        warnings.warn(f"the sorted list of {source.description} ({count} images, SHA-256 {digest[:12]}...) is not "
+                      f"the one run {run} trained on ({record['candidates']} images, SHA-256 "
+                      f"{record['candidates_sha256'][:12]}...): every image counts as unseen (right for a separate "
+                      f"test set; if these are the training images changed since, the real images may include "
+                      f"training images)", TrainingImagesWarning, stacklevel=2)
+        return []
+    return record["indices"]
 
 
 def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, names=("samples", "real half A")):
@@ -178,8 +276,14 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
     return row
 
 
-def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=0, progress=True):
-    """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`)."""
+def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, subset="random", skip=0, progress=True):
+    """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`).
+
+    The real images are drawn by :func:`real_halves` (``subset``, ``skip``), holding out the run's training
+    images (:func:`training_images`); ``result["real_images"]`` says which were read, ``result["warnings"]``
+    carries the warnings (which are also issued).
+    """
+    from convexgan.data import open_images
     from convexgan.metrics import extract_features
     from convexgan.metrics.features import describe_extractor
     from convexgan.progressive import load_generator
@@ -187,26 +291,26 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=
 
     n = check_int(n, "n", 2, 10**7)
     nhoods = check_int(nhoods, "nhoods", 1, 10**5)
-    skip = check_int(skip, "skip", 0, 10**9)
     config = read_config(run)
     generator = load_generator(run)
     _, metas = finished_stages(run, config)
     resolutions = list(generator.resolutions)
-    half_a, half_b = real_halves(
-        data,
-        resolutions,
-        n,
-        seed=seed,
-        skip=skip,
-        crop=config.get("crop", False),
-        attributes=config.get("attributes"),
-        progress=progress,
-    )
+    with warnings.catch_warnings(record=True) as held:
+        warnings.simplefilter("always")
+        source = open_images(data, crop=config["crop"], attributes=config.get("attributes"),
+                             include=config.get("include"), classes=config.get("classes"))
+        used = training_images(run, config, source)
+        half_a, half_b, draw = real_halves(source, resolutions, n, seed=seed, subset=subset, skip=skip, used=used,
+                                           progress=progress)
+        source.close()
+    for caught in held:
+        warnings.warn(caught.message, caught.category, stacklevel=2)
     n_used = half_a[resolutions[0]].shape[0]
     result = {
         "run": str(run),
         "data": str(data),
         "skip": skip,
+        "real_images": draw,
         "mode": config.get("mode"),
         "n": n_used,
         "seed": seed,
@@ -249,7 +353,7 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, skip=
             if features is not None:
                 entry["feature_dim"] = features["real_a"].shape[1]
             result["stages"].append({**entry, **rows})
-    result["warnings"] = _summarise(caught, result)
+    result["warnings"] = [str(w.message) for w in held] + _summarise(caught, result)
     return result
 
 
@@ -258,8 +362,8 @@ def format_table(result):
     columns = [c for c in COLUMNS if any(s["generated"][c[0]] is not None for s in result["stages"])]
     head = ["stage", "res", "d", "compared with real half A", *[c[1] for c in columns]]
     lines = [
-        f"convexgan evaluate: run {result['run']} ({result['mode']}), data {result['data']} (first "
-        f"{result['skip']} skipped), N = {result['n']} per set, seed {result['seed']}; samples {result['samples']}",
+        f"convexgan evaluate: run {result['run']} ({result['mode']}), data {result['data']}, N = {result['n']} per "
+        f"set, seed {result['seed']}; real images: {_describe_draw(result)}; samples {result['samples']}",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join("---" for _ in head) + "|",
@@ -293,6 +397,14 @@ def _summarise(caught, result):
             f"so Bures-W2 (and FID when N < the feature dimension) are biased upwards, the floor included",
         )
     return lines
+
+
+def _describe_draw(result):
+    draw = result["real_images"]
+    if draw["subset"] == "first":
+        return f"images {result['skip'] + 1} to {result['skip'] + len(draw['indices'])} in sorted order"
+    return (f"{len(draw['indices'])} drawn at random from the {draw['unseen']} of {draw['candidates']} the run did "
+            f"not train on" + (f" and {draw['training_images']} training images" if draw["training_images"] else ""))
 
 
 def _cell(value, fmt):

@@ -13,14 +13,14 @@ def add_parser(subparsers):
                               "||z F + b + mean - x|| (the generator's image is affine in z); writes a grid with "
                               "each original beside its projection and prints each image's RMS error (pixel "
                               "units, 0-1) and the fraction of its centred energy the model's range explains. "
-                              "The images are read like the run's training data (its crop, resized through its "
-                              "last resolution).")
+                              "The images are taken in sorted order (--skip, then --n) and framed like the run's "
+                              "training data (its crop, resized through its base resolution).")
     p.add_argument("run", help="run folder")
     p.add_argument("images", help="image folder, tar archive, .npz or IDX file")
     p.add_argument("--out", required=True, help="PNG file: originals and projections side by side")
     p.add_argument("--n", type=int, default=16, help="images to project")
     p.add_argument("--skip", type=int, default=0,
-                   help="skip the first SKIP images (in sorted order), e.g. those a run trained on")
+                   help="skip the first SKIP images in sorted order (e.g. those a run trained with --subset first)")
     p.add_argument("--stage", type=int, help="stage index (default: the last finished)")
     p.add_argument("--npy", help="also save the latents (n, D) float64 to this .npy file")
     p.set_defaults(func=run)
@@ -40,8 +40,8 @@ def run(args):
     r, C, D = stage.resolution, stage.channels, generator.latent_size(index)
     check_bytes(args.n * (8 * D + 16 * r * r * C), f"--n={args.n} images of {r}x{r}x{C} and their projections")
     config = generator.config
-    images = load_images(args.images, r, n_images=args.skip + args.n, crop=config.get("crop", False),
-                         base=config["resolutions"][-1])[args.skip :]
+    images = load_images(args.images, r, n_images=args.skip + args.n, subset="first", crop=config.get("crop"),
+                         base=config.get("base_resolution") or config["resolutions"][-1])[args.skip :]
     if len(images) == 0:
         raise ValueError(f"IMAGES {args.images} has no image after --skip={args.skip}")
     if images.shape[3] != C:

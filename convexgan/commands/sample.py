@@ -27,7 +27,9 @@ def add_parser(subparsers):
     p.add_argument("--match-histograms", metavar="DATA",
                    help="POST-PROCESSING: match each channel's histogram to the images of DATA (as the paper "
                         "displays samples); the file name gets a '_histmatched' suffix")
-    p.add_argument("--n-reference", type=int, default=1000, help="images of DATA used for histogram matching")
+    p.add_argument("--n-reference", type=int, default=1000,
+                   help="images of DATA used for histogram matching, drawn at random with --seed (default "
+                        "%(default)s), with the run's crop and filters")
     p.add_argument("--npy", help="also save the raw samples (n, H, W, C) float32 to this .npy file")
     p.add_argument("--device", type=device_argument, default="cpu",
                    help="where the samples are computed: auto, cpu, cuda or cuda:N")
@@ -36,8 +38,7 @@ def add_parser(subparsers):
 
 def run(args):
     """Sample, optionally histogram-match, save."""
-    from convexgan.data import load_images
-    from convexgan.data.histograms import match_histograms
+    from convexgan.data.histograms import histogram_reference, match_histograms
     from convexgan.plotting import save_image_files, save_image_grid
     from convexgan.progressive import load_generator
     from convexgan.progressive.device import resolve_device
@@ -55,13 +56,13 @@ def run(args):
     out = args.out
     if args.match_histograms:
         r = images.shape[1]
-        config = generator.config
-        reference = load_images(args.match_histograms, r, n_images=args.n_reference, crop=config.get("crop", False),
-                                base=config["resolutions"][-1])
+        reference = histogram_reference(args.match_histograms, r, generator.config, n=args.n_reference,
+                                        seed=args.seed)
         images = match_histograms(images, reference)
         if out is not None:
             out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
-        print(f"post-processing: per-channel histogram matching to {args.n_reference} images of {args.match_histograms}")
+        print(f"post-processing: per-channel histogram matching to {len(reference)} images of "
+              f"{args.match_histograms} (drawn at random, seed {args.seed})")
     stage = args.stage if args.stage is not None else len(generator.stages) - 1
     size = f"{generator.resolutions[stage]}x{generator.resolutions[stage]}"
     if args.png_dir is not None:

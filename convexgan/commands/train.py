@@ -1,6 +1,12 @@
-"""``convexgan train DATA --out RUN``: progressive convex training on images, one closed-form stage per resolution."""
+"""``convexgan train DATA --out RUN``: progressive convex training on images, one closed-form stage per resolution.
+
+Each stage's row is printed as the stage ends. Ctrl-C ends the command with one line on standard error, saying
+how many stages are saved and the command that resumes the run (exit status 130).
+"""
 
 import json
+import shlex
+import sys
 
 from convexgan._validation import device_argument
 
@@ -27,9 +33,26 @@ def add_parser(subparsers):
     group.add_argument("--k", type=int, nargs="+", help="kept components per stage (default 20 30 40 100 175)")
     group.add_argument("--beta", type=float, nargs="+", help="critic regularisation per stage (mean units)")
     p.add_argument("--mode", choices=["principled", "legacy"], default="principled")
-    p.add_argument("--n-images", type=int, help="use the first N images")
+    p.add_argument("--n-images", type=int, metavar="N",
+                   help="use N images (default: all), drawn at random with --seed unless --subset first; the run "
+                        "records which in RUN/images.json")
+    p.add_argument("--subset", choices=["random", "first"], default="random",
+                   help="how --n-images chooses: a seeded random subset, stable across versions (default "
+                        "%(default)s), or the first N in sorted path order")
+    p.add_argument("--include", action="append", metavar="GLOB",
+                   help="keep the images whose path relative to DATA (or tar member name) matches GLOB, e.g. "
+                        "'train/*' (repeatable: any of them; default: all)")
+    p.add_argument("--class", dest="classes", action="append", metavar="NAME",
+                   help="keep the images in folders named NAME, e.g. CIFAR-style class folders train/horse/ "
+                        "(repeatable; default: all)")
     p.add_argument("--latent", type=int, default=48, help="latent columns of the first stage")
-    p.add_argument("--crop", action="store_true", help="official CelebA 128x128 centre crop at (89, 121)")
+    p.add_argument("--base-resolution", type=int, metavar="R",
+                   help="resize every frame to R x R first, then to each resolution (default: the largest "
+                   "resolution); a run can later grow (--resume with resolutions appended) up to R")
+    p.add_argument("--crop", choices=["none", "center", "celeba"], default="none",
+                   help="none: the whole frame (a frame that is not square is squashed, with a warning); center: "
+                        "the largest centred square; celeba: the official CelebA 128x128 box at (89, 121), scaled "
+                        "to the frame (default %(default)s)")
     p.add_argument("--attribute", action="append", default=[], metavar="NAME[=1|-1]",
                    help="CelebA attribute filter from list_attr_celeba.txt (repeatable)")
     p.add_argument("--device", type=device_argument, default="auto",
@@ -43,31 +66,70 @@ def add_parser(subparsers):
     p.add_argument("--resume", action="store_true", help="continue the run in --out, skipping finished stages")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable image")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, parser=p)
 
 
 def run(args):
-    """Train, then print one line per stage from the report."""
+    """Train, printing each stage's row as it ends, then one summary line; on Ctrl-C, the line that resumes."""
     from convexgan.progressive import TrainConfig, train
     from convexgan.progressive.distributed import world
+    from convexgan.progressive.progress import RowPrinter
     from convexgan.progressive.run import REPORT
 
     attributes = dict(_attribute(a) for a in args.attribute) or None
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
     beta = args.beta[0] if args.beta and len(args.beta) == 1 and len(args.resolutions) > 1 else args.beta
     config = TrainConfig(resolutions=args.resolutions, k=k, beta=beta, mode=args.mode, n_images=args.n_images,
-                         latent=args.latent, crop=args.crop, attributes=attributes, device=args.device,
+                         subset=args.subset, include=args.include, classes=args.classes, latent=args.latent,
+                         crop=args.crop, attributes=attributes, device=args.device,
                          dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict,
                          noise_rows=args.noise_rows, legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver,
-                         progress=not args.quiet)
-    train(args.data, args.out, config)
+                         base_resolution=args.base_resolution, progress=not args.quiet, on_stage=RowPrinter())
+    try:
+        train(args.data, args.out, config)
+    except KeyboardInterrupt:
+        if world()[0] == 0:
+            print(interrupted_line(args, config), file=sys.stderr)
+        return 130
     if world()[0] != 0:
         return 0
     with open(f"{args.out}/{REPORT}") as fh:
         report = json.load(fh)
-    print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, run folder {args.out}")
-    print(f"{'stage':>5} {'res':>5} {'d':>6} {'k':>4} {'beta':>11} {'||S_X-S_G||/beta':>17} {'residual':>9} {'s':>7}")
-    for s in report["stages"]:
-        print(f"{s['index']:>5} {s['resolution']:>5} {s['d']:>6} {s['k']:>4} {s['beta']:>11.4e} "
-              f"{s['constraint_value']:>17.10f} {s['eigensolver']['residual']:>9.1e} {s['seconds']:>7.2f}")
+    print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, "
+          f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
     return 0
+
+
+def interrupted_line(args, config):
+    """What an interrupted training prints: the stages saved in the run folder and the command that resumes."""
+    from convexgan.progressive.checkpoint import stage_path
+
+    saved = 0
+    while saved < len(config.resolutions) and stage_path(args.out, saved, config.resolutions[saved]).exists():
+        saved += 1
+    return (f"interrupted: {saved} of {len(config.resolutions)} stages saved in {shlex.quote(args.out)}; resume with: "
+            f"{resume_command(args)}")
+
+
+def resume_command(args):
+    """The ``convexgan train`` command line of ``args`` with ``--resume``, shell-quoted.
+
+    The options whose parsed values differ from their defaults are written back, in the parser's order, so the
+    command describes the same run as ``args``.
+    """
+    words = ["convexgan", "train", args.data, "--out", args.out, "--resume"]
+    for action in args.parser._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or action.dest in ("help", "out", "resume") or value in (None, False, []) \
+                or value == action.default:
+            continue
+        flag = action.option_strings[-1]
+        if value is True:
+            words.append(flag)
+        elif isinstance(value, list) and action.nargs in ("+", "*"):
+            words += [flag, *map(str, value)]
+        elif isinstance(value, list):  # a repeatable option (action="append")
+            words += [word for item in value for word in (flag, str(item))]
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)

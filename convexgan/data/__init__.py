@@ -2,7 +2,8 @@
 
 Public API
 ----------
-open_images(data, *, n_images=None, crop=False, attributes=None, attributes_file=None, strict=False, key=None)
+open_images(data, *, n_images=None, subset='random', seed=0, include=None, classes=None, crop='none',
+            attributes=None, attributes_file=None, strict=False, key=None)
     An :class:`ImageSource`; ``source.iter_chunks(resolutions, chunk_size)`` yields
     ``{r: ndarray (b, r, r, C) float32 in [0, 1]}`` chunk by chunk.
 load_images(data, resolution, **kwargs)

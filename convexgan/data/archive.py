@@ -42,7 +42,7 @@ class TarSource(ImageSource):
         CelebA attribute filter ``{name: bool}``; ``list_attr_celeba.txt`` is looked for inside the archive
         unless ``attributes_file`` names it.
     **kwargs
-        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+        ``n_images``, ``subset``, ``seed``, ``include``, ``classes``, ``crop``, ``strict`` of :class:`ImageSource`.
     """
 
     def __init__(self, path, *, attributes=None, attributes_file=None, **kwargs):
@@ -74,6 +74,9 @@ class TarSource(ImageSource):
     def close(self):
         """Close the archive."""
         self._archive.close()
+
+    def _relative(self, item):
+        return item.name[2:] if item.name.startswith("./") else item.name
 
     def _name(self, item):
         return f"{self.path}:{item.name}"

@@ -6,6 +6,7 @@ with at least three dimensions.
 """
 
 import gzip
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -103,12 +104,29 @@ class ArraySource(ImageSource):
         uint8 or float in [0, 1].
     description : str
     **kwargs
-        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+        ``n_images``, ``subset``, ``seed``, ``crop``, ``strict`` of :class:`ImageSource` (``include`` and
+        ``classes`` need file names: folders and tar archives only).
     """
 
     def __init__(self, images, description="image array", **kwargs):
         self.images = check_image_array(images, description)
+        for name in ("include", "classes"):
+            if kwargs.get(name):
+                raise ValueError(f"{name}={kwargs[name]!r} selects files by name; {description} is an array "
+                                 f"(use a folder or tar archive)")
         super().__init__(description, list(range(len(self.images))), **kwargs)
+
+    def _list_sha256(self, names):
+        """SHA-256 of the candidate images' content: each image's shape and dtype, then its bytes, in order."""
+        digest = hashlib.sha256()
+        for index in names:
+            image = np.ascontiguousarray(self.images[int(index)])
+            digest.update(f"{image.shape}{image.dtype.str}".encode())
+            digest.update(image.tobytes())
+        return digest.hexdigest()
+
+    def _relative(self, item):
+        return str(item)
 
     def _name(self, item):
         return f"{self.description}[{item}]"

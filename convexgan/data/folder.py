@@ -25,7 +25,7 @@ class FolderSource(ImageSource):
     attributes_file : path or None
         Explicit ``list_attr_celeba.txt``.
     **kwargs
-        ``n_images``, ``crop``, ``strict`` of :class:`ImageSource`.
+        ``n_images``, ``subset``, ``seed``, ``include``, ``classes``, ``crop``, ``strict`` of :class:`ImageSource`.
     """
 
     def __init__(self, folder, *, attributes=None, attributes_file=None, **kwargs):
@@ -44,6 +44,9 @@ class FolderSource(ImageSource):
             files = [p for p in files if p.name in keep]
         self.root = folder
         super().__init__(f"folder {folder}", files, **kwargs)
+
+    def _relative(self, item):
+        return item.relative_to(self.root).as_posix()
 
     def _name(self, item):
         return str(item)

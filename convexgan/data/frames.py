@@ -1,15 +1,18 @@
 r"""From one decoded picture to pixel arrays at several resolutions.
 
-The pipeline follows the official ProCoGAN code: the frame (optionally the CelebA centre crop) is resized
+The pipeline follows the official ProCoGAN code: the frame (optionally cropped, see below) is resized
 once to a base resolution (the run's final resolution; by default the largest requested one), and that square
 image is resized to every requested resolution. The pixels at a resolution thus depend on the base, which the
 trainer fixes to its final resolution whatever stages remain to be trained.
 Resampling filter: ``PIL.Image.BICUBIC`` (Pillow's default for ``resize``, the one the official code used).
 The resized pixels are 8-bit, shape ``(r, r, C)``; the sources divide them by 255 in the requested dtype.
 
-The CelebA crop is the official 128 x 128 box centred at (89, 121) of the 178 x 218 ``img_align_celeba``
-frame; on frames of another size it is scaled with the frame (for example 64 x 64 at (44.5, 60.5) on the
-89 x 109 half-resolution copy).
+Crops (``crop``): ``'none'`` (default) resizes the whole frame, so a frame that is not square is squashed
+(the sources count such frames and warn once per pass, :class:`convexgan.exceptions.SquashedFramesWarning`);
+``'center'`` takes the largest centred square, :math:`s = \min(W, H)` at offset
+:math:`(\lfloor (W - s) / 2 \rfloor, \lfloor (H - s) / 2 \rfloor)`; ``'celeba'`` takes the official
+128 x 128 box centred at (89, 121) of the 178 x 218 ``img_align_celeba`` frame; on frames of another size it
+is scaled with the frame (for example 64 x 64 at (44.5, 60.5) on the 89 x 109 half-resolution copy).
 """
 
 import numpy as np
@@ -19,6 +22,31 @@ RESAMPLING = Image.BICUBIC
 CELEBA_FRAME = (178, 218)
 CELEBA_CROP_CENTER = (89, 121)
 CELEBA_CROP_SIZE = 128
+CROPS = ("none", "center", "celeba")
+
+
+def crop_method(crop):
+    """The crop as one of :data:`CROPS`; ``True`` / ``False`` (the options of older versions and old run
+    folders) mean ``'celeba'`` / ``'none'``."""
+    if crop is None or crop is False:
+        return "none"
+    if crop is True:
+        return "celeba"
+    if crop not in CROPS:
+        raise ValueError(f"crop={crop!r} must be one of {', '.join(repr(c) for c in CROPS)} (or True for 'celeba')")
+    return crop
+
+
+def center_crop_box(width, height):
+    """The largest centred square ``(left, upper, right, lower)`` of a ``width x height`` frame."""
+    side = min(width, height)
+    left, upper = (width - side) // 2, (height - side) // 2
+    return (left, upper, left + side, upper + side)
+
+
+def is_squashed(width, height, crop):
+    """Whether a ``width x height`` frame is squashed (resized to a square with another aspect ratio)."""
+    return crop_method(crop) == "none" and width != height
 
 
 def celeba_crop_box(width, height):
@@ -38,8 +66,8 @@ def frame_to_resolutions(image, resolutions, *, crop=False, base=None):
         A decoded picture in mode ``'L'`` (grey) or ``'RGB'``.
     resolutions : sequence of int
         Square output sizes.
-    crop : bool
-        Take the official CelebA centre crop first.
+    crop : {'none', 'center', 'celeba'} or bool
+        The crop taken first (see the module docstring; True means 'celeba', False (default) 'none').
     base : int or None
         Intermediate square size (default ``max(resolutions)``).
 
@@ -48,8 +76,9 @@ def frame_to_resolutions(image, resolutions, *, crop=False, base=None):
     dict
         ``{r: ndarray (r, r, C) uint8}``, ``C = 1`` for grey and ``3`` for colour.
     """
-    if crop:
-        image = image.crop(celeba_crop_box(*image.size))
+    crop = crop_method(crop)
+    if crop != "none":
+        image = image.crop((center_crop_box if crop == "center" else celeba_crop_box)(*image.size))
     top = base or max(resolutions)
     square = image.resize((top, top), RESAMPLING)
     out = {}

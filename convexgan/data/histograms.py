@@ -4,9 +4,38 @@ For each channel ``c`` every value :math:`v` of the images is replaced by the re
 quantile: :math:`v \mapsto F_{\mathrm{ref},c}^{-1}(F_{\mathrm{img},c}(v))`, with the empirical distribution
 functions pooled over all pixels of the batch (as ``skimage.exposure.match_histograms(..., channel_axis=-1)``
 does for a batch array). It changes the samples; results shown after it must say so.
+
+The reference (:func:`histogram_reference`) is a seeded random subset of the data (not its first images, which
+in a sorted folder can be one class or one age group), read with the run's crop and filters.
 """
 
 import numpy as np
+
+
+def histogram_reference(data, resolution, config, *, n=1000, seed=0):
+    """The reference images of a run's samples: ``n`` images of ``data`` drawn at random with ``seed``.
+
+    Parameters
+    ----------
+    data : path, ndarray or ImageSource
+    resolution : int
+        The samples' resolution.
+    config : dict
+        The run's recorded configuration (its ``crop``, ``include``, ``classes``, ``attributes`` and
+        ``base_resolution``, the base of every resize; runs recorded without it used their final resolution).
+    n : int
+    seed : int
+
+    Returns
+    -------
+    ndarray (n', r, r, C) float32 in [0, 1], ``n' = min(n, number of images)``
+    """
+    from convexgan.data.open import load_images
+
+    return load_images(data, resolution, n_images=n, seed=seed, crop=config.get("crop"),
+                       include=config.get("include"), classes=config.get("classes"),
+                       attributes=config.get("attributes"),
+                       base=config.get("base_resolution") or config["resolutions"][-1])
 
 
 def match_histograms(images, reference):

@@ -11,7 +11,8 @@ from convexgan.data.folder import FolderSource
 from convexgan.data.source import ImageSource
 
 
-def open_images(data, *, n_images=None, crop=False, attributes=None, attributes_file=None, strict=False, key=None):
+def open_images(data, *, n_images=None, subset="random", seed=0, include=None, classes=None, crop="none",
+                attributes=None, attributes_file=None, strict=False, key=None):
     """Open an image source.
 
     Parameters
@@ -20,9 +21,21 @@ def open_images(data, *, n_images=None, crop=False, attributes=None, attributes_
         A folder of images (e.g. CelebA ``img_align_celeba`` or its parent), a tar archive, a ``.npz``, an IDX
         file, an array ``(n, H, W[, C])`` (uint8 or float in [0, 1]), or an already open source (returned as is).
     n_images : int or None
-        Keep the first ``n_images`` images in sorted order.
-    crop : bool
-        Official CelebA 128 x 128 centre crop at (89, 121), scaled to the frame size.
+        Keep ``n_images`` images (of those the filters keep), chosen by ``subset``; None keeps them all.
+    subset : {'random', 'first'}
+        ``'random'`` (default): a seeded random subset, stable across versions, read in sorted order;
+        ``'first'``: the first ``n_images`` in sorted order (see :mod:`convexgan.data.subsets`).
+    seed : int
+        Seed of the random subset.
+    include : str, sequence of str or None
+        Shell-style patterns on the path relative to the folder (or the tar member name); an image is kept when
+        it matches one (see :mod:`convexgan.data.filters`).
+    classes : str, sequence of str or None
+        Keep the images whose folder has one of these names (CIFAR-style class folders).
+    crop : {'none', 'center', 'celeba'} or bool
+        ``'none'`` (default; non-square frames are squashed, with a warning), ``'center'`` (largest centred
+        square) or ``'celeba'`` (official CelebA 128 x 128 box at (89, 121), scaled to the frame size); True
+        and False mean ``'celeba'`` and ``'none'``.
     attributes : dict or None
         CelebA attribute filter, e.g. ``{"Smiling": True, "Eyeglasses": False}`` (folders and tar archives).
     attributes_file : path or None
@@ -38,7 +51,8 @@ def open_images(data, *, n_images=None, crop=False, attributes=None, attributes_
     """
     if isinstance(data, ImageSource):
         return data
-    common = {"n_images": n_images, "crop": crop, "strict": strict}
+    common = {"n_images": n_images, "subset": subset, "seed": seed, "include": include, "classes": classes,
+              "crop": crop, "strict": strict}
     if isinstance(data, np.ndarray):
         return ArraySource(data, **common)
     path = Path(data)
@@ -74,7 +88,7 @@ def load_images(data, resolution, *, chunk_size=256, base=None, **kwargs):
         Resize every frame to ``base x base`` first, then to ``resolution`` (the trainer uses its final
         resolution); default: directly to ``resolution``.
     **kwargs
-        Passed to :func:`open_images` (``n_images``, ``crop``, ``attributes``, ``strict``, ...).
+        Passed to :func:`open_images` (``n_images``, ``subset``, ``seed``, ``crop``, ``attributes``, ...).
 
     Returns
     -------

@@ -7,6 +7,12 @@ an array of shape ``(b, r, r, C)``, float32 in :math:`[0, 1]`. Nothing of size `
 Unreadable items are skipped, counted in :attr:`ImageSource.skipped` and reported with a warning at the end of
 the pass; with ``strict=True`` the first one raises ``ValueError`` naming it. For data-parallel passes, rank
 ``q`` of ``world_size`` reads the items ``i`` with ``i % world_size == q``.
+
+Which items a source reads: its sorted list, filtered by ``include`` and ``classes``
+(:mod:`convexgan.data.filters`), then ``n_images`` of them, a seeded random subset or the first ones
+(:mod:`convexgan.data.subsets`); :attr:`ImageSource.selection` records the choice. Frames that are not square and
+are resized without a crop (``crop='none'``) are counted and reported once per pass with a
+:class:`convexgan.exceptions.SquashedFramesWarning`.
 """
 
 import tarfile
@@ -18,7 +24,10 @@ from PIL import Image
 
 from convexgan._validation import check_int
 from convexgan.data.decode import ImageDecodeError
-from convexgan.data.frames import frame_to_resolutions
+from convexgan.data.filters import select_items
+from convexgan.data.frames import crop_method, frame_to_resolutions, is_squashed
+from convexgan.data.subsets import choose_subset, list_sha256
+from convexgan.exceptions import SquashedFramesWarning
 
 READ_ERRORS = (OSError, ValueError, EOFError, tarfile.TarError)
 
@@ -35,21 +44,46 @@ class ImageSource:
     description : str
         What the source is (for messages).
     n_images : int or None
-        Keep only the first ``n_images`` items (in sorted order).
-    crop : bool
-        Take the official CelebA centre crop (see :mod:`convexgan.data.frames`).
+        Keep ``n_images`` of the candidates (the items passing ``include`` and ``classes``), chosen by
+        ``subset``; None keeps them all.
+    subset : {'random', 'first'}
+        A seeded random subset (default) or the first ``n_images`` in sorted order (see
+        :mod:`convexgan.data.subsets`).
+    seed : int
+        Seed of the random subset.
+    include, classes : sequence of str or None
+        Path patterns and class folders selecting the candidates (folders and tar archives; see
+        :mod:`convexgan.data.filters`).
+    crop : {'none', 'center', 'celeba'} or bool
+        The crop (see :mod:`convexgan.data.frames`); True means 'celeba', False 'none'.
     strict : bool
         Raise on the first unreadable item instead of skipping it.
+
+    Attributes
+    ----------
+    selection : dict
+        Which candidates are read: ``candidates`` (their number), ``candidates_sha256``
+        (:func:`convexgan.data.subsets.list_sha256` of their sorted relative names; for arrays, of the images'
+        content), ``subset``, ``seed`` and ``indices`` (the items read, as increasing positions among the
+        candidates).
     """
 
-    def __init__(self, description, items, *, n_images=None, crop=False, strict=False):
+    def __init__(self, description, items, *, n_images=None, subset="random", seed=0, include=None, classes=None,
+                 crop="none", strict=False):
         if not items:
             raise ValueError(f"the image source {description} holds no images")
-        if n_images is not None:
-            items = items[: check_int(n_images, "n_images", 1, 2**62)]
+        names = [self._relative(item) for item in items]
+        keep = select_items(names, include=include, classes=classes, description=description)
+        self.candidates = [items[i] for i in keep]
+        chosen = choose_subset(len(self.candidates), n_images, subset=subset, seed=seed)
+        self.selection = {"candidates": len(self.candidates),
+                          "candidates_sha256": self._list_sha256([names[i] for i in keep]),
+                          "subset": subset, "seed": seed, "indices": chosen.tolist()}
         self.description = description
-        self.items = items
-        self.crop = bool(crop)
+        self.items = [self.candidates[i] for i in chosen]
+        self.crop = crop_method(crop)
+        self.squashed = 0
+        self._squashed = []
         self.strict = bool(strict)
         self.skipped = 0
         self.mode = self._probe_mode()
@@ -65,6 +99,20 @@ class ImageSource:
 
     def close(self):
         """Release open files (the source cannot be read afterwards)."""
+
+    def restrict(self, indices):
+        """Read only the candidates at ``indices`` (positions in the sorted candidate list), in that order."""
+        indices = [check_int(int(i), "index", 0, len(self.candidates) - 1) for i in indices]
+        self.items = [self.candidates[i] for i in indices]
+        self.selection = {**self.selection, "indices": indices}
+        return self
+
+    def _relative(self, item):
+        """The item's relative name (path in the folder, tar member name), for filters and the list's hash."""
+        return self._name(item)
+
+    def _list_sha256(self, names):
+        return list_sha256(names)
 
     @property
     def channels(self):
@@ -87,6 +135,8 @@ class ImageSource:
     def _read(self, item, resolutions, base):
         try:
             image = Image.fromarray(self._decode(item)).convert(self.mode)
+            if is_squashed(*image.size, self.crop):
+                self._squashed.append(self._name(item))
             return frame_to_resolutions(image, resolutions, crop=self.crop, base=base)
         except READ_ERRORS as err:
             if self.strict:
@@ -129,7 +179,7 @@ class ImageSource:
         chunk_size = check_int(chunk_size, "chunk_size", 1, 2**31)
         mine = self.items[rank::world_size]
         chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
-        self.skipped = 0
+        self.skipped, self._squashed = 0, []
         skipped_names = []
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(self._read_chunk, chunks[0], resolutions, base, dtype) if chunks else None
@@ -148,6 +198,17 @@ class ImageSource:
                 f"skipped {self.skipped} unreadable image(s) of {self.description} "
                 f"(first: {', '.join(skipped_names)}); pass strict=True (--strict) to stop instead",
                 stacklevel=2,
+            )
+        self._warn_squashed()
+
+    def _warn_squashed(self):
+        """One warning for the pass: how many frames were squashed to a square (``crop='none'``), which first."""
+        self.squashed = len(self._squashed)
+        if self.squashed:
+            warnings.warn(
+                f"{self.squashed} of the images of {self.description} are not square (first: {self._squashed[0]}) "
+                f"and were squashed to a square by the resize; crop='center' (--crop center) keeps their aspect "
+                f"ratio", SquashedFramesWarning, stacklevel=3,
             )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 import convexgan
+from convexgan.progressive.growth import extends
 from convexgan._files import atomic_write, atomic_write_text
 from convexgan._limits import array_bytes, check_bytes, npz_headers
 from convexgan.progressive.generator import StageWeights
@@ -72,7 +73,10 @@ def load_stage(path, config=None):
     ----------
     path : path
     config : dict or None
-        When given, the checkpoint's configuration must equal it.
+        When given, the checkpoint's configuration must equal it (both read by
+        :func:`convexgan.progressive.config.upgrade_record`, so that older runs' checkpoints load), or be the
+        configuration of the same run before it grew (``config`` with fewer resolutions,
+        :func:`convexgan.progressive.growth.extends`).
 
     Returns
     -------
@@ -115,7 +119,7 @@ def load_stage(path, config=None):
     values = [stage.mean, stage.B, stage.V, torch.tensor([stage.scale, meta["beta"]], dtype=torch.float64)]
     if not all(bool(torch.isfinite(v).all()) for v in values):
         raise ValueError(f"checkpoint {path} is corrupt: its weights hold NaN or infinite values")
-    if config is not None and meta["config"] != config:
+    if config is not None and not (isinstance(meta["config"], dict) and extends(meta["config"], config)):
         raise ValueError(f"checkpoint {path} belongs to another configuration: {meta['config']} != {config}")
     return stage, meta
 

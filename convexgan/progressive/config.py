@@ -2,8 +2,10 @@ r"""The options of one progressive training, gathered and checked in one object.
 
 :class:`TrainConfig` holds every option of :func:`convexgan.progressive.train`. Its :meth:`TrainConfig.record`
 is the part that defines the trained weights (written to the run folder's ``config.json``; a resumed run must
-have the same record); the other options (device, resume, strict, chunk size, progress bars) only say how the
-run is carried out.
+have the same record, or extend it with appended resolutions, see :mod:`convexgan.progressive.growth`); the other
+options (device, resume, strict, chunk size, progress bars, the ``on_stage`` callback) only say how the run is
+carried out. :func:`upgrade_record` reads the records of older versions (crop as a bool, no subset, include,
+classes or base_resolution) in the current format, so that their run folders still load and resume.
 """
 
 import dataclasses
@@ -12,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from convexgan._validation import check_choice, check_int, check_positive
+from convexgan.data.filters import as_names
+from convexgan.data.frames import crop_method
+from convexgan.data.subsets import SUBSETS
 
 OFFICIAL_K = (20, 30, 40, 100, 175)
 FRESH_RATIO = 0.25
@@ -35,22 +40,36 @@ class TrainConfig:
         Principled (:mod:`convexgan.progressive.principled`, exact at every stage) or the official algorithm
         (:mod:`convexgan.progressive.legacy`).
     n_images : int or None
-        Use ``n_images`` images of the data.
+        Use ``n_images`` images of the data (None: all), chosen by ``subset``.
     latent : int
         Latent columns of the first stage (must be ``>= k_1`` in principled mode).
-    crop : bool
-        Official CelebA centre crop.
+    base_resolution : int or None
+        Every frame is resized to ``base_resolution`` first, then to each stage's resolution (see
+        :mod:`convexgan.data.frames`); default: the largest resolution. At least the largest resolution; a run
+        can later grow (resumed with resolutions appended, :mod:`convexgan.progressive.growth`) up to it.
+    crop : {'none', 'center', 'celeba'}
+        ``'none'`` (default: the whole frame, squashed with a warning when not square), ``'center'`` (the
+        largest centred square) or ``'celeba'`` (the official CelebA box); True / False mean 'celeba' / 'none'.
     attributes : dict or None
         CelebA attribute filter, e.g. ``{"Smiling": True}``.
+    subset : {'random', 'first'}
+        ``'random'`` (default): a random subset drawn with ``seed``, stable across library versions
+        (:mod:`convexgan.data.subsets`); ``'first'``: the first ``n_images`` in sorted order. The run records
+        the images it used in ``images.json`` (see :mod:`convexgan.progressive.run`).
+    include : str, sequence of str or None
+        Shell-style patterns on the path relative to the folder (or the tar member name) selecting the images,
+        before the subset (see :mod:`convexgan.data.filters`).
+    classes : str, sequence of str or None
+        Class folders (the name of the folder holding an image, e.g. CIFAR's ``horse``) selecting the images.
     device : str
         ``'auto'`` (CUDA when available), ``'cpu'``, ``'cuda'`` or ``'cuda:N'`` (GPU ``N``, checked against
         ``torch.cuda.device_count()``).
     dtype : {'float32', 'float64'}
         Dtype of the per-image work and of sampling; eigen-solves, stored weights and certificates are float64.
     seed : int
-        Seed of every random choice of the run.
+        Seed of every random choice of the run (the random subset included).
     resume : bool
-        Continue a run in ``out`` (same record), skipping its finished stages.
+        Continue a run in ``out`` (same record, or more resolutions appended), skipping its finished stages.
     strict : bool
         Stop at the first unreadable image instead of skipping it.
     noise_rows : int or None
@@ -67,6 +86,10 @@ class TrainConfig:
         input direction coming from the previous stage (default 1/4: they rank below it).
     progress : bool
         Show tqdm progress bars.
+    on_stage : callable or None
+        Called as ``on_stage(info)`` as each stage ends (its checkpoint written; rank 0 only), with the stage's
+        report entry: ``index``, ``resolution``, ``d``, ``k``, ``beta``, ``constraint_value``, ``eigensolver``
+        (``method``, ``residual``, ...), ``seconds``, ... (see :mod:`convexgan.progressive.progress`).
     """
 
     resolutions: tuple = (4, 8, 16, 32, 64)
@@ -75,8 +98,12 @@ class TrainConfig:
     mode: str = "principled"
     n_images: object = None
     latent: int = 48
-    crop: bool = False
+    base_resolution: object = None
+    crop: str = "none"
     attributes: object = None
+    subset: str = "random"
+    include: object = None
+    classes: object = None
     device: str = "auto"
     dtype: str = "float32"
     seed: int = 0
@@ -88,6 +115,7 @@ class TrainConfig:
     chunk_size: int = 256
     fresh_ratio: float = FRESH_RATIO
     progress: bool = True
+    on_stage: object = None
 
     def __post_init__(self):
         from convexgan.progressive.eigen import METHODS
@@ -102,19 +130,53 @@ class TrainConfig:
         self.seed = check_int(self.seed, "seed", 0, 2**63 - 1)
         self.chunk_size = check_int(self.chunk_size, "chunk_size", 1, 2**31)
         self.fresh_ratio = check_positive(self.fresh_ratio, "fresh_ratio")
+        if self.base_resolution is not None:
+            top = self.resolutions[-1]
+            self.base_resolution = check_int(self.base_resolution, "base_resolution", 1, 4096)
+            if self.base_resolution < top:
+                raise ValueError(f"base_resolution={self.base_resolution} must be at least the largest resolution "
+                                 f"{top} (frames are resized to the base first, then to each resolution)")
+        if self.on_stage is not None and not callable(self.on_stage):
+            raise TypeError(f"on_stage must be a callable taking a stage's report entry, got {self.on_stage!r}")
         if self.noise_rows is not None:
             self.noise_rows = check_int(self.noise_rows, "noise_rows", 1, 10**9)
-        self.crop, self.resume, self.strict, self.progress = (
-            bool(self.crop), bool(self.resume), bool(self.strict), bool(self.progress))
+        if self.n_images is not None:
+            self.n_images = check_int(self.n_images, "n_images", 1, 2**62)
+        check_choice(self.subset, "subset", SUBSETS)
+        self.crop = crop_method(self.crop)
+        self.include, self.classes = as_names(self.include, "include"), as_names(self.classes, "classes")
+        self.resume, self.strict, self.progress = bool(self.resume), bool(self.strict), bool(self.progress)
 
     def record(self, data):
         """The options that define the weights, as written to ``config.json`` (``data``: what was trained on)."""
         return {
             "data": describe_data(data), "resolutions": self.resolutions, "k": self.k, "beta": self.beta,
-            "mode": self.mode, "n_images": self.n_images, "latent": self.latent, "crop": self.crop,
-            "attributes": self.attributes, "dtype": self.dtype, "seed": self.seed, "noise_rows": self.noise_rows,
+            "mode": self.mode, "n_images": self.n_images, "latent": self.latent,
+            "base_resolution": self.base_resolution or self.resolutions[-1], "crop": self.crop,
+            "subset": None if self.n_images is None else self.subset,
+            "include": None if self.include is None else list(self.include),
+            "classes": None if self.classes is None else list(self.classes), "attributes": self.attributes,
+            "dtype": self.dtype, "seed": self.seed, "noise_rows": self.noise_rows,
             "legacy_dtype": self.legacy_dtype, "eigensolver": self.eigensolver, "fresh_ratio": self.fresh_ratio,
         }
+
+
+def upgrade_record(record):
+    """A recorded configuration (``config.json``, a checkpoint's) in the current format.
+
+    Older versions recorded ``crop`` as a bool (True: the CelebA box) and had no ``subset``, ``include`` or
+    ``classes``: they read the first ``n_images`` images of the whole list; nor ``base_resolution``: their frames
+    were resized from the largest resolution. ``subset`` is None when
+    ``n_images`` is None (every image is used, however a subset would be drawn).
+    """
+    record = dict(record)
+    record["crop"] = crop_method(record.get("crop"))
+    record.setdefault("subset", None if record.get("n_images") is None else "first")
+    record.setdefault("include", None)
+    record.setdefault("classes", None)
+    if isinstance(record.get("resolutions"), list) and record["resolutions"]:
+        record.setdefault("base_resolution", max(record["resolutions"]))
+    return record
 
 
 def check_resolutions(resolutions):

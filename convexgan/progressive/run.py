@@ -4,6 +4,8 @@ Layout::
 
     RUN/config.json                   the training configuration (JSON), with the data's fingerprint
     RUN/data_files.json               the file list the fingerprint summarises (folders and tar archives)
+    RUN/images.json                   which images the run uses: their indices in the sorted candidate list
+                                      and that list's SHA-256 (see write_images; full-set runs too)
     RUN/stage00_4x4.npz ...           one checkpoint per finished stage (see convexgan.progressive.checkpoint)
     RUN/report.json                   per-stage certificates and timings
     RUN/samples_stage00_4x4.png ...   a grid of fresh samples per stage (clipped to [0, 1])
@@ -24,13 +26,20 @@ from pathlib import Path
 from convexgan._files import atomic_write_text, remove_partial_writes
 from convexgan.data.fingerprint import data_fingerprint, describe_changes
 from convexgan.progressive.checkpoint import load_stage, stage_path
+from convexgan.progressive.config import upgrade_record
 from convexgan.progressive.distributed import barrier
 from convexgan.progressive.generator import ProgressiveGenerator
+from convexgan.progressive.growth import DATA_KEYS, differences, refusal
 from convexgan.progressive.lock import LOCK, run_lock
 
 CONFIG = "config.json"
 REPORT = "report.json"
 DATA_FILES = "data_files.json"
+IMAGES = "images.json"
+IMAGES_ABOUT = ("the images this run trains on: 'indices' are their positions (from 0) in the sorted list of "
+                "candidate images (relative paths, tar member names or array positions, after the include, class "
+                "and attribute filters), 'candidates_sha256' is SHA-256 of that list (names, each followed by a "
+                "newline; for arrays, of the images' content), 'subset' and 'seed' how they were chosen")
 
 
 def grid_path(folder, index, resolution):
@@ -54,7 +63,8 @@ def read_config(folder):
     """The configuration of a run folder (``FileNotFoundError`` when missing, ``ValueError`` when unreadable).
 
     It must be a JSON object with ``resolutions`` (a non-empty list of positive integers), ``mode`` (a string),
-    ``seed`` (an integer) and, when present, ``k`` and ``beta`` lists with one entry per resolution.
+    ``seed`` (an integer) and, when present, ``k`` and ``beta`` lists with one entry per resolution. A record of
+    an older version is returned in the current format (:func:`convexgan.progressive.config.upgrade_record`).
     """
     path = Path(folder) / CONFIG
     if not path.is_file():
@@ -81,7 +91,37 @@ def read_config(folder):
             problems.append(f"{key} must be null or a list of one number per resolution, got {value!r}")
     if problems:
         raise ValueError(f"{path} is not a convexgan run configuration: {'; '.join(problems)}")
-    return config
+    try:
+        return upgrade_record(config)
+    except ValueError as err:
+        raise ValueError(f"{path} is not a convexgan run configuration: {err}") from None
+
+
+def write_images(folder, selection):
+    """Write ``images.json`` (which images the run uses, see :data:`IMAGES_ABOUT`) unless it exists.
+
+    ``selection`` is the source's :attr:`convexgan.data.ImageSource.selection`. The indices are written on
+    one line (a full CelebA run lists 202,599 of them).
+    """
+    path = Path(folder) / IMAGES
+    if not path.exists():
+        record = {"about": IMAGES_ABOUT, **selection, "count": len(selection["indices"])}
+        atomic_write_text(path, json.dumps(record, sort_keys=True) + "\n")
+
+
+def read_images(folder):
+    """The run's ``images.json`` (None when the run predates it); ``ValueError`` naming it when malformed."""
+    path = Path(folder) / IMAGES
+    if not path.is_file():
+        return None
+    record = read_json(path)
+    valid = (isinstance(record, dict) and _is_int(record.get("candidates")) and isinstance(record.get("indices"), list)
+             and all(_is_int(i) and 0 <= i < record["candidates"] for i in record["indices"])
+             and isinstance(record.get("candidates_sha256"), str))
+    if not valid:
+        raise ValueError(f"{path} is not a convexgan image record: expected an object with 'candidates' (an "
+                         f"integer), 'indices' (integers below it) and 'candidates_sha256' (a string)")
+    return record
 
 
 def read_report(path, finished):
@@ -170,11 +210,12 @@ def open_run(out, config, source, *, resume, rank=0):
     Adds ``config["data_fingerprint"]`` (see :mod:`convexgan.data.fingerprint`). Rank 0 creates the folder,
     holds its lock (:func:`convexgan.progressive.lock.run_lock`) until the block ends and removes the
     temporary files of killed writes. A folder holding a run is refused unless ``resume``; a resumed run must
-    have the same configuration and the same data (the difference is named), and yields its finished stages
-    and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``). When the
-    block raises an ``Exception`` before any checkpoint of a fresh run exists, the files this run created are
-    removed (and the folder, if it created it); an interrupt (``KeyboardInterrupt``) keeps them for
-    ``--resume``.
+    have the same configuration (or the same with resolutions appended, which then replaces ``config.json``:
+    :mod:`convexgan.progressive.growth`) and the same data (the difference is named), and yields its finished
+    stages and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``);
+    ``images.json`` is written when missing (runs of older versions get it on resume). When the block raises
+    an ``Exception`` before any checkpoint of a fresh run exists, the files this run created are removed (and
+    the folder, if it created it); an interrupt (``KeyboardInterrupt``) keeps them for ``--resume``.
 
     Parameters
     ----------
@@ -195,7 +236,10 @@ def open_run(out, config, source, *, resume, rank=0):
     try:
         with _own_folder(out) if rank == 0 else nullcontext():
             try:
-                yield _start(out, config, fingerprint, resume, rank)
+                started = _start(out, config, fingerprint, resume, rank)
+                if rank == 0:
+                    write_images(out, source.selection)
+                yield started
             except Exception:
                 if rank == 0 and CONFIG not in before and not any(out.glob("stage*.npz")):
                     for path in out.iterdir():
@@ -226,13 +270,18 @@ def _start(out, config, fingerprint, resume, rank):
         if not resume:
             raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
         previous = read_config(out)
-        check_same_data(out, previous, fingerprint)
-        if previous != config:
-            changed = sorted(key for key in set(previous) | set(config) if previous.get(key) != config.get(key))
-            raise ValueError(f"cannot resume {out}: its configuration differs in {', '.join(changed)}")
+        changed = differences(previous, config)  # appended resolutions are not a difference (growth)
+        options = [key for key in changed if key not in DATA_KEYS]  # first: they explain new data
+        if not options:
+            check_same_data(out, previous, fingerprint)
+        if changed:
+            raise ValueError(refusal(out, previous, config, options or changed))
         stages, _ = finished_stages(out, config)
         report = read_report(out / REPORT, len(stages))
-        return stages, report if report is not None else {"config": config, "stages": []}
+        if rank == 0 and previous != config:
+            write_json(out / CONFIG, config)
+        barrier()
+        return stages, {**report, "config": config} if report is not None else {"config": config, "stages": []}
     if rank == 0:
         try:
             write_json(out / CONFIG, config)

@@ -9,9 +9,13 @@ every stage) and :mod:`convexgan.progressive.legacy` (the official algorithm, fo
 The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
 run ends with the same weights as an uninterrupted one. Each stage writes its sample grid, then ``report.json``,
 then its checkpoint (atomically, last): a stage counts as finished exactly when its checkpoint exists, and a
-resumed run trims the report to the finished stages.
+resumed run trims the report to the finished stages. A resumed run may also append resolutions: only the new
+stages are trained, on pixels resized from the recorded base resolution (:mod:`convexgan.progressive.growth`).
+As each stage ends, its report entry goes to the ``on_stage`` callback; the ``stages`` bar advances by each
+stage's expected cost (:mod:`convexgan.progressive.progress`).
 """
 
+import copy
 import math
 import time
 from pathlib import Path
@@ -32,6 +36,7 @@ from convexgan.progressive.distributed import barrier, init_from_environment, wo
 from convexgan.progressive.generator import ProgressiveGenerator
 from convexgan.progressive.memory import PeakSampler
 from convexgan.progressive.moments import accumulate_moments
+from convexgan.progressive.progress import StageBar
 from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.seeds import stage_seed
 
@@ -69,14 +74,19 @@ def train(data, out, config=None, **options):
     init_from_environment(device)
     rank, size = world()
     record = config.record(data)
-    with open_images(data, n_images=config.n_images, crop=config.crop, attributes=config.attributes,
+    with open_images(data, n_images=config.n_images, subset=config.subset, seed=config.seed, include=config.include,
+                     classes=config.classes, crop=config.crop, attributes=config.attributes,
                      strict=config.strict) as source, \
             open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
-        return _train_stages(source, Path(out), record, stages, report, device, config.chunk_size, config.progress)
+        return _train_stages(source, Path(out), record, stages, report, device, config.chunk_size, config.progress,
+                             config.on_stage)
 
 
-def _train_stages(source, out, config, stages, report, device, chunk_size, progress):
-    """Train the stages not finished yet; each writes its grid, then the report, then its checkpoint into ``out``."""
+def _train_stages(source, out, config, stages, report, device, chunk_size, progress, on_stage=None):
+    """Train the stages not finished yet; each writes its grid, then the report, then its checkpoint into ``out``.
+
+    ``on_stage(info)`` is called on rank 0 after each checkpoint, with a copy of the stage's report entry.
+    """
     rank, size = world()
     resolutions, seed, dtype = config["resolutions"], config["seed"], config["dtype"]
     todo = list(range(len(stages), len(resolutions)))
@@ -88,21 +98,26 @@ def _train_stages(source, out, config, stages, report, device, chunk_size, progr
     start = time.perf_counter()
     with tqdm(total=math.ceil(len(source) / size), desc="moments", unit="img", disable=not progress or rank) as bar:
         moments = accumulate_moments(source, [resolutions[i] for i in todo], device=device, dtype=DTYPES[dtype],
-                                     chunk_size=chunk_size, progress=bar, base=resolutions[-1])
+                                     chunk_size=chunk_size, progress=bar, base=config["base_resolution"])
     report.update(n_images=moments[resolutions[todo[0]]].n, skipped_images=source.skipped, device=str(device),
                   world_size=size, package_version=convexgan.__version__)
     report.setdefault("moments_seconds", []).append(time.perf_counter() - start)
-    for i in tqdm(todo, desc="stages", disable=not progress or rank):
-        stage, info = _solve_stage(i, stages, moments[resolutions[i]], config, device)
-        stages.append(stage)
-        report["stages"].append(info)
-        eigenvalues = info.pop("_eigenvalues")
-        if rank == 0:
-            images = ProgressiveGenerator(stages).sample(GRID_SAMPLES, seed=stage_seed(seed, i), clip=True)
-            save_image_grid(images, grid_path(out, i, resolutions[i]), ncols=8)
-            write_json(out / REPORT, report)
-            save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=eigenvalues, beta=info["beta"],
-                       seed=seed, config=config)
+    with StageBar(todo, config, source.channels, device, progress and not rank) as bar:
+        for i in todo:
+            bar.start(i)
+            stage, info = _solve_stage(i, stages, moments[resolutions[i]], config, device)
+            stages.append(stage)
+            report["stages"].append(info)
+            eigenvalues = info.pop("_eigenvalues")
+            if rank == 0:
+                images = ProgressiveGenerator(stages).sample(GRID_SAMPLES, seed=stage_seed(seed, i), clip=True)
+                save_image_grid(images, grid_path(out, i, resolutions[i]), ncols=8)
+                write_json(out / REPORT, report)
+                save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=eigenvalues, beta=info["beta"],
+                           seed=seed, config=config)
+                if on_stage is not None:
+                    on_stage(copy.deepcopy(info))
+            bar.finish(i)
     barrier()
     return ProgressiveGenerator(stages, config)
 

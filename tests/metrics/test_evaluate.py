@@ -11,6 +11,7 @@ for _module in ("torch", "PIL"):
 from convexgan.cli import main  # noqa: E402
 from convexgan.commands.evaluate import real_halves  # noqa: E402
 from convexgan.data import toy_images  # noqa: E402
+from convexgan.exceptions import TrainingImagesWarning  # noqa: E402
 from convexgan.metrics import (  # noqa: E402
     SampleSizeWarning, bures_wasserstein_samples, fid, moment_errors, sliced_wasserstein_pyramid,
 )
@@ -29,10 +30,11 @@ def tiny_run(tmp_path_factory):
 
 def test_halves_are_disjoint_real_images():
     images = np.arange(10, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 3), np.uint8) * 20
-    a, b = real_halves(images, [4], 4, seed=1)
+    a, b, draw = real_halves(images, [4], 4, seed=1)  # 8 of the 10 drawn at random
     ids_a, ids_b = set(np.round(a[4][:, 0, 0, 0] * 255 / 20)), set(np.round(b[4][:, 0, 0, 0] * 255 / 20))
-    assert len(ids_a) == len(ids_b) == 4 and not ids_a & ids_b and ids_a | ids_b == set(range(8))
-    a, b = real_halves(images, [4], 4, seed=1, skip=3)  # 7 images left: halves of 3
+    assert len(ids_a) == len(ids_b) == 4 and not ids_a & ids_b and ids_a | ids_b == set(draw["indices"])
+    assert len(draw["indices"]) == 8 and draw["training_images"] == 0 and draw["unseen"] == 10
+    a, b, draw = real_halves(images, [4], 4, seed=1, subset="first", skip=3)  # 7 images left: halves of 3
     ids_a, ids_b = set(np.round(a[4][:, 0, 0, 0] * 255 / 20)), set(np.round(b[4][:, 0, 0, 0] * 255 / 20))
     assert len(ids_a) == len(ids_b) == 3 and not ids_a & ids_b and ids_a | ids_b <= set(range(3, 10))
 
@@ -42,8 +44,10 @@ def test_evaluate_end_to_end(tiny_run, tiny_file, tmp_path, capsys):
     out = tmp_path / "metrics.json"
     argv = ["evaluate", str(run), str(data), "--n", "20", "--extractor", str(tiny_file), "--trust-extractor",
             "--json", str(out)]
-    assert main(argv) == 0
+    with pytest.warns(TrainingImagesWarning, match="only 0 of the 48 images .* uses 40 training image"):
+        assert main(argv) == 0  # the run trained on all 48 images: none is left unseen
     table = capsys.readouterr().out
+    assert "warning: only 0 of the 48 images" in table
     assert "real half B (floor)" in table and "FID" in table and "N = 20 is below the dimension" in table
     result = json.loads(out.read_text())
     assert [s["resolution"] for s in result["stages"]] == [4, 8]
@@ -52,7 +56,9 @@ def test_evaluate_end_to_end(tiny_run, tiny_file, tmp_path, capsys):
     # the generated row at 8x8 recomputed independently from the run's samples and the same real half A
     stage = result["stages"][1]
     samples = load_generator(run).sample(20, seed=0, stage=1)
-    half_a, half_b = real_halves(data, [4, 8], 20, seed=0)
+    with pytest.warns(TrainingImagesWarning):
+        half_a, half_b, draw = real_halves(data, [4, 8], 20, seed=0, used=range(48))
+    assert draw["indices"] == result["real_images"]["indices"]
     G, X = samples.reshape(20, -1), half_a[8].reshape(20, -1)
     report = json.loads((run / "report.json").read_text())
     assert stage["beta"] == pytest.approx(report["stages"][1]["beta"], rel=1e-12)
@@ -71,7 +77,8 @@ def test_evaluate_end_to_end(tiny_run, tiny_file, tmp_path, capsys):
 
     # same seed, same numbers
     again = tmp_path / "again.json"
-    assert main(argv[:-1] + [str(again)]) == 0
+    with pytest.warns(TrainingImagesWarning):
+        assert main(argv[:-1] + [str(again)]) == 0
     assert json.loads(again.read_text())["stages"] == result["stages"]
 
 

@@ -19,7 +19,8 @@ def _worker(rank, world, store, images, moments_file, run):
         if rank == 0:
             np.savez(moments_file, **{f"{key}{r}": getattr(m, key).numpy() for r, m in moments.items()
                                       for key in ("mean", "second")}, n=moments[8].n)
-        train(images, run, resolutions=RESOLUTIONS, k=K, latent=8, dtype="float64", progress=False)
+        train(images, run, resolutions=RESOLUTIONS, k=K, latent=8, dtype="float64", progress=False,
+              on_stage=lambda info: (run.parent / f"on_stage_rank{rank}_{info['index']}").touch())
     finally:
         dist.destroy_process_group()
 
@@ -33,6 +34,7 @@ def test_two_gloo_processes_equal_one(tmp_path, toy):
         for r, m in single.items():
             np.testing.assert_allclose(parallel[f"mean{r}"], m.mean.numpy(), rtol=0, atol=1e-14)
             np.testing.assert_allclose(parallel[f"second{r}"], m.second.numpy(), rtol=0, atol=1e-14)
+    assert sorted(p.name for p in tmp_path.glob("on_stage_*")) == [f"on_stage_rank0_{i}" for i in range(3)]
     reference = train(toy, tmp_path / "single", resolutions=RESOLUTIONS, k=K, latent=8, dtype="float64",
                       progress=False)
     parallel_generator = load_generator(run)

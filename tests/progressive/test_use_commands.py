@@ -63,7 +63,7 @@ def test_project_prints_the_errors_of_the_least_squares_projection(run, tmp_path
     out, npy = tmp_path / "p.png", tmp_path / "p.npy"
     assert main(["project", str(run), str(toy_folder), "--out", str(out), "--n", "5", "--skip", "2",
                  "--npy", str(npy)]) == 0
-    images = load_images(toy_folder, 8, n_images=7, base=8)[2:]
+    images = load_images(toy_folder, 8, n_images=7, subset="first", base=8)[2:]
     result = project(load_generator(run), images)
     np.testing.assert_allclose(np.load(npy), result.latents, rtol=1e-12, atol=1e-12)
     text = capsys.readouterr().out
