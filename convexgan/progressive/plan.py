@@ -24,7 +24,9 @@ indicative only), CelebA 10k, on arrays of the cached uint8 pixels, back to back
 dense path took 3.5 s (1.6 s float32 moment, 1.9 s ARPACK) and the operator 8.9 s (987 columns in 14 passes,
 5.1 s of them in the passes); at ``d = 12,288`` (64 x 64), ``k + 1 = 176``, the dense path took 114.2 s
 (23.3 s moment, 90.9 s ARPACK) and the operator 55.9 s (1,741 columns in 14 passes, 30.5 s in the passes).
-Hence the moment up to ``d = 4096`` and the operator above it on the CPU.
+At a lighter moment (load average 1.7) the operator took 12.9 s at 64 x 64 (10.1 s in the passes); the
+dense path's best was 68.1 s (11.8 s moment, 56.3 s ARPACK, load about 3). Hence the moment up to
+``d = 4096`` and the operator above it on the CPU.
 
 Memory of each path (bytes; ``s`` the itemsize of the moment dtype, ``q = k + max(8, k // 4)`` the block,
 ``b`` the chunk rows, ``min(2^22 / d, n)`` by default), not counting the uint8 pixels (``n d``, the pixel cache):
