@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 DATA_NAMES = {"celeba": "celeba10k_89x109.tar", "utkface": "utkface200.tar"}
@@ -43,7 +44,11 @@ def shared_data(name):
 
 def worker(args):
     """Train once in this process; write the wall clock and the report as JSON to ``args.json``."""
+    from convexgan.exceptions import SquashedFramesWarning
     from convexgan.progressive import train
+
+    # Both data sets' frames are resized whole, as the official code does (CelebA's 89 x 109 frames squashed).
+    warnings.filterwarnings("ignore", category=SquashedFramesWarning)
 
     options = {"resolutions": args.resolutions, "n_images": args.n, "eigensolver": args.eigensolver,
                "device": args.device, "cache": args.cache, "progress": False}
