@@ -70,3 +70,28 @@ def check_choice(value, name, choices):
     if value not in choices:
         raise ValueError(f"{name}={value!r} must be one of {', '.join(repr(c) for c in choices)}")
     return value
+
+
+def check_device(value, name="device"):
+    """Return ``value`` after checking that it names a device: ``'auto'``, ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+
+    Only the spelling is checked here (no torch import); :func:`convexgan.progressive.device.resolve_device`
+    checks that the GPU exists.
+    """
+    text = str(value) if type(value).__name__ == "device" else value
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a string such as 'cpu', 'cuda' or 'cuda:1'; got {value!r}")
+    kind, _, index = text.partition(":")
+    if kind not in ("auto", "cpu", "cuda") or (_ and (kind != "cuda" or not index.isdigit())):
+        raise ValueError(f"{name}={value!r} must be one of 'auto', 'cpu', 'cuda' or 'cuda:N' (N a GPU index >= 0)")
+    return text
+
+
+def device_argument(text):
+    """``type=`` of a ``--device`` command-line option: :func:`check_device`, errors as argparse reports them."""
+    import argparse
+
+    try:
+        return check_device(text, "--device")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None

@@ -7,9 +7,13 @@ parsed arguments and returning an exit status). Modules are discovered in sorted
 Building the parser imports only argparse-level code: each command module imports its heavy dependencies
 (torch, CVXPY, matplotlib, Pillow, scikit-learn) inside its ``run`` function, so ``convexgan --help`` answers at
 once, and a command whose extra is missing fails with one line naming the extra to install.
+
+Every option's help shows its default (:class:`DefaultsHelpFormatter`), so a command module only writes what an
+option means.
 """
 
 import argparse
+import copy
 import importlib
 import pkgutil
 import sys
@@ -19,14 +23,56 @@ from convexgan import commands
 from convexgan._extras import MissingExtraError
 
 
+def shows_default(action):
+    """Whether ``--help`` states ``action``'s default: an option whose default is a value (not None, not a flag's
+    False, not an empty list)."""
+    default = action.default
+    if default is None or default is False or default is argparse.SUPPRESS or action.nargs == 0:
+        return False
+    return bool(action.option_strings) and not (isinstance(default, (list, tuple)) and not default)
+
+
+def format_default(value):
+    """A default as written on the command line: lists and tuples space-separated."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that ends each option's text with ``(default: VALUE)`` unless the text already speaks of its default."""
+
+    def _format_action(self, action):
+        if action.help is None and shows_default(action):
+            action = copy.copy(action)
+            action.help = ""
+            action.help = self._get_help_string(action)
+        return super()._format_action(action)
+
+    def _get_help_string(self, action):
+        help_text = action.help or ""
+        if shows_default(action) and "default" not in help_text.lower():
+            default = format_default(action.default).replace("%", "%%")
+            help_text = f"{help_text} (default: {default})".strip()
+        return help_text
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of a sub-command: :class:`DefaultsHelpFormatter` unless the command names another."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser():
     """Return the argument parser with every sub-command of :mod:`convexgan.commands` registered."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="convexgan",
         description="Wasserstein GANs with two-layer critics, solved exactly through convex duality.",
     )
     parser.add_argument("--version", action="version", version=f"convexgan {convexgan.__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"convexgan.commands.{info.name}").add_parser(subparsers)
     return parser

@@ -72,6 +72,44 @@ def save_image_grid(images, path, ncols=None, pad=1, scale=None):
     return path
 
 
+def image_file_names(n, start=0):
+    """File names of images ``start, ..., start + n - 1``: the index zero-padded to at least 6 digits."""
+    width = max(6, len(str(start + n - 1)))
+    return [f"{i:0{width}d}.png" for i in range(start, start + n)]
+
+
+def save_image_files(images, folder, *, start=0, force=False):
+    """Write one PNG per image into ``folder``, named by its index (:func:`image_file_names`).
+
+    Pixels are those of :func:`image_grid` (clipped to [0, 1], rounded to 8 bits), at the images' own size.
+    Each file is written atomically. An existing folder that holds anything is refused unless ``force``, which
+    overwrites the files of the same names and leaves the others.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 4 or images.shape[3] not in (1, 3):
+        raise ValueError(f"images must have shape (n, H, W, C) with C in (1, 3); got {images.shape}")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise ValueError(f"{folder} is not empty; choose a new folder or pass --force to overwrite files of the "
+                         f"same names")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"cannot create the folder {folder}: {err}") from None
+    tiles = np.rint(np.clip(np.nan_to_num(images), 0, 1) * 255).astype(np.uint8)
+    paths = []
+    for tile, name in zip(tiles, image_file_names(len(tiles), start)):
+        picture = Image.fromarray(tile[:, :, 0] if tile.shape[2] == 1 else tile)
+        paths.append(atomic_write(folder / name, lambda fh, picture=picture: picture.save(fh, format="PNG")))
+    return paths
+
+
 def signed_images(V, shape):
     r"""Draw signed vectors (e.g. principal directions) as images: 0 is mid-grey, :math:`\pm \max |v|` are 1 and 0.
 

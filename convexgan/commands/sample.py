@@ -1,9 +1,11 @@
-"""``convexgan sample RUN --n N --out FILE.png``: fresh samples of a trained progressive generator as a PNG grid."""
+"""``convexgan sample RUN --n N --out FILE.png | --png-dir DIR``: fresh samples of a trained progressive generator
+as a PNG grid or one PNG file per sample."""
 
 import numpy as np
 
 from convexgan._files import atomic_write
 from convexgan._limits import check_bytes
+from convexgan._validation import device_argument
 
 
 def add_parser(subparsers):
@@ -14,7 +16,12 @@ def add_parser(subparsers):
                               "(default: the physical memory).")
     p.add_argument("run", help="run folder")
     p.add_argument("--n", type=int, default=64, help="number of samples")
-    p.add_argument("--out", required=True, help="PNG file")
+    p.add_argument("--out", help="PNG file of the grid")
+    p.add_argument("--png-dir", metavar="DIR",
+                   help="also (or instead) write one PNG per sample into DIR, named by the sample's index "
+                        "(000000.png, ...); sample i depends only on --seed and i, so --n 100 extends --n 10")
+    p.add_argument("--force", action="store_true",
+                   help="write into a --png-dir that is not empty (files of the same names are overwritten)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--stage", type=int, help="stage index (default: the last finished)")
     p.add_argument("--match-histograms", metavar="DATA",
@@ -24,18 +31,23 @@ def add_parser(subparsers):
                    help="images of DATA used for histogram matching, drawn at random with --seed (default "
                         "%(default)s), with the run's crop and filters")
     p.add_argument("--npy", help="also save the raw samples (n, H, W, C) float32 to this .npy file")
+    p.add_argument("--device", type=device_argument, default="cpu",
+                   help="where the samples are computed: auto, cpu, cuda or cuda:N")
     p.set_defaults(func=run)
 
 
 def run(args):
     """Sample, optionally histogram-match, save."""
     from convexgan.data.histograms import histogram_reference, match_histograms
-    from convexgan.plotting import save_image_grid
+    from convexgan.plotting import save_image_files, save_image_grid
     from convexgan.progressive import load_generator
+    from convexgan.progressive.device import resolve_device
 
+    if args.out is None and args.png_dir is None:
+        raise ValueError("give --out FILE.png (a grid), --png-dir DIR (one file per sample), or both")
     generator = load_generator(args.run)
     _check_sample_memory(args, generator)
-    images = generator.sample(args.n, seed=args.seed, stage=args.stage)
+    images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=resolve_device(args.device, "--device"))
     if args.npy:
         try:
             atomic_write(args.npy, lambda fh: np.save(fh, images))
@@ -47,12 +59,19 @@ def run(args):
         reference = histogram_reference(args.match_histograms, r, generator.config, n=args.n_reference,
                                         seed=args.seed)
         images = match_histograms(images, reference)
-        out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
+        if out is not None:
+            out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
         print(f"post-processing: per-channel histogram matching to {len(reference)} images of "
               f"{args.match_histograms} (drawn at random, seed {args.seed})")
-    path = save_image_grid(images, out)
     stage = args.stage if args.stage is not None else len(generator.stages) - 1
-    print(f"wrote {args.n} samples of stage {stage} ({generator.resolutions[stage]}x{generator.resolutions[stage]}) to {path}")
+    size = f"{generator.resolutions[stage]}x{generator.resolutions[stage]}"
+    if args.png_dir is not None:
+        paths = save_image_files(images, args.png_dir, force=args.force)
+        print(f"wrote {args.n} samples of stage {stage} ({size}) to {paths[0].parent}/ ({paths[0].name} ... "
+              f"{paths[-1].name})")
+    if out is not None:
+        path = save_image_grid(images, out)
+        print(f"wrote {args.n} samples of stage {stage} ({size}) to {path}")
     return 0
 
 

@@ -8,6 +8,8 @@ import json
 import shlex
 import sys
 
+from convexgan._validation import device_argument
+
 
 def _attribute(text):
     name, _, value = text.partition("=")
@@ -53,7 +55,8 @@ def add_parser(subparsers):
                         "to the frame (default %(default)s)")
     p.add_argument("--attribute", action="append", default=[], metavar="NAME[=1|-1]",
                    help="CelebA attribute filter from list_attr_celeba.txt (repeatable)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", type=device_argument, default="auto",
+                   help="auto (CUDA when available), cpu, cuda or cuda:N")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized"], default="auto")
     p.add_argument("--noise-rows", type=int, help="legacy mode: noise rows per stage (default: number of images)")

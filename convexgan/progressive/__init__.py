@@ -8,7 +8,13 @@ train(data, out, config=None, **options)
 load_generator(folder)
     A finished (or partly finished) run as a :class:`ProgressiveGenerator`.
 ProgressiveGenerator.sample(n, seed=0, stage=None, *, clip=False)
-    ``(n, r, r, C)`` float32 images in pixel units (mean added back); ``.resolutions`` lists the stages.
+    ``(n, r, r, C)`` float32 images in pixel units (mean added back); ``.resolutions`` lists the stages. Image
+    ``i`` depends on ``(seed, i)`` only.
+ProgressiveGenerator.latents(n, seed=0, stage=None), .generate(z, stage=None), .latent_size(stage=None),
+.split_latent(z, stage=None)
+    The full latent ``z (n, D)`` (all stages' fresh columns) and its images ``z F + b + mean``.
+interpolate(generator, z0, z1, steps, method="linear", stage=None), project(generator, images, stage=None)
+    Latent interpolation (linear or spherical) and the minimum-norm least-squares latent of real images.
 accumulate_moments(source, resolutions, ...), top_eigenpairs(S, k, method)
     The streaming moments and top-k eigen-solvers the trainer uses.
 """
@@ -21,11 +27,12 @@ require("train", "PIL", user=__name__)
 from convexgan.progressive.config import TrainConfig
 from convexgan.progressive.eigen import top_eigenpairs
 from convexgan.progressive.generator import ProgressiveGenerator, StageWeights
+from convexgan.progressive.latent import Projection, interpolate, project
 from convexgan.progressive.moments import Moments, accumulate_moments
 from convexgan.progressive.run import load_generator
 from convexgan.progressive.trainer import RankDefectWarning, train
 
 __all__ = [
-    "Moments", "ProgressiveGenerator", "RankDefectWarning", "StageWeights", "TrainConfig", "accumulate_moments",
-    "load_generator", "top_eigenpairs", "train",
+    "Moments", "ProgressiveGenerator", "Projection", "RankDefectWarning", "StageWeights", "TrainConfig",
+    "accumulate_moments", "interpolate", "load_generator", "project", "top_eigenpairs", "train",
 ]

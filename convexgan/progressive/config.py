@@ -64,7 +64,8 @@ class TrainConfig:
     classes : str, sequence of str or None
         Class folders (the name of the folder holding an image, e.g. CIFAR's ``horse``) selecting the images.
     device : str
-        ``'auto'`` (CUDA when available), ``'cpu'`` or ``'cuda'``.
+        ``'auto'`` (CUDA when available), ``'cpu'``, ``'cuda'`` or ``'cuda:N'`` (GPU ``N``, checked against
+        ``torch.cuda.device_count()``).
     dtype : {'float32', 'float64'}
         Dtype of the per-image work and of sampling; eigen-solves, stored weights and certificates are float64.
     seed : int

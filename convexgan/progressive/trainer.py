@@ -32,7 +32,6 @@ from tqdm.auto import tqdm
 
 import convexgan
 from convexgan._limits import check_bytes
-from convexgan._validation import check_choice
 from convexgan.data import open_images
 from convexgan.data.source import available_cores
 from convexgan.exceptions import RankDefectWarning
@@ -40,6 +39,7 @@ from convexgan.plotting import save_image_grid
 from convexgan.progressive import legacy, principled
 from convexgan.progressive.checkpoint import save_stage, stage_path
 from convexgan.progressive.config import TrainConfig
+from convexgan.progressive.device import resolve_device
 from convexgan.progressive.distributed import barrier, init_from_environment, world
 from convexgan.progressive.generator import ProgressiveGenerator
 from convexgan.progressive.memory import high_water_mark, peak_since, reset_peak
@@ -54,16 +54,6 @@ __all__ = ["RankDefectWarning", "TrainConfig", "resolve_device", "train"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 GRID_SAMPLES = 64
-
-
-def resolve_device(device):
-    """``'auto'`` -> CUDA when available, else CPU."""
-    check_choice(device, "device", ("auto", "cpu", "cuda"))
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device='cuda' was requested but torch.cuda.is_available() is False")
-    return torch.device(device)
 
 
 def train(data, out, config=None, **options):
@@ -107,7 +97,7 @@ def _train_stages(source, out, config, stages, report, device, options):
     ``options.on_stage(info)`` is called on rank 0 after each checkpoint, with a copy of the stage's report entry.
     """
     rank, size = world()
-    resolutions, seed, dtype = config["resolutions"], config["seed"], config["dtype"]
+    resolutions, dtype = config["resolutions"], config["dtype"]
     todo = list(range(len(stages), len(resolutions)))
     if not todo:
         return ProgressiveGenerator(stages, config)

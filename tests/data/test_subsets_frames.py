@@ -2,7 +2,6 @@
 the squashed-frames warning and EXIF orientation."""
 
 import hashlib
-import io
 import tarfile
 import warnings
 

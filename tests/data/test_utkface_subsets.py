@@ -7,7 +7,6 @@ import posixpath
 import tarfile
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from convexgan.data import open_images

@@ -108,3 +108,14 @@ def test_legacy_breaks_where_principled_stays_exact(tmp_path):
     assert legacy[4]["rank"] <= 3 + 1 < legacy[4]["k"]
     assert legacy[4]["constraint_value"] > 1.5
     assert legacy[4]["weight_norm"] > 100 * principled[4]["weight_norm"]
+
+
+def test_what_the_model_is_a_gaussian_of_the_top_directions(tmp_path):
+    _, sigma = run_example("plot_what_the_model_is", tmp_path)
+    assert_png(tmp_path / "what_the_model_is.png")
+    # Independent: the digits' centred second moment at 8x8 (8-bit, as read), k = 20, beta = lambda_21.
+    X = digits(eight_bit=True)
+    X = X - X.mean(axis=0)
+    lam = np.linalg.eigvalsh(X.T @ X / X.shape[0])[::-1]
+    np.testing.assert_allclose(sigma[:20] ** 2, lam[:20] - lam[20], rtol=1e-8, atol=1e-12 * lam[0])
+    assert np.all(sigma[20:] < 1e-8 * sigma[0])

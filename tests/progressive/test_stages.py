@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from convexgan.duality import InfeasibleError, solve
-from convexgan.progressive import RankDefectWarning, train
+from convexgan.progressive import train
 from convexgan.progressive.generator import stage_input_map, upsample
 
 from conftest import centred_second_moment
