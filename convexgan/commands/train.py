@@ -58,7 +58,9 @@ def add_parser(subparsers):
     p.add_argument("--device", type=device_argument, default="auto",
                    help="auto (CUDA when available), cpu, cuda or cuda:N")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized"], default="auto")
+    p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized", "operator", "gram"],
+                   default="auto", help="data eigenpairs: the d x d moment (dense, eigsh, lobpcg, randomized), the "
+                   "pixels through the operator (block Krylov) or the n x n Gram; auto chooses per stage")
     p.add_argument("--noise-rows", type=int, help="legacy mode: noise rows per stage (default: number of images)")
     p.add_argument("--legacy-dtype", choices=["auto", "float64", "float32"], default="auto",
                    help="legacy mode: the official code's arithmetic (auto: float64 on CPU, float32 on CUDA)")

@@ -80,7 +80,12 @@ class TrainConfig:
         Legacy mode: the official code's arithmetic; 'auto' = float64 on CPU (its numpy path), float32 on CUDA
         (its torch path).
     eigensolver : str
-        Method for the data eigenpairs (see :mod:`convexgan.progressive.eigen`).
+        Method for the data eigenpairs (see :mod:`convexgan.progressive.eigen`): ``'dense'``, ``'eigsh'``,
+        ``'lobpcg'``, ``'randomized'`` on the ``d x d`` moment; ``'operator'`` (block Krylov through the cached
+        pixels, no ``d x d`` matrix) or ``'gram'`` (the ``n x n`` Gram, one process); ``'auto'`` (default)
+        chooses per stage by :func:`convexgan.progressive.plan.choose_path`. The operator and Gram paths need
+        a pixel cache (``cache`` not ``'none'``) and report a rigorous upper bound as the stage certificate
+        (:mod:`convexgan.progressive.certificate`).
     chunk_size : int
         Images decoded per chunk.
     workers : int or None

@@ -9,6 +9,11 @@ directions and only supply the directions it lacks. No constant column: the data
 added back at sampling, so the samples have the data mean exactly. Among the optimal solutions (each kept
 pair's sign is free) the one whose output correlates best with the upsampled previous stage is taken, and the
 report gives the stage coherence :math:`E\|g_i - \mathrm{up}(g_{i-1})\|^2 / E\|g_i\|^2`.
+
+The data spectrum comes from the ``d x d`` moment when the data pass accumulated it (``moments.second``), else
+through a :class:`~convexgan.progressive.operator.DataOperator` over the stage's cached 8-bit pixels
+(``'operator'`` or ``'gram'`` path, :mod:`convexgan.progressive.plan`); the closed form is the same, and the
+certificate is then the rigorous upper bound of :mod:`convexgan.progressive.certificate`.
 """
 
 import math
@@ -17,15 +22,36 @@ import warnings
 import torch
 
 from convexgan.exceptions import InaccurateSolutionWarning
-
 from convexgan.progressive.generator import StageWeights, stage_input_map
+from convexgan.progressive.operator import DataOperator
+from convexgan.progressive.phases import phase
+from convexgan.progressive.plan import check_path_memory
 from convexgan.progressive.stage import (
     check_feasible,
     closed_form_factor,
-    constraint_value,
     data_spectrum,
     input_spectrum,
+    stage_certificate,
 )
+
+TOLERANCE = 1e-6
+
+
+def stage_operator(moments, device, k, path, label):
+    r"""The :class:`DataOperator` of the stage's cached pixels (``moments.second`` is ``None``), for ``k`` pairs.
+
+    The memory of ``path`` (:func:`convexgan.progressive.plan.path_bytes`) is checked first, and the operator's
+    count of images must equal the data pass's.
+    """
+    if moments.pixels is None:
+        raise ValueError(f"{label}: the d x d moment was not accumulated and no pixel cache holds the images; "
+                         f"use cache='memory' or 'disk', or a matrix eigensolver ('dense', 'eigsh')")
+    check_path_memory(path, moments.d, moments.n, k, label)
+    op = DataOperator(moments.pixels.pixels(moments.resolution), resolution=moments.resolution,
+                      channels=moments.channels, device=device)
+    if op.n != moments.n:
+        raise RuntimeError(f"{label}: the pixel cache holds {op.n} images, the data pass counted {moments.n}")
+    return op
 
 
 def solve_stage(i, stages, moments, config, device):
@@ -40,9 +66,15 @@ def solve_stage(i, stages, moments, config, device):
     r = moments.resolution
     label = f"stage {i} ({r}x{r})"
     schedule = {"k": config["k"][i]} if config["k"] else {"beta": config["beta"][i]}
-    second = moments.second
-    lam, V, beta, eig = data_spectrum(second, method=config["eigensolver"], n=moments.n, eps=moments.eps,
-                                      raw_scale=moments.raw_scale, **schedule)
+    second, eps, raw_scale = moments.second, moments.eps, moments.raw_scale
+    if second is None:
+        wanted = schedule["k"] + 1 if "k" in schedule else None
+        path = "gram" if config["eigensolver"] == "gram" else "operator"
+        second = stage_operator(moments, device, wanted, path, label)
+        eps, raw_scale = second.eps, second.raw_scale
+    with phase("eigen_solve"):
+        lam, V, beta, eig = data_spectrum(second, method=config["eigensolver"], n=moments.n, eps=eps,
+                                          raw_scale=raw_scale, **schedule)
     k = lam.numel()
     if i == 0:
         fresh, scale = config["latent"], 1.0
@@ -66,18 +98,24 @@ def solve_stage(i, stages, moments, config, device):
     C = FB.T @ FB
     input_info = dict(up_info, rank=rank, kept_s2_min=float(s2[k - 1]), kept_s2_max=float(s2[0]),
                       fresh_scale_squared=scale**2)
-    value = constraint_value(second, V, C, beta, config["eigensolver"])
-    if value > 1 + 1e-6:
+    with phase("certificate"):
+        certificate = stage_certificate(second, V, C.to(V.device), beta, config["eigensolver"], eig)
+    value = certificate["value"]
+    if value > 1 + TOLERANCE:
         warnings.warn(f"{label}: constraint value ||S_X - S_G||_2 / beta = {value!r} exceeds 1 + 1e-6: the stage is "
-                      f"not exact (eigen-solver residual {eig['residual']:.3g}, kept eigenvalues down to "
-                      f"{float(lam[-1]):.3g}, beta {beta:.3g})", InaccurateSolutionWarning, stacklevel=4)
+                      f"not exact or not certified (eigen-solver residual {eig['residual']:.3g}, kept eigenvalues "
+                      f"down to {float(lam[-1]):.3g}, beta {beta:.3g}, certificate {certificate['kind']})",
+                      InaccurateSolutionWarning, stacklevel=4)
+    keys = ("method", "residual", "relative_residual", "residuals", "passes", "columns")
+    solver = {key: eig[key] for key in keys if key in eig}
+    if moments.second is None:
+        solver["operator_passes"] = second.passes
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)
     info = {
         "index": i, "resolution": r, "d": moments.d, "k": k, "beta": beta,
         "kept_eigenvalues": lam.cpu().tolist(), "next_eigenvalue": eig["next_eigenvalue"],
-        "constraint_value": value,
-        "eigensolver": {"method": eig["method"], "residual": eig["residual"],
-                        "relative_residual": eig["relative_residual"]},
+        "constraint_value": value, "certificate": certificate,
+        "eigensolver": dict(solver, path="dense" if moments.second is not None else solver["method"]),
         "input": dict(input_info, fresh=fresh, ones=ones),
         "weight_norm": float(torch.linalg.matrix_norm(B)),
         "_eigenvalues": lam.cpu(),

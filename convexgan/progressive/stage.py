@@ -17,7 +17,8 @@ is ``<= 1`` exactly when the stage is feasible.
 import torch
 
 from convexgan.duality.closed_form import InfeasibleError, quadratic_critic_weights
-from convexgan.progressive.eigen import eigenpairs_above, symmetric_norm, top_eigenpairs
+from convexgan.progressive.certificate import certificate
+from convexgan.progressive.eigen import eigenpairs_above, resolve_method, symmetric_norm, top_eigenpairs
 
 EPS64 = torch.finfo(torch.float64).eps
 
@@ -35,8 +36,8 @@ def data_spectrum(second, *, k=None, beta=None, method="auto", n=None, eps=EPS64
 
     Parameters
     ----------
-    second : torch.Tensor (d, d)
-        :math:`S_X`.
+    second : torch.Tensor (d, d) or DataOperator
+        :math:`S_X`, as a matrix or through :class:`~convexgan.progressive.operator.DataOperator`.
     k, beta
         The stage's schedule.
     method : str
@@ -52,7 +53,8 @@ def data_spectrum(second, *, k=None, beta=None, method="auto", n=None, eps=EPS64
     V : torch.Tensor (d, k) float64
     beta : float
     info : dict
-        The eigen-solver's method and residuals, plus ``next_eigenvalue`` (:math:`\lambda_{k+1}`).
+        The eigen-solver's method and residuals, plus ``next_eigenvalue`` (:math:`\lambda_{k+1}`) (and, through
+        an operator, ``passes``, ``columns`` and the private ``_ritz`` for :func:`stage_certificate`).
     """
     d = second.shape[0]
     if (k is None) == (beta is None):
@@ -122,3 +124,30 @@ def check_feasible(k, rank, lam_next_of_rank, stage_label):
 def constraint_value(second, V, C, beta, method="auto"):
     r""":math:`\|S_X - V C V^T\|_2 / \beta` in float64, with :math:`C = B^T S_{\hat Z} B` (``k x k``)."""
     return symmetric_norm(second, V, C, method) / beta
+
+
+def stage_certificate(second, V, C, beta, method="auto", spectrum_info=None):
+    r"""The stage's certificate :math:`\|S_X - V C V^T\|_2 / \beta` and how it was obtained.
+
+    With the matrix :math:`S_X`: :func:`constraint_value` (``kind='exact'``: the eigenvalues of the difference,
+    for the dense method; else ``kind='weyl_bound'``: the upper bound of
+    :func:`~convexgan.progressive.eigen.symmetric_norm`, within :math:`2\|E\|_2 / \beta` of the exact value).
+    Through a :class:`~convexgan.progressive.operator.DataOperator`: the rigorous upper bound of
+    :func:`convexgan.progressive.certificate.certificate` (``kind='operator_bound'``, with its ``lower`` bound
+    and ``accuracy``), reusing the eigen-solver's products :math:`S_X V` and next Ritz vectors from
+    ``spectrum_info['_ritz']`` (no extra pass for :math:`S_X V`).
+
+    Returns
+    -------
+    dict
+        ``value`` and ``kind``, plus the details of the operator bound.
+    """
+    if isinstance(second, torch.Tensor):
+        dense = resolve_method(method, second.shape[0], second.device) == "dense" or second.shape[0] <= 2
+        return {"value": constraint_value(second, V, C, beta, method), "kind": "exact" if dense else "weyl_bound"}
+    image = start = None
+    if spectrum_info is not None and "_ritz" in spectrum_info:
+        X, AX = spectrum_info["_ritz"]
+        k = V.shape[1]
+        image, start = AX[:, :k], X[:, k:]
+    return dict(certificate(second, V, C, beta, image=image, start=start), kind="operator_bound")

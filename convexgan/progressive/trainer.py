@@ -41,11 +41,13 @@ from convexgan.progressive.checkpoint import save_stage, stage_path
 from convexgan.progressive.config import TrainConfig
 from convexgan.progressive.device import resolve_device
 from convexgan.progressive.distributed import barrier, init_from_environment, world
+from convexgan.progressive.eigen import MATRIX_METHODS
 from convexgan.progressive.generator import ProgressiveGenerator
 from convexgan.progressive.memory import high_water_mark, peak_since, reset_peak
 from convexgan.progressive.moments import accumulate_moments
 from convexgan.progressive.phases import Phases, phase, recording
 from convexgan.progressive.pixels import cache_key, keep_on_disk, start_cache
+from convexgan.progressive.plan import choose_path
 from convexgan.progressive.progress import StageBar
 from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.seeds import stage_seed
@@ -102,11 +104,14 @@ def _train_stages(source, out, config, stages, report, device, options):
     if not todo:
         return ProgressiveGenerator(stages, config)
     wanted = [resolutions[i] for i in todo]
-    sizes = [(r**2 * source.channels) ** 2 for r in wanted]
-    check_bytes(sum(sizes) * (8 + DTYPES[dtype].itemsize), f"the second moments of resolutions {wanted} (d x d "
+    paths = eigen_paths(config, wanted, source.channels, len(source), device, options.cache)
+    dense = [r for r in wanted if paths[r] == "dense"]
+    sizes = [(r**2 * source.channels) ** 2 for r in dense]
+    check_bytes(sum(sizes) * (8 + DTYPES[dtype].itemsize), f"the second moments of resolutions {dense} (d x d "
                 f"float64 sums and {dtype} buffers, d = r * r * channels)")
     earlier_peak = high_water_mark() or 0
-    moments, data_pass = _data_pass(source, out, config, wanted, device, options)
+    moments, data_pass = _data_pass(source, out, config, wanted, device, options, dense)
+    data_pass["eigen_paths"] = {str(r): paths[r] for r in wanted}
     report.update(n_images=moments[wanted[0]].n, device=str(device), world_size=size,
                   package_version=convexgan.__version__)
     if not data_pass["cache"]["reused"]:
@@ -159,7 +164,35 @@ def _solve_stages(todo, stages, moments, report, out, config, device, options, b
         bar.finish(i)
 
 
-def _data_pass(source, out, config, wanted, device, options):
+def eigen_paths(config, wanted, channels, n, device, cache):
+    """The path of each resolution's spectrum: ``{r: 'dense' | 'gram' | 'operator'}``.
+
+    Legacy mode and the matrix eigen-solvers take the ``d x d`` moment; ``'operator'`` and ``'gram'`` take
+    their path (they need a pixel cache); ``'auto'`` follows :func:`convexgan.progressive.plan.choose_path`
+    with ``n`` the images of the source (``'dense'`` when ``cache='none'``: no pixels are kept).
+    """
+    method, size = config["eigensolver"], world()[1]
+    paths = {}
+    for r in wanted:
+        i = config["resolutions"].index(r)
+        k = config["k"][i] if config["k"] else None
+        if config["mode"] == "legacy" or method in MATRIX_METHODS or (method == "auto" and cache == "none"):
+            paths[r] = "dense"
+        elif method == "auto":
+            paths[r] = choose_path(r * r * channels, n, k, device, world_size=size,
+                                   itemsize=DTYPES[config["dtype"]].itemsize)
+        else:
+            paths[r] = method
+        if paths[r] != "dense" and cache == "none":
+            raise ValueError(f"eigensolver={method!r} reads the pixels again and needs a pixel cache; got cache='none'"
+                             f" (use cache='memory', 'disk' or 'auto', or a matrix eigensolver)")
+        if paths[r] == "gram" and size > 1:
+            raise ValueError(f"eigensolver='gram' needs every image in one process (world size {size}); use "
+                             f"'operator' or 'auto' under torchrun")
+    return paths
+
+
+def _data_pass(source, out, config, wanted, device, options, dense=None):
     """Moments of every resolution in ``wanted``, from the pixel cache when a complete one matches, else decoding.
 
     A decoding pass fills the pixel cache (``options.cache``, see :mod:`convexgan.progressive.pixels`) on the
@@ -182,7 +215,7 @@ def _data_pass(source, out, config, wanted, device, options):
                 moments = accumulate_moments(source if pixels is None else pixels, wanted, device=device,
                                              dtype=DTYPES[config["dtype"]], chunk_size=options.chunk_size,
                                              progress=bar, base=config["base_resolution"], workers=workers,
-                                             draft=options.jpeg_draft, store=writer)
+                                             draft=options.jpeg_draft, store=writer, dense=dense)
             except BaseException:
                 if writer is not None:
                     writer.discard()
