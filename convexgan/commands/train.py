@@ -67,7 +67,8 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run in --out, skipping finished stages")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable image")
-    p.add_argument("--workers", type=int, help="threads decoding images (default: the available cores)")
+    p.add_argument("--workers", type=int,
+                   help="threads decoding images (default: the available cores, divided among torchrun processes)")
     p.add_argument("--cache", choices=["auto", "memory", "disk", "none"], default="auto",
                    help="pixel cache of the data pass: disk keeps it in the run folder so that --resume does not "
                    "decode again (a memory cache is written there on Ctrl-C); auto = memory when it fits a quarter "

@@ -89,7 +89,8 @@ class TrainConfig:
     chunk_size : int
         Images decoded per chunk.
     workers : int or None
-        Threads decoding images (default: the cores this process may run on); the pixels do not depend on it.
+        Threads decoding images (default: the cores this process may run on, divided among the processes of a
+        data-parallel run); the pixels do not depend on it.
     cache : {'auto', 'memory', 'disk', 'none'}
         Pixel cache of the data pass (:mod:`convexgan.progressive.pixels`): ``'disk'`` keeps it in the run
         folder, so that a resumed run does not decode again; ``'auto'`` (default) keeps it in memory when it

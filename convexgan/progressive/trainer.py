@@ -202,6 +202,7 @@ def _data_pass(source, out, config, wanted, device, options, dense=None):
     key = cache_key(config["data_fingerprint"], crop=config["crop"], base=config["base_resolution"],
                     resolutions=wanted, channels=source.channels, draft=options.jpeg_draft, rank=rank,
                     world_size=size)
+    workers = options.workers or max(1, available_cores() // size)
     phases, was_reset = _start_measuring(device)
     start = time.perf_counter()
     with recording(phases):
@@ -213,7 +214,7 @@ def _data_pass(source, out, config, wanted, device, options, dense=None):
             try:
                 moments = accumulate_moments(source if pixels is None else pixels, wanted, device=device,
                                              dtype=DTYPES[config["dtype"]], chunk_size=options.chunk_size,
-                                             progress=bar, base=config["base_resolution"], workers=options.workers,
+                                             progress=bar, base=config["base_resolution"], workers=workers,
                                              draft=options.jpeg_draft, store=writer, dense=dense)
             except BaseException:
                 if writer is not None:
@@ -229,7 +230,7 @@ def _data_pass(source, out, config, wanted, device, options, dense=None):
     images = pixels.n if pixels is not None else moments[wanted[0]].n
     entry = {"seconds": seconds, "phases": dict(phases.seconds), "resolutions": wanted, "images": images,
              "images_per_second": images / seconds if seconds > 0 else None,
-             "workers": options.workers or available_cores(), "jpeg_draft": options.jpeg_draft,
+             "workers": workers, "jpeg_draft": options.jpeg_draft,
              "cache": {"mode": pixels.mode if pixels is not None else "none", "requested": options.cache,
                        "reused": reused, "bytes": pixels.nbytes if pixels is not None else 0}}
     entry.update(_peaks(was_reset, device))

@@ -1,14 +1,16 @@
 """The trainer's data pass: a disk pixel cache spares the resumed run every decode; phases and peaks per stage."""
 
 import json
+import time
 
 import numpy as np
 import pytest
 
 import convexgan.data.folder as folder_module
 import convexgan.progressive.trainer as trainer
-from convexgan.progressive import train
+from convexgan.progressive import principled, train
 from convexgan.progressive.memory import high_water_mark, process_peak, reset_peak
+from convexgan.progressive.phases import phase
 from convexgan.progressive.pixels import manifest_path
 
 ARGS = {"resolutions": [4, 8, 16], "k": [4, 10, 16], "latent": 8, "progress": False, "workers": 2}
@@ -112,3 +114,21 @@ def test_stage_peak_is_the_stage_s_own(toy_folder, tmp_path):
         assert part["peak_memory_bytes"] < before - 300 * 2**20
     assert report["peak_memory_bytes"] >= before  # the run's peak keeps what came before the first reset
     assert process_peak() < before - 300 * 2**20  # ru_maxrss was reset with the stage peaks (see memory.py)
+
+
+def test_a_solver_records_its_own_phases_inside_solve(toy_folder, tmp_path, monkeypatch):
+    solve = principled.solve_stage
+
+    def timed(*args, **kwargs):
+        with phase("eigen_solve"):
+            time.sleep(0.01)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(principled, "solve_stage", timed)
+    train(toy_folder, tmp_path / "run", **ARGS)
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    for stage in report["stages"]:
+        assert 0.01 <= stage["phases"]["eigen_solve"] <= stage["phases"]["solve"]
+    assert report["phases_seconds"]["eigen_solve"] == pytest.approx(sum(s["phases"]["eigen_solve"]
+                                                                        for s in report["stages"]))
+    assert "eigen_solve" not in report["data_passes"][0]["phases"]
