@@ -107,3 +107,17 @@ def test_the_operator_memory_is_checked_before_the_stage(tmp_path, toy, monkeypa
     with pytest.raises(ValueError, match=r"stage 2 \(16x16\): the 'operator' eigen-path at d = 768"):
         train(toy, tmp_path / "run", eigensolver="operator", cache="memory", **OPTIONS)
     assert len(_stages(tmp_path / "run")) == 2
+
+
+def test_a_loose_eigen_solve_is_reported_not_hidden(tmp_path, toy, monkeypatch):
+    from convexgan.exceptions import InaccurateSolutionWarning
+    from convexgan.progressive import eigen
+
+    solve = eigen.krylov_eigenpairs
+    monkeypatch.setattr(eigen, "krylov_eigenpairs",
+                        lambda A, k, **options: solve(A, k, **dict(options, tol=1e-4, tol_last=None)))
+    with pytest.warns(InaccurateSolutionWarning, match=r"constraint value .* exceeds 1 \+ 1e-6"):
+        train(toy, tmp_path / "run", eigensolver="operator", cache="memory", **OPTIONS)
+    stages = _stages(tmp_path / "run")
+    assert max(s["constraint_value"] for s in stages) > 1 + 1e-6
+    assert all(s["certificate"]["lower"] <= s["constraint_value"] for s in stages)
