@@ -16,7 +16,7 @@ Usage::
 
     python benchmarks/scale.py [--data TAR | --utkface] [--n 10000] [--resolutions 4 8 16 32 64]
         [--k 20 30 40 100 175] [--eigensolver auto] [--workers N] [--cache auto|memory|disk|none] [--jpeg-draft]
-        [--device cpu|cuda] [--sweep [--sweep-n 1000 2000 5000 10000]]
+        [--device cpu|cuda] [--keep DIR] [--sweep [--sweep-n 1000 2000 5000 10000]]
 
 Smoke test: ``python benchmarks/scale.py --n 500 --resolutions 4 8 16``. Timings depend on the machine's load.
 """
@@ -59,10 +59,11 @@ def worker(args):
     if args.jpeg_draft:
         options["jpeg_draft"] = True
     with tempfile.TemporaryDirectory() as folder:
+        run = Path(args.keep) if args.keep else Path(folder) / "run"
         start = time.perf_counter()
-        train(str(args.data), Path(folder) / "run", **options)
+        train(str(args.data), run, **options)
         wall = time.perf_counter() - start
-        report = json.loads((Path(folder) / "run" / "report.json").read_text())
+        report = json.loads((run / "report.json").read_text())
     Path(args.json).write_text(json.dumps({"wall_seconds": wall, "report": report}))
     return 0
 
@@ -77,6 +78,7 @@ def run_once(args, n):
         command += ["--k", *map(str, args.k)] if args.k else []
         command += ["--workers", str(args.workers)] if args.workers else []
         command += ["--jpeg-draft"] if args.jpeg_draft else []
+        command += ["--keep", f"{args.keep}/n{n}" if args.sweep else args.keep] if args.keep else []
         subprocess.run(command, check=True)
         return json.loads(out.read_text())
 
@@ -156,6 +158,7 @@ def main(argv=None):
     parser.add_argument("--cache", choices=["auto", "memory", "disk", "none"], default="auto")
     parser.add_argument("--jpeg-draft", action="store_true", help="decode JPEGs at reduced size (changes pixels)")
     parser.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
+    parser.add_argument("--keep", help="train into this folder (a new one; with --sweep, DIR/nN per run) and keep it")
     parser.add_argument("--sweep", action="store_true", help="one run per n in --sweep-n")
     parser.add_argument("--sweep-n", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
