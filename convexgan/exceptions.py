@@ -46,3 +46,7 @@ class SquashedFramesWarning(ConvexGANWarning):
 
 class TrainingImagesWarning(ConvexGANWarning):
     """A comparison with real images uses images the run trained on (too few unseen ones, or an unknown record)."""
+
+
+class CorruptCacheWarning(ConvexGANWarning):
+    """A run folder's pixel cache differs from the checksum recorded when it was written: it is rebuilt."""

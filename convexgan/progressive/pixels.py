@@ -14,7 +14,7 @@ Modes (``cache=``):
 ``'disk'``
     ``np.memmap`` files in the run folder (see :mod:`convexgan.progressive.run` for the names): written under
     temporary names, renamed when the pass has finished, and marked complete by a manifest written last
-    (atomically) that holds the cache key. A later run whose key matches reuses them without decoding; a
+    (atomically) that holds the cache key and each file's SHA-256 (checked when the cache is reused). A later run whose key matches reuses them without decoding; a
     changed key (data fingerprint, crop, base resolution, channels, JPEG draft, process share, or a resolution
     the cache lacks) rebuilds them.
 ``'none'``
@@ -38,10 +38,12 @@ its rank.
 """
 
 import errno
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +53,13 @@ from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
 from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
 from convexgan.data.frames import crop_method
+from convexgan.exceptions import CorruptCacheWarning
 from convexgan.progressive.config import CACHE_MODES
 
 MODES = CACHE_MODES
 KEY_VERSION = 2
 AUTO_MEMORY_FRACTION = 4
+HASH_BLOCK = 1 << 26
 
 
 def manifest_path(folder, rank, world_size):
@@ -220,9 +224,9 @@ class PixelWriter:
                 os.fsync(fh.fileno())
             os.replace(temporary, pixels_path(self.folder, rank, size, r))
         self._temporary = {}
-        atomic_write_text(manifest_path(self.folder, rank, size),
-                          json.dumps({"key": self.key, "n": self.count}, indent=2, sort_keys=True) + "\n")
-        return open_disk_cache(self.folder, self.key, self.resolutions)
+        cache = _open_files(self.folder, self.key, self.resolutions, self.count)
+        _write_manifest(self.folder, cache)
+        return cache
 
     def discard(self):
         """Remove the temporary files of an unfinished pass."""
@@ -256,8 +260,9 @@ def open_disk_cache(folder, key, resolutions):
     """The complete disk cache in ``folder`` matching ``key`` and holding ``resolutions``, else ``None``.
 
     A cache is reused only when its manifest exists, records the same key (any resolutions it holds beyond
-    ``resolutions`` are ignored), the data fingerprint is a real one (not ``'none ...'``), and every file
-    has the size the manifest implies.
+    ``resolutions`` are ignored), the data fingerprint is a real one (not ``'none ...'``), every file
+    has the size the manifest implies and the SHA-256 it records (a changed file is reported with a
+    :class:`~convexgan.exceptions.CorruptCacheWarning` and the images are decoded again).
     """
     if folder is None or key["data_fingerprint"].get("method") not in (FOLDER_METHOD, TAR_METHOD, ARRAY_METHOD):
         return None
@@ -271,6 +276,28 @@ def open_disk_cache(folder, key, resolutions):
     n = manifest.get("n")
     if not isinstance(n, int) or n < 0:
         return None
+    cache = _open_files(folder, manifest["key"], resolutions, n)
+    recorded = manifest.get("sha256")
+    for r in [] if cache is None else cache.resolutions:
+        if not isinstance(recorded, dict) or recorded.get(str(r)) != pixel_checksum(cache.pixels(r)):
+            warnings.warn(f"the pixel cache {pixels_path(folder, key['rank'], key['world_size'], r)} differs from "
+                          f"the SHA-256 its manifest {path} recorded when it was written; decoding the images again",
+                          CorruptCacheWarning, stacklevel=3)
+            return None
+    return cache
+
+
+def pixel_checksum(pixels):
+    """SHA-256 (hex) of a cache matrix's bytes, read in blocks of ``HASH_BLOCK`` bytes (a memmap stays on disk)."""
+    digest = hashlib.sha256()
+    rows = max(1, HASH_BLOCK // max(1, pixels.shape[1]))
+    for start in range(0, pixels.shape[0], rows):
+        digest.update(memoryview(np.ascontiguousarray(pixels[start : start + rows])))
+    return digest.hexdigest()
+
+
+def _open_files(folder, key, resolutions, n):
+    """Memory-map the cache files of ``resolutions`` (``n`` rows each); ``None`` when one is missing or mis-sized."""
     arrays = {}
     for r in sorted(set(resolutions)):
         d = r * r * key["channels"]
@@ -278,7 +305,15 @@ def open_disk_cache(folder, key, resolutions):
         if not file.is_file() or file.stat().st_size != n * d:
             return None
         arrays[r] = np.memmap(file, np.uint8, mode="r", shape=(n, d)) if n else np.empty((0, d), np.uint8)
-    return PixelCache(arrays, key["channels"], "disk", manifest["key"])
+    return PixelCache(arrays, key["channels"], "disk", key)
+
+
+def _write_manifest(folder, cache):
+    """The manifest of a complete disk cache (written last, atomically): its key, row count and checksums."""
+    key = cache.key
+    checksums = {str(r): pixel_checksum(cache.pixels(r)) for r in cache.resolutions}
+    atomic_write_text(manifest_path(folder, key["rank"], key["world_size"]),
+                      json.dumps({"key": key, "n": cache.n, "sha256": checksums}, indent=2, sort_keys=True) + "\n")
 
 
 def start_cache(mode, *, capacity, resolutions, channels, folder=None, key=None):
@@ -336,9 +371,8 @@ def keep_on_disk(cache, folder):
     for r in cache.resolutions:
         pixels = np.ascontiguousarray(cache.pixels(r))
         paths.append(atomic_write(pixels_path(folder, rank, size, r), lambda fh, a=pixels: fh.write(memoryview(a))))
-    manifest = manifest_path(folder, rank, size)
-    atomic_write_text(manifest, json.dumps({"key": key, "n": cache.n}, indent=2, sort_keys=True) + "\n")
-    return paths + [manifest]
+    _write_manifest(folder, cache)
+    return paths + [manifest_path(folder, rank, size)]
 
 
 def remove_disk_cache(folder, rank, world_size):

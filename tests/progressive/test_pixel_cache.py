@@ -1,6 +1,7 @@
 """The pixel cache holds the decoded pixels exactly; moments from it equal a decoding pass's; disk reuse by key."""
 
 import errno
+import hashlib
 import json
 import os
 
@@ -10,6 +11,7 @@ import torch
 
 from convexgan.data import open_images
 from convexgan.data.fingerprint import data_fingerprint
+from convexgan.exceptions import CorruptCacheWarning
 from convexgan.progressive.memory import high_water_mark, reset_peak
 from convexgan.progressive.moments import _Sums, accumulate_moments
 from convexgan.progressive.pixels import (
@@ -85,13 +87,33 @@ def test_disk_cache_is_reused_by_key_and_only_when_complete(toy_folder, tmp_path
         assert open_disk_cache(tmp_path, key_of(source, base=32), RESOLUTIONS) is None
         assert open_disk_cache(tmp_path, key, [4, 8, 16, 32]) is None
         recorded = json.loads(manifest_path(tmp_path, 0, 1).read_text())
-        assert recorded == {"key": key, "n": 160}
+        checksums = {str(r): hashlib.sha256(first.pixels(r).tobytes()).hexdigest() for r in RESOLUTIONS}
+        assert recorded == {"key": key, "n": 160, "sha256": checksums}
         assert pixels_path(tmp_path, 0, 1, 16).stat().st_size == 160 * 16 * 16 * 3
     with open_images(toy_folder, n_images=100) as fewer:
         assert open_disk_cache(tmp_path, key_of(fewer), RESOLUTIONS) is None  # another fingerprint
     with open(pixels_path(tmp_path, 0, 1, 8), "ab") as fh:
         fh.write(b"\0")
     assert open_disk_cache(tmp_path, key, RESOLUTIONS) is None  # a file of the wrong size
+
+
+def test_a_changed_cache_file_is_decoded_again_with_a_warning(toy_folder, tmp_path):
+    with open_images(toy_folder) as source:
+        key = key_of(source)
+        first, _ = fill(source, "disk", tmp_path, key)
+        expected = np.array(first.pixels(8))
+        del first
+        with open(pixels_path(tmp_path, 0, 1, 8), "rb+") as fh:  # one flipped byte, same size
+            fh.seek(1000)
+            byte = fh.read(1)
+            fh.seek(1000)
+            fh.write(bytes([byte[0] ^ 0xFF]))
+        with pytest.warns(CorruptCacheWarning, match="8x8.u8 differs from the SHA-256"):
+            cache, writer = start_cache("disk", capacity=160, resolutions=RESOLUTIONS, channels=3, folder=tmp_path,
+                                        key=key)
+        assert cache is None and writer is not None
+        accumulate_moments(source, RESOLUTIONS, chunk_size=32, base=16, store=writer, workers=2)
+        np.testing.assert_array_equal(writer.finish().pixels(8), expected)
 
 
 def test_share_of_a_process_and_unreadable_items(toy_folder, tmp_path):

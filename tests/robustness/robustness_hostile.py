@@ -49,7 +49,7 @@ from robustness_outcomes import Case, Exits, Raises, Returns, Warns, run_cli
 
 from convexgan.data import load_images
 from convexgan.data.decode import decode_image
-from convexgan.exceptions import ConvexGANWarning
+from convexgan.exceptions import ConvexGANWarning, CorruptCacheWarning
 from convexgan.metrics import load_extractor
 from convexgan.progressive import load_generator, train
 from convexgan.progressive.lock import RunFolderLockedError, run_lock
@@ -490,6 +490,30 @@ def check_no_partial(result):
     assert ".convexgan.lock" not in names, names
 
 
+def resume_with_a_changed_pixel_cache(tmp):
+    """A disk pixel cache with one byte flipped (same size, same manifest): the resume decodes again, with a warning."""
+    run = copy_run(tmp)
+    stage_file(run, 1).unlink()
+    train(str(reference_folder()[0]), run, progress=False, resume=True, cache="disk", **TRAIN)
+    stage_file(run, 1).unlink()
+    (pixels,) = run.glob("pixels_rank0of1_*.u8")
+    data = bytearray(pixels.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    pixels.write_bytes(bytes(data))
+    return train(str(reference_folder()[0]), run, progress=False, resume=True, cache="disk", **TRAIN)
+
+
+def evaluate_with_images_record(text):
+    """An action: ``convexgan evaluate`` on a copy of the reference run whose ``images.json`` is ``text``."""
+
+    def action(tmp):
+        run = copy_run(tmp)
+        (run / "images.json").write_text(text)
+        return run_cli("evaluate", run, reference_folder()[0], "--n", 4)
+
+    return action
+
+
 def resume_with(name, text):
     """An action: the reference run without stage 1's checkpoint, ``name`` replaced by ``text``, resumed."""
 
@@ -818,6 +842,11 @@ HOSTILE_CASES = [
                               ('{"stages": {}}', ("stages must be a list",)),
                               ('{"stages": [5]}', ("stages must be a list of objects",)),
                               ('{"stages": [{"index": 0}]}', ("lack some of",))]],
+    Case(RUNS, "pixel cache with one flipped byte, resume", resume_with_a_changed_pixel_cache,
+         Warns(r"differs from the SHA-256 its manifest .* recorded", check_reference, CorruptCacheWarning)),
+    *[Case(RUNS, f"images.json = {text}, evaluate", evaluate_with_images_record(text),
+           Exits(1, ("images.json is not a convexgan image record",)))
+      for text in ("null", "[]", '{"indices": "x"}', '{"candidates": 5, "indices": [7], "candidates_sha256": "0"}')],
     *[_error(RUNS, f"config.json = {text}", load_with_config(text), ValueError, "config.json", *fragments)
       for text, fragments in [("null", ("JSON object is expected",)), ("[]", ("JSON object is expected",)),
                               ("5", ("JSON object is expected",)), ("{}", ("lacks resolutions, mode, seed",)),
