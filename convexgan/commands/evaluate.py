@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from convexgan._files import atomic_write_text
 from convexgan._validation import check_choice, check_int
-from convexgan.exceptions import SampleSizeWarning, TrainingImagesWarning
+from convexgan.exceptions import ConvexGANWarning, SampleSizeWarning, TrainingImagesWarning
 
 NHOOD_SIZE = 7
 LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
@@ -97,10 +97,12 @@ def run(args):
             f"--trust-extractor if you trust this file"
         )
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
-    result = evaluate_run(
-        args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods,
-        subset=args.subset, skip=args.skip,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvexGANWarning)  # each one is printed once, under the table
+        result = evaluate_run(
+            args.run, args.data, n=args.n, extractor=extractor, seed=args.seed, nhoods=args.nhoods,
+            subset=args.subset, skip=args.skip,
+        )
     print(format_table(result))
     if args.json:
         try:
