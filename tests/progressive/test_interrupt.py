@@ -32,7 +32,8 @@ def test_sigint_during_a_stage_ends_with_one_line_and_the_resume_command_works(t
                "--dtype", "float64", "--quiet"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen([sys.executable, "-m", "convexgan", "train", str(toy_folder), "--out", str(run),
-                                *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even from a background job
     deadline = time.monotonic() + 120
     while not (run / "stage00_2x2.npz").exists():
         assert process.poll() is None, process.communicate()

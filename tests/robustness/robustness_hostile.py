@@ -386,13 +386,20 @@ def check_oriented_folder(images):
 
 # -------------------------------------------------------------------------------------------- run folders
 
+def default_sigint():
+    """In the child before exec: SIGINT to its default action, so that Python installs its KeyboardInterrupt handler
+    (a shell's background job ignores SIGINT, and an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn_training(run, moment, hook_dir, *argv):
     """Start ``python -m convexgan train`` into ``run`` paused at ``moment`` (see robustness_kill); return it."""
     hook_dir.mkdir(exist_ok=True)
     (hook_dir / "sitecustomize.py").write_text(PAUSE_HOOK)
     child = subprocess.Popen(
         [sys.executable, "-m", "convexgan", "train", str(reference_folder()[0]), "--out", str(run), *TRAIN_ARGV,
-         *argv], env=_child_env(hook_dir, moment), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+         *argv], env=_child_env(hook_dir, moment), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint)
     deadline = time.monotonic() + 300
     while not (run.is_dir() and _reached(run, moment)):
         if child.poll() is not None:
