@@ -37,7 +37,8 @@ class LowerBoundWarning(ConvexGANWarning, RuntimeWarning):
 
 
 class RoundingWarning(ConvexGANWarning, RuntimeWarning):
-    """A matrix that must be PSD has negative eigenvalues within its dtype's rounding (not float64's): set to 0."""
+    """A result holds only to its dtype's rounding: a matrix that must be PSD has negative eigenvalues within it
+    (set to 0), or beta is so far below the data's scale that (C) can be met only to float64 rounding."""
 
 
 class SquashedFramesWarning(ConvexGANWarning):

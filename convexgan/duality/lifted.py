@@ -28,8 +28,10 @@ data and its solution mapped back: with a data scale :math:`\sigma` (``X = \sigm
   :math:`W = (\sigma / \zeta) W'`, multiplier :math:`v = (\sigma / \zeta^2) v'`;
 - :func:`second_moment_program`: :math:`\sigma^2 = \|S_X\|_2`; :math:`M = \sigma^2 M'`, ``Y`` unchanged;
 - :func:`polynomial_program`: :math:`\sigma^2 = \|S_X\|_2` and the constraint divided by
-  :math:`t = |a| \sigma^2 + |b| \sigma` (:math:`a' = a \sigma^2 / t`, :math:`b' = b \sigma / t`,
-  :math:`\beta' = \beta / t`); :math:`M = \sigma^2 M'`, :math:`g = \sigma g'`, :math:`Y_\pm = (\sigma^2 / t) Y'_\pm`.
+  :math:`t = \max(|a| \sigma^2 + |b| \sigma, \beta)` (:math:`a' = a \sigma^2 / t`, :math:`b' = b \sigma / t`,
+  :math:`\beta' = \beta / t`; with :math:`\beta` far above the critic's scale the zero generator is feasible and
+  :math:`\beta' = 1` keeps the LMIs' entries of order 1); :math:`M = \sigma^2 M'`, :math:`g = \sigma g'`,
+  :math:`Y_\pm = (\sigma^2 / t) Y'_\pm`.
 
 The program solved at data scale :math:`10^{-6}` or :math:`10^{6}` is then the one solved at scale 1 (up to
 rounding), and so is the relative accuracy of its answer.
@@ -98,7 +100,7 @@ def polynomial_program(mu_X, S_X, beta, a, b, solver):
     """
     d = S_X.shape[0]
     sigma = np.sqrt(_positive_or(np.linalg.eigvalsh(_sym(S_X))[-1], 1.0))
-    t = abs(a) * sigma**2 + abs(b) * sigma
+    t = max(abs(a) * sigma**2 + abs(b) * sigma, beta)
     a_n, b_n, beta_n = a * sigma**2 / t, b * sigma / t, beta / t
     M = cp.Variable((d, d), symmetric=True)
     g = cp.Variable((d, 1))

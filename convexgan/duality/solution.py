@@ -19,12 +19,14 @@ The certificate is a dict with
   counted as zero (:func:`convexgan.duality.solvers.rank_tolerance` of the solver that produced them).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from convexgan.duality.certify import evidence
 from convexgan.duality.critics import CRITIC_GAPS, Critic
+from convexgan.exceptions import RoundingWarning
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,12 @@ def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, gener
     G = np.asarray(G, dtype=np.float64)
     gap = CRITIC_GAPS[critic_name]
     violation = float(gap(X, G, **params)) - beta
+    if violation > beta:
+        gap_0 = float(gap(X, np.zeros((1, X.shape[1])), **params))
+        warnings.warn(
+            f"(C) is met only to rounding: critic_gap - beta = {violation:.3e} exceeds beta = {beta:.3e}, which is "
+            f"{beta / gap_0:.1e} of the zero generator's gap {gap_0:.3e} (float64 resolves about 1e-16 of it); "
+            f"the label below is relative to the data's scale", RoundingWarning, stacklevel=3)
     certificate = {
         "primal": float(value),
         "dual": None if dual is None else float(dual),

@@ -19,7 +19,7 @@ from convexgan.duality.certify import (
 )
 from convexgan.duality.closed_form import attainable_k
 from convexgan.duality.pairings import MOMENTS_CLAIM
-from convexgan.exceptions import InaccurateSolutionWarning
+from convexgan.exceptions import InaccurateSolutionWarning, RoundingWarning
 
 SCALES = (1e-6, 1e-4, 1e4, 1e6)
 
@@ -237,3 +237,29 @@ def test_every_pairing_is_scale_invariant_including_n_below_d(pairing, seed, exp
         assert scaled.certificate["optimality"] == "exact"
     else:
         assert scaled.certificate["optimality"] in ("exact", MOMENTS_CLAIM)
+
+
+def test_beta_below_the_rounding_level_of_the_data_is_said():
+    """With beta 1e-24 of the zero generator's gap, float64 cannot meet (C) to beta: a RoundingWarning says so."""
+    X = 1e12 * (np.random.default_rng(1).standard_normal((5, 3)) + 0.5)
+    with pytest.warns(RoundingWarning, match="met only to rounding") as caught:
+        solution = solve(X, "quadratic", beta=0.4)
+    assert critic_gap(X, solution.G, "quadratic") > 2 * 0.4
+    assert f"{0.4 / critic_gap(X, np.zeros((1, 3)), 'quadratic'):.1e}" in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RoundingWarning)
+        solve(X, "quadratic", beta=0.1 * critic_gap(X, np.zeros((1, 3)), "quadratic"))
+
+
+@pytest.mark.parametrize("generator", ["free", "linear"])
+def test_polynomial_program_with_beta_far_above_the_data(generator):
+    """beta 1e123 times the critic's scale (data of size 1e-124, a draw of the property test): the zero generator is
+    feasible and optimal; the normalised program keeps beta' = 1 instead of 1e123 (the solver returned 1e12 x the
+    data and the moments could not be realised)."""
+    rng = np.random.default_rng(3)
+    X = np.full((4, 3), -6.88340289e-124)
+    Z = np.hstack([rng.standard_normal((5, 4)), np.ones((5, 1))])
+    options = {"Z": Z} if generator == "linear" else {}
+    solution = solve(X, "polynomial", generator, beta=0.3991978982360104, method="cvxpy", **options)
+    assert np.abs(solution.G).max() <= 1e-6 * 6.9e-124
+    assert critic_gap(X, solution.G, "polynomial") <= 0.3991978982360104
