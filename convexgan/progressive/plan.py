@@ -26,7 +26,8 @@ dense path took 3.5 s (1.6 s float32 moment, 1.9 s ARPACK) and the operator 8.9 
 (23.3 s moment, 90.9 s ARPACK) and the operator 55.9 s (1,741 columns in 14 passes, 30.5 s in the passes).
 At a lighter moment (load average 1.7) the operator took 12.9 s at 64 x 64 (10.1 s in the passes); the
 dense path's best was 68.1 s (11.8 s moment, 56.3 s ARPACK, load about 3). Hence the moment up to
-``d = 4096`` and the operator above it on the CPU.
+``d = 4096`` and the operator above it on the CPU. End to end on the idle machine, ``python benchmarks/scale.py``
+with ``--eigensolver auto`` and ``--eigensolver eigsh`` (CelebA 10k, 4 -> 64) measured 27.2 s and 78.7 s (README).
 
 Memory of each path (bytes; ``s`` the itemsize of the moment dtype, ``q = k + max(8, k // 4)`` the block,
 ``b`` the chunk rows, ``min(2^22 / d, n)`` by default), not counting the uint8 pixels (``n d``, the pixel cache):
