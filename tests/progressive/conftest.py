@@ -34,3 +34,12 @@ def centred_second_moment(images, resolution, base):
     mean = X.mean(0)
     Xc = X - mean
     return Xc.T @ Xc / len(X), mean
+
+
+def checkpoint_arrays(run):
+    """``{file name: {key: array}}`` of every stage checkpoint in the run folder ``run`` (to compare runs exactly)."""
+    out = {}
+    for path in sorted(run.glob("stage*.npz")):
+        with np.load(path, allow_pickle=False) as f:
+            out[path.name] = {key: f[key] for key in f.files}
+    return out

@@ -13,15 +13,9 @@ from convexgan.progressive.memory import high_water_mark, process_peak, reset_pe
 from convexgan.progressive.phases import phase
 from convexgan.progressive.pixels import manifest_path
 
+from conftest import checkpoint_arrays
+
 ARGS = {"resolutions": [4, 8, 16], "k": [4, 10, 16], "latent": 8, "progress": False, "workers": 2}
-
-
-def weights(run):
-    out = {}
-    for path in sorted(run.glob("stage*.npz")):
-        with np.load(path, allow_pickle=False) as f:
-            out[path.name] = {key: f[key] for key in f.files}
-    return out
 
 
 def counting_decodes(monkeypatch):
@@ -63,7 +57,7 @@ def test_resume_after_ctrl_c_decodes_nothing_with_a_cache(toy_folder, tmp_path, 
     calls.clear()
     train(toy_folder, run, cache=cache, resume=True, **ARGS)
     assert len(calls) == 1 + decodes_on_resume
-    a, b = weights(full), weights(run)
+    a, b = checkpoint_arrays(full), checkpoint_arrays(run)
     assert a.keys() == b.keys() and len(a) == 3
     for name in a:
         for key in a[name]:

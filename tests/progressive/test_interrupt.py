@@ -13,16 +13,10 @@ import numpy as np
 
 from convexgan.cli import main
 
+from conftest import checkpoint_arrays
+
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"interrupted: (\d) of 4 stages saved in (.+?); resume with: (convexgan train .*)")
-
-
-def checkpoints(run):
-    out = {}
-    for path in sorted(run.glob("stage*.npz")):
-        with np.load(path, allow_pickle=False) as f:
-            out[path.name] = {key: f[key] for key in f.files}
-    return out
 
 
 def test_sigint_during_a_stage_ends_with_one_line_and_the_resume_command_works(tmp_path, toy_folder):
@@ -58,7 +52,7 @@ def test_sigint_during_a_stage_ends_with_one_line_and_the_resume_command_works(t
     assert command[:7] == ["convexgan", "train", str(toy_folder), "--out", str(run), "--resume", "--resolutions"]
     assert main(command[1:]) == 0
     assert main(["train", str(toy_folder), "--out", str(tmp_path / "uninterrupted"), *options]) == 0
-    a, b = checkpoints(run), checkpoints(tmp_path / "uninterrupted")
+    a, b = checkpoint_arrays(run), checkpoint_arrays(tmp_path / "uninterrupted")
     assert list(a) == list(b) and len(a) == 4
     for name in a:
         for key in a[name]:

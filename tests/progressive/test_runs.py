@@ -9,15 +9,9 @@ import convexgan.progressive.trainer as trainer
 from convexgan.progressive import load_generator, train
 from convexgan.progressive.checkpoint import FORMAT, load_stage
 
+from conftest import checkpoint_arrays
+
 ARGS = {"resolutions": [2, 4, 8], "k": [4, 10, 16], "latent": 8, "progress": False}
-
-
-def arrays(run):
-    out = {}
-    for path in sorted(run.glob("stage*.npz")):
-        with np.load(path, allow_pickle=False) as f:
-            out[path.name] = {key: f[key] for key in f.files}
-    return out
 
 
 @pytest.mark.filterwarnings("ignore::convexgan.progressive.RankDefectWarning")
@@ -41,7 +35,7 @@ def test_resume_after_a_crash_gives_identical_weights(tmp_path, toy, mode, monke
     with pytest.raises(ValueError, match="already holds a run"):
         train(toy, crashed, mode=mode, seed=3, **ARGS)
     train(toy, crashed, mode=mode, seed=3, resume=True, **ARGS)
-    a, b = arrays(full), arrays(crashed)
+    a, b = checkpoint_arrays(full), checkpoint_arrays(crashed)
     assert a.keys() == b.keys() and len(a) == 3
     for name in a:
         for key in a[name]:
