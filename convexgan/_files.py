@@ -60,6 +60,15 @@ def atomic_write_text(path, text):
     return atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
+def write_option_file(option, path, write):
+    """:func:`atomic_write` of a file a command-line option names; an ``OSError`` becomes a ``ValueError`` that
+    names the option and the path (``--npy out.npy cannot be written (...)``)."""
+    try:
+        return atomic_write(path, write)
+    except OSError as err:
+        raise ValueError(f"{option} {path} cannot be written ({err})") from None
+
+
 def remove_partial_writes(folder):
     """Delete the temporary files that killed writes left in ``folder`` (``.NAME.XXXXXXXX.tmp``); return their names."""
     removed = []

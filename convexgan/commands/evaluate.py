@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from convexgan._files import atomic_write_text
+from convexgan._files import write_option_file
 from convexgan._validation import check_choice, check_int
 from convexgan.exceptions import ConvexGANWarning, SampleSizeWarning, TrainingImagesWarning
 
@@ -105,10 +105,8 @@ def run(args):
         )
     print(format_table(result))
     if args.json:
-        try:
-            atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
-        except OSError as err:
-            raise ValueError(f"--json {args.json} cannot be written ({err})") from None
+        text = json.dumps(result, indent=2) + "\n"
+        write_option_file("--json", args.json, lambda fh: fh.write(text.encode()))
         print(f"wrote {args.json}")
     return 0
 

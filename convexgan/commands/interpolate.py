@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convexgan._files import atomic_write
+from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 
 
@@ -40,10 +40,7 @@ def run(args):
     z = generator.latents(2 * args.rows, seed=args.seed, stage=args.stage)
     images, path = interpolate(generator, z[0::2], z[1::2], args.steps, method=args.method, stage=args.stage)
     if args.npy:
-        try:
-            atomic_write(args.npy, lambda fh: np.save(fh, path))
-        except OSError as err:
-            raise ValueError(f"--npy {args.npy} cannot be written ({err})") from None
+        write_option_file("--npy", args.npy, lambda fh: np.save(fh, path))
     out = save_image_grid(images.reshape(-1, r, r, C), args.out, ncols=args.steps)
     print(f"wrote {args.rows} {args.method} interpolations x {args.steps} steps of stage "
           f"{generator.stage_index(args.stage)} ({r}x{r}, latent dimension {D}) to {out}")

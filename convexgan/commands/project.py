@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convexgan._files import atomic_write
+from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 
 
@@ -48,10 +48,7 @@ def run(args):
         raise ValueError(f"IMAGES {args.images} have {images.shape[3]} channel(s); the run has {C}")
     result = project(generator, images, stage=index)
     if args.npy:
-        try:
-            atomic_write(args.npy, lambda fh: np.save(fh, result.latents))
-        except OSError as err:
-            raise ValueError(f"--npy {args.npy} cannot be written ({err})") from None
+        write_option_file("--npy", args.npy, lambda fh: np.save(fh, result.latents))
     pairs = np.stack([images, result.reconstructions], axis=1).reshape(-1, r, r, C)
     out = save_image_grid(pairs, args.out, ncols=2 * min(4, len(images)))
     print(f"projected {len(images)} images of {args.images} onto stage {index} ({r}x{r}; rank {result.rank} of "

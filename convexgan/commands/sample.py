@@ -3,7 +3,7 @@ as a PNG grid or one PNG file per sample."""
 
 import numpy as np
 
-from convexgan._files import atomic_write
+from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 from convexgan._validation import device_argument
 
@@ -49,10 +49,7 @@ def run(args):
     _check_sample_memory(args, generator)
     images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=resolve_device(args.device, "--device"))
     if args.npy:
-        try:
-            atomic_write(args.npy, lambda fh: np.save(fh, images))
-        except OSError as err:
-            raise ValueError(f"--npy {args.npy} cannot be written ({err})") from None
+        write_option_file("--npy", args.npy, lambda fh: np.save(fh, images))
     out = args.out
     if args.match_histograms:
         r = images.shape[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convexgan._files import atomic_write_text
+from convexgan._files import write_option_file
 from convexgan._limits import check_bytes, check_declared, npy_header, npz_headers
 from convexgan.duality import solve
 from convexgan.duality.critics import CRITIC_GAPS
@@ -133,8 +133,6 @@ def run(args):
         shown = f"{value:.10g}" if isinstance(value, float) else str(value)
         print(f"{key:<{width}}  {shown}")
     if args.json is not None:
-        try:
-            atomic_write_text(args.json, json.dumps({**summary, "certificate": solution.certificate}, indent=2))
-        except OSError as err:
-            raise ValueError(f"--json {args.json} cannot be written ({err})") from None
+        text = json.dumps({**summary, "certificate": solution.certificate}, indent=2)
+        write_option_file("--json", args.json, lambda fh: fh.write(text.encode()))
     return 0
