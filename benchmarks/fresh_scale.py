@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from convexgan.progressive import train
-from convexgan.progressive.generator import upsample
+from convexgan.progressive.model.generator import upsample
 
 
 def coherence(generator, i):

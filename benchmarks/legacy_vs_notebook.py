@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from official_procogan import layerwise, load_images  # noqa: E402
 
 from convexgan.progressive import train  # noqa: E402
-from convexgan.progressive.legacy import noise_rows  # noqa: E402
+from convexgan.progressive.stages.legacy import noise_rows  # noqa: E402
 
 COLUMNS = (("notebook", "float64", "notebook, float64 CPU path"),
            ("notebook", "float32", "notebook, float32 CUDA branch (on CPU)"),

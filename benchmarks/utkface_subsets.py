@@ -23,7 +23,7 @@ from convexgan.cli import main as cli
 from convexgan.data import load_images, open_images
 from convexgan.data.histograms import histogram_reference, match_histograms
 from convexgan.progressive import load_generator
-from convexgan.progressive.run import read_config
+from convexgan.progressive.runs.folder import read_config
 
 
 def median_ages(data):

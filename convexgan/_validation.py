@@ -75,7 +75,7 @@ def check_choice(value, name, choices):
 def check_device(value, name="device"):
     """Return ``value`` after checking that it names a device: ``'auto'``, ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
 
-    Only the spelling is checked here (no torch import); :func:`convexgan.progressive.device.resolve_device`
+    Only the spelling is checked here (no torch import); :func:`convexgan.progressive.runtime.device.resolve_device`
     checks that the GPU exists.
     """
     text = str(value) if type(value).__name__ == "device" else value

@@ -42,7 +42,7 @@ from convexgan.duality.closed_form import eigh_descending, soft_threshold
 from convexgan.metrics import bures_wasserstein, bures_wasserstein_samples, moment_errors, sliced_wasserstein_pyramid
 from convexgan.plotting import draw_spectra, save_image_grid, signed_images
 from convexgan.progressive import train
-from convexgan.progressive.run import REPORT, grid_path
+from convexgan.progressive.runs.folder import REPORT, grid_path
 from convexgan.report import markdown_image, markdown_table, write_markdown
 
 torch = require("demo", "torch", user=__name__)

@@ -4,7 +4,7 @@ import math
 import numbers
 from pathlib import Path
 
-from convexgan.progressive.checkpoint import atomic_write_text
+from convexgan.progressive.runs.checkpoint import atomic_write_text
 
 
 def format_number(value, digits=4):

@@ -18,15 +18,10 @@ import json
 import math
 import warnings
 
-import numpy as np
-from tqdm.auto import tqdm
 
 from convexgan._files import write_option_file
-from convexgan._validation import check_choice, check_int
-from convexgan.exceptions import ConvexGANWarning, SampleSizeWarning, TrainingImagesWarning
+from convexgan.exceptions import ConvexGANWarning
 
-NHOOD_SIZE = 7
-LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
 COLUMNS = (
     ("mean_error", "mean error", "{:.4g}"),
     ("second_moment_error", "2nd-moment rel. error", "{:.4f}"),
@@ -90,6 +85,7 @@ def add_parser(subparsers):
 def run(args):
     """Evaluate, print the table, optionally write JSON; return the exit status."""
     from convexgan.metrics import load_extractor
+    from convexgan.progressive.evaluation import evaluate_run
 
     if args.extractor and not args.trust_extractor:
         raise ValueError(
@@ -111,256 +107,12 @@ def run(args):
     return 0
 
 
-def real_halves(data, resolutions, n, *, seed=0, subset="random", skip=0, used=None, crop="none", attributes=None,
-                include=None, classes=None, progress=False):
-    """Two disjoint sets of real images at every resolution (``progress``: a tqdm bar while decoding).
-
-    With ``subset='random'``, ``2 n`` candidates of ``data`` (its sorted list after the filters) are drawn with
-    ``seed`` (:func:`convexgan.data.subsets.draw_held_out`), those outside ``used`` first, with a
-    :class:`convexgan.exceptions.TrainingImagesWarning` when some of ``used`` must be taken. With
-    ``subset='first'``, candidates ``skip .. skip + 2 n - 1`` are taken (a warning too when they meet ``used``).
-    The images read are split at random (seed ``seed``) into two halves of ``min(n, count // 2)``.
-
-    Parameters
-    ----------
-    data : path, ndarray or ImageSource
-        An open source is used as it is (its filters and crop).
-    resolutions : list of int
-    n : int
-    seed : int
-    subset : {'random', 'first'}
-    skip : int
-        Only with ``subset='first'``.
-    used : sequence of int or None
-        Candidates to hold out (the run's training images).
-    crop, attributes, include, classes
-        The run's frame and filters (see :func:`convexgan.data.open_images`).
-    progress : bool
-
-    Returns
-    -------
-    half_a, half_b : dict
-        ``{r: ndarray (n', r, r, C) float32 in [0, 1]}``.
-    draw : dict
-        ``subset``, ``candidates``, ``candidates_sha256``, ``indices`` (the candidates read, sorted), ``unseen``
-        (candidates outside ``used``), ``training_images`` (how many of ``indices`` are in ``used``),
-        ``skipped`` (unreadable).
-    """
-    from convexgan.data import open_images
-    from convexgan.data.subsets import draw_held_out, random_order
-
-    check_choice(subset, "subset", ("random", "first"))
-    skip = check_int(skip, "skip", 0, 10**9)
-    if skip and subset != "first":
-        raise ValueError(f"skip={skip} needs subset='first' (--subset first); random draws hold out the run's "
-                         f"training images instead")
-    source = open_images(data, crop=crop, attributes=attributes, include=include, classes=classes)
-    count = len(source.candidates)
-    used = sorted(set(int(i) for i in used)) if used is not None else []
-    if subset == "first":
-        chosen = np.arange(min(skip, count), min(skip + 2 * n, count))
-        unseen = count - len(used)
-    else:
-        chosen, unseen = draw_held_out(count, 2 * n, used=used, seed=seed)
-    chosen = np.sort(chosen)
-    training = int(np.isin(chosen, used).sum())
-    if training:
-        where = (f"only {unseen} of the {count} images of {source.description} are not among the run's training "
-                 f"images, fewer than the 2 x {n} needed" if subset == "random" else
-                 f"images {skip + 1} to {skip + len(chosen)} of {source.description} (sorted order)")
-        if subset == "first":
-            remedy = "subset='random' (--subset random) holds them out"
-        elif unseen >= 4:
-            remedy = f"n <= {unseen // 2} (--n) compares with unseen images only"
-        else:
-            remedy = "train on a subset (--n-images) to keep images for evaluation, or evaluate on a separate test set"
-        warnings.warn(f"{where}: the comparison uses {training} training image(s); {remedy}", TrainingImagesWarning,
-                      stacklevel=2)
-    source.restrict(chosen)
-    with tqdm(total=len(source), desc="real images", unit="img", disable=not progress) as bar:
-        chunks = list(source.iter_chunks(resolutions, progress=bar))
-    read = sum(len(chunk[resolutions[0]]) for chunk in chunks)
-    if read < 4:
-        raise ValueError(f"data {data} has {read} readable images of the {len(chosen)} drawn; evaluation needs at "
-                         f"least 4 (two halves)")
-    images = {r: np.concatenate([chunk[r] for chunk in chunks]) for r in resolutions}
-    half = min(n, read // 2)
-    order = random_order(read, seed, "split")
-    draw = {"subset": subset, "candidates": count, "candidates_sha256": source.selection["candidates_sha256"],
-            "indices": chosen.tolist(), "unseen": unseen, "training_images": training, "skipped": source.skipped}
-    return (
-        {r: x[order[:half]] for r, x in images.items()},
-        {r: x[order[half : 2 * half]] for r, x in images.items()},
-        draw,
-    )
-
-
-def training_images(run, config, source):
-    """The candidates of ``source`` the run trained on (positions in its sorted list), read from ``images.json``.
-
-    When the source's sorted list differs from the run's (SHA-256), no image counts as a training image, with a
-    :class:`convexgan.exceptions.TrainingImagesWarning`; a run that predates ``images.json`` trained on the
-    first ``n_images`` (older versions' only subset), also with a warning.
-    """
-    from convexgan.progressive.run import read_images
-
-    record = read_images(run)
-    count, digest = len(source.candidates), source.selection["candidates_sha256"]
-    if record is None:
-        n_images = config.get("n_images")
-        used = min(count, n_images) if n_images is not None else count
-        warnings.warn(f"run {run} has no images.json (an older version trained it): assuming it used the first "
-                      f"{used} images of {source.description} in sorted order, as older versions did",
-                      TrainingImagesWarning, stacklevel=2)
-        return list(range(used))
-    if record["candidates_sha256"] != digest:
-        warnings.warn(f"the sorted list of {source.description} ({count} images, SHA-256 {digest[:12]}...) is not "
-                      f"the one run {run} trained on ({record['candidates']} images, SHA-256 "
-                      f"{record['candidates_sha256'][:12]}...): every image counts as unseen (right for a separate "
-                      f"test set; if these are the training images changed since, the real images may include "
-                      f"training images)", TrainingImagesWarning, stacklevel=2)
-        return []
-    return record["indices"]
-
-
-def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, names=("samples", "real half A")):
-    r"""All metrics between ``images`` and the real half ``real`` (same count and resolution).
-
-    Moment errors are measured on pixels centred by the real mean (the stage's problem, docs/theory.md section 7), with
-    :math:`\|S_X - S_G\|_2 / \beta` against the stage's ``beta``; Bures-W2 between the Gaussian fits of the
-    pixels; SWD when the images are at least 7 x 7.
-
-    Parameters
-    ----------
-    images, real : ndarray (n, r, r, C)
-    beta : float
-    seed : int
-    nhoods : int
-    features : (ndarray, ndarray) or None
-        Features of ``images`` and ``real`` for FID/KID.
-    extractor : callable or None
-        The extractor that made ``features`` (for the record).
-    names : (str, str)
-        Names of the two sets in warnings.
-
-    Returns
-    -------
-    row : dict
-    """
-    from convexgan.metrics import (
-        bures_wasserstein_samples, fid_from_features, kid_from_features, moment_errors, sliced_wasserstein_pyramid,
-    )
-
-    G, X = images.reshape(images.shape[0], -1), real.reshape(real.shape[0], -1)
-    moments = moment_errors(G, X, beta=beta, center=X.mean(axis=0, dtype=np.float64))
-    row = {
-        "mean_error": moments.mean_error,
-        "second_moment_error": moments.second_moment_error,
-        "spectral_gap": moments.spectral_gap,
-        "constraint_value": moments.constraint_value,
-        "bures_w2": bures_wasserstein_samples(G, X, names=names),
-        "swd_x1e3": None,
-        "swd_levels": None,
-        "fid": None,
-        "kid_x1e3": None,
-    }
-    if min(images.shape[1:3]) >= NHOOD_SIZE:
-        swd = sliced_wasserstein_pyramid(real, images, seed=seed, nhood_size=NHOOD_SIZE, nhoods_per_image=nhoods)
-        row["swd_x1e3"] = 1e3 * swd.average
-        row["swd_levels"] = {str(r): 1e3 * v for r, v in zip(swd.resolutions, swd.per_level)}
-    if features is not None:
-        fid = fid_from_features(features[1], features[0], extractor)
-        kid = kid_from_features(features[1], features[0], extractor, seed=seed)
-        kid_std = None if kid.std is None else 1e3 * kid.std
-        row.update(fid=fid.value, kid_x1e3=1e3 * kid.value, kid_std_x1e3=kid_std, kid_subset_size=kid.subset_size)
-    return row
-
-
-def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, subset="random", skip=0, progress=True):
-    """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`).
-
-    The real images are drawn by :func:`real_halves` (``subset``, ``skip``), holding out the run's training
-    images (:func:`training_images`); ``result["real_images"]`` says which were read, ``result["warnings"]``
-    carries the warnings (which are also issued).
-    """
-    from convexgan.data import open_images
-    from convexgan.metrics import extract_features
-    from convexgan.metrics.features import describe_extractor
-    from convexgan.progressive import load_generator
-    from convexgan.progressive.run import finished_stages, read_config
-
-    n = check_int(n, "n", 2, 10**7)
-    nhoods = check_int(nhoods, "nhoods", 1, 10**5)
-    config = read_config(run)
-    generator = load_generator(run)
-    _, metas = finished_stages(run, config)
-    resolutions = list(generator.resolutions)
-    with warnings.catch_warnings(record=True) as held:
-        warnings.simplefilter("always")
-        source = open_images(data, crop=config["crop"], attributes=config.get("attributes"),
-                             include=config.get("include"), classes=config.get("classes"))
-        used = training_images(run, config, source)
-        half_a, half_b, draw = real_halves(source, resolutions, n, seed=seed, subset=subset, skip=skip, used=used,
-                                           progress=progress)
-        source.close()
-    for caught in held:
-        warnings.warn(caught.message, caught.category, stacklevel=2)
-    n_used = half_a[resolutions[0]].shape[0]
-    result = {
-        "run": str(run),
-        "data": str(data),
-        "skip": skip,
-        "real_images": draw,
-        "mode": config.get("mode"),
-        "n": n_used,
-        "seed": seed,
-        "samples": "unclipped (the model's exact distribution) for moments and Bures-W2; SWD, FID and KID on the "
-        "8-bit clipped images",
-        "extractor": None,
-        "stages": [],
-        "warnings": [],
-    }
-    if extractor is not None:
-        name, resizer, input_dtype = describe_extractor(extractor)
-        result["extractor"] = {"name": name, "resizer": resizer, "input_dtype": input_dtype, "statistics_dtype": "float64"}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for index in tqdm(range(len(resolutions)), desc="stages", disable=not progress):
-            r = resolutions[index]
-            samples = generator.sample(n_used, seed=seed, stage=index)
-            sets = {"generated": samples, "real_b": half_b[r], "real_a": half_a[r]}
-            features = None
-            if extractor is not None:
-                features = {
-                    key: extract_features(x, extractor, name=f"{key} {r}x{r}", progress=progress)
-                    for key, x in sets.items()
-                }
-            beta = metas[index]["beta"]
-            rows = {
-                key: compare(
-                    sets[key],
-                    half_a[r],
-                    beta=beta,
-                    seed=seed,
-                    nhoods=nhoods,
-                    features=None if features is None else (features[key], features["real_a"]),
-                    extractor=extractor,
-                    names=(LABELS[key], "real half A"),
-                )
-                for key in ("generated", "real_b")
-            }
-            entry = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])), "beta": beta}
-            if features is not None:
-                entry["feature_dim"] = features["real_a"].shape[1]
-            result["stages"].append({**entry, **rows})
-    result["warnings"] = [str(w.message) for w in held] + _summarise(caught, result)
-    return result
-
-
 def format_table(result):
     """A Markdown table of :func:`evaluate_run`'s result: per stage, the generated row and the real-real floor."""
     columns = [c for c in COLUMNS if any(s["generated"][c[0]] is not None for s in result["stages"])]
     head = ["stage", "res", "d", "compared with real half A", *[c[1] for c in columns]]
+    from convexgan.progressive.evaluation import LABELS
+
     lines = [
         f"convexgan evaluate: run {result['run']} ({result['mode']}), data {result['data']}, N = {result['n']} per "
         f"set, seed {result['seed']}; real images: {_describe_draw(result)}; samples {result['samples']}",
@@ -381,22 +133,6 @@ def format_table(result):
     lines += ["", LEGEND]
     lines += [f"warning: {message}" for message in result["warnings"]]
     return "\n".join(lines)
-
-
-def _summarise(caught, result):
-    """One line for all sample-size warnings (they repeat per stage and set), the others verbatim."""
-    n = result["n"]
-    few = [f"{s['resolution']}x{s['resolution']} (d = {s['d']})" for s in result["stages"] if n < s["d"]]
-    few += sorted({f"the features (D = {s['feature_dim']})" for s in result["stages"] if n < s.get("feature_dim", 0)})
-    lines = sorted({str(w.message) for w in caught if not issubclass(w.category, SampleSizeWarning)})
-    if any(issubclass(w.category, SampleSizeWarning) for w in caught):
-        where = ", ".join(few)
-        lines.insert(
-            0,
-            f"N = {result['n']} is below the dimension at {where}: the Gaussian fits there have rank at most N - 1, "
-            f"so Bures-W2 (and FID when N < the feature dimension) are biased upwards, the floor included",
-        )
-    return lines
 
 
 def _describe_draw(result):

@@ -41,7 +41,7 @@ def run(args):
     from convexgan.data.histograms import histogram_reference, match_histograms
     from convexgan.plotting import save_image_files, save_image_grid
     from convexgan.progressive import load_generator
-    from convexgan.progressive.device import resolve_device
+    from convexgan.progressive.runtime.device import resolve_device
 
     if args.out is None and args.png_dir is None:
         raise ValueError("give --out FILE.png (a grid), --png-dir DIR (one file per sample), or both")

@@ -8,6 +8,7 @@ import json
 import shlex
 import sys
 
+from convexgan import choices
 from convexgan._validation import device_argument
 
 
@@ -28,11 +29,11 @@ def add_parser(subparsers):
     )
     p.add_argument("data", help="image folder (CelebA layout accepted), tar archive, .npz or IDX file")
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--resolutions", type=int, nargs="+", default=[4, 8, 16, 32, 64])
+    p.add_argument("--resolutions", type=int, nargs="+", default=list(choices.DEFAULT_RESOLUTIONS))
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--k", type=int, nargs="+", help="kept components per stage (default 20 30 40 100 175)")
+    group.add_argument("--k", type=int, nargs="+", help=f"kept components per stage (default {' '.join(map(str, choices.OFFICIAL_K))})")
     group.add_argument("--beta", type=float, nargs="+", help="critic regularisation per stage (mean units)")
-    p.add_argument("--mode", choices=["principled", "legacy"], default="principled")
+    p.add_argument("--mode", choices=choices.TRAINING_MODES, default=choices.TRAINING_MODES[0])
     p.add_argument("--n-images", type=int, metavar="N",
                    help="use N images (default: all), drawn at random with --seed unless --subset first; the run "
                         "records which in RUN/images.json")
@@ -45,7 +46,7 @@ def add_parser(subparsers):
     p.add_argument("--class", dest="classes", action="append", metavar="NAME",
                    help="keep the images in folders named NAME, e.g. CIFAR-style class folders train/horse/ "
                         "(repeatable; default: all)")
-    p.add_argument("--latent", type=int, default=48, help="latent columns of the first stage")
+    p.add_argument("--latent", type=int, default=choices.DEFAULT_LATENT, help="latent columns of the first stage")
     p.add_argument("--base-resolution", type=int, metavar="R",
                    help="resize every frame to R x R first, then to each resolution (default: the largest "
                    "resolution); a run can later grow (--resume with resolutions appended) up to R")
@@ -57,19 +58,18 @@ def add_parser(subparsers):
                    help="CelebA attribute filter from list_attr_celeba.txt (repeatable)")
     p.add_argument("--device", type=device_argument, default="auto",
                    help="auto (CUDA when available), cpu, cuda or cuda:N")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--eigensolver", choices=["auto", "dense", "eigsh", "lobpcg", "randomized", "operator", "gram"],
-                   default="auto", help="data eigenpairs: the d x d moment (dense, eigsh, lobpcg, randomized), the "
+    p.add_argument("--dtype", choices=choices.MOMENT_DTYPES, default=choices.MOMENT_DTYPES[0])
+    p.add_argument("--eigensolver", choices=choices.EIGENSOLVERS, default=choices.EIGENSOLVERS[0], help="data eigenpairs: the d x d moment (dense, eigsh, lobpcg, randomized), the "
                    "pixels through the operator (block Krylov) or the n x n Gram; auto chooses per stage")
     p.add_argument("--noise-rows", type=int, help="legacy mode: noise rows per stage (default: number of images)")
-    p.add_argument("--legacy-dtype", choices=["auto", "float64", "float32"], default="auto",
+    p.add_argument("--legacy-dtype", choices=choices.LEGACY_DTYPES, default=choices.LEGACY_DTYPES[0],
                    help="legacy mode: the official code's arithmetic (auto: float64 on CPU, float32 on CUDA)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=choices.DEFAULT_SEED)
     p.add_argument("--resume", action="store_true", help="continue the run in --out, skipping finished stages")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable image")
     p.add_argument("--workers", type=int,
                    help="threads decoding images (default: the available cores, divided among torchrun processes)")
-    p.add_argument("--cache", choices=["auto", "memory", "disk", "none"], default="auto",
+    p.add_argument("--cache", choices=choices.CACHE_MODES, default=choices.CACHE_MODES[0],
                    help="pixel cache of the data pass: disk keeps it in the run folder so that --resume does not "
                    "decode again (a memory cache is written there on Ctrl-C); auto = memory when it fits a quarter "
                    "of the memory limit, else disk (default: auto)")
@@ -83,9 +83,9 @@ def add_parser(subparsers):
 def run(args):
     """Train, printing each stage's row as it ends, then one summary line; on Ctrl-C, the line that resumes."""
     from convexgan.progressive import TrainConfig, train
-    from convexgan.progressive.distributed import world
-    from convexgan.progressive.progress import RowPrinter
-    from convexgan.progressive.run import REPORT
+    from convexgan.progressive.runtime.distributed import world
+    from convexgan.progressive.runtime.progress import RowPrinter
+    from convexgan.progressive.runs.folder import REPORT
 
     attributes = dict(_attribute(a) for a in args.attribute) or None
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
@@ -118,7 +118,7 @@ def run(args):
 
 def interrupted_line(args, config):
     """What an interrupted training prints: the stages saved in the run folder and the command that resumes."""
-    from convexgan.progressive.checkpoint import stage_path
+    from convexgan.progressive.runs.checkpoint import stage_path
 
     saved = 0
     while saved < len(config.resolutions) and stage_path(args.out, saved, config.resolutions[saved]).exists():

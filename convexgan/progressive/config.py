@@ -2,7 +2,7 @@ r"""The options of one progressive training, gathered and checked in one object.
 
 :class:`TrainConfig` holds every option of :func:`convexgan.progressive.train`. Its :meth:`TrainConfig.record`
 is the part that defines the trained weights (written to the run folder's ``config.json``; a resumed run must
-have the same record, or extend it with appended resolutions, see :mod:`convexgan.progressive.growth`); the other
+have the same record, or extend it with appended resolutions, see :mod:`convexgan.progressive.runs.growth`); the other
 options (device, resume, strict, chunk size, workers, pixel cache, progress bars, the ``on_stage`` callback) only
 say how the run is carried out. :func:`upgrade_record` reads the records of older versions (crop as a bool, no
 subset, include, classes, base_resolution or jpeg_draft) in the current format, so that their run folders still
@@ -10,7 +10,9 @@ load and resume.
 """
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,13 +20,20 @@ from convexgan._validation import check_choice, check_int, check_positive
 from convexgan.data.filters import as_names
 from convexgan.data.frames import crop_method
 from convexgan.data.subsets import SUBSETS
+from convexgan.choices import (
+    CACHE_MODES,
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_LATENT,
+    DEFAULT_RESOLUTIONS,
+    DEFAULT_SEED,
+    EIGENSOLVERS,
+    FRESH_RATIO,
+    LEGACY_DTYPES,
+    MOMENT_DTYPES,
+    OFFICIAL_K,
+    TRAINING_MODES,
+)
 
-OFFICIAL_K = (20, 30, 40, 100, 175)
-FRESH_RATIO = 0.25
-MODES = ("principled", "legacy")
-DTYPES = ("float32", "float64")
-LEGACY_DTYPES = ("auto", "float64", "float32")
-CACHE_MODES = ("auto", "memory", "disk", "none")
 
 
 @dataclasses.dataclass
@@ -39,8 +48,8 @@ class TrainConfig:
         Kept components or critic regularisation (mean units) per stage; at most one. Default: the official
         ``k = [20, 30, 40, 100, 175]`` truncated to the number of stages.
     mode : {'principled', 'legacy'}
-        Principled (:mod:`convexgan.progressive.principled`, exact at every stage) or the official algorithm
-        (:mod:`convexgan.progressive.legacy`).
+        Principled (:mod:`convexgan.progressive.stages.principled`, exact at every stage) or the official algorithm
+        (:mod:`convexgan.progressive.stages.legacy`).
     n_images : int or None
         Use ``n_images`` images of the data (None: all), chosen by ``subset``.
     latent : int
@@ -48,7 +57,7 @@ class TrainConfig:
     base_resolution : int or None
         Every frame is resized to ``base_resolution`` first, then to each stage's resolution (see
         :mod:`convexgan.data.frames`); default: the largest resolution. At least the largest resolution; a run
-        can later grow (resumed with resolutions appended, :mod:`convexgan.progressive.growth`) up to it.
+        can later grow (resumed with resolutions appended, :mod:`convexgan.progressive.runs.growth`) up to it.
     crop : {'none', 'center', 'celeba'}
         ``'none'`` (default: the whole frame, squashed with a warning when not square), ``'center'`` (the
         largest centred square) or ``'celeba'`` (the official CelebA box); True / False mean 'celeba' / 'none'.
@@ -57,7 +66,7 @@ class TrainConfig:
     subset : {'random', 'first'}
         ``'random'`` (default): a random subset drawn with ``seed``, stable across library versions
         (:mod:`convexgan.data.subsets`); ``'first'``: the first ``n_images`` in sorted order. The run records
-        the images it used in ``images.json`` (see :mod:`convexgan.progressive.run`).
+        the images it used in ``images.json`` (see :mod:`convexgan.progressive.runs.folder`).
     include : str, sequence of str or None
         Shell-style patterns on the path relative to the folder (or the tar member name) selecting the images,
         before the subset (see :mod:`convexgan.data.filters`).
@@ -80,19 +89,19 @@ class TrainConfig:
         Legacy mode: the official code's arithmetic; 'auto' = float64 on CPU (its numpy path), float32 on CUDA
         (its torch path).
     eigensolver : str
-        Method for the data eigenpairs (see :mod:`convexgan.progressive.eigen`): ``'dense'``, ``'eigsh'``,
+        Method for the data eigenpairs (see :mod:`convexgan.progressive.linalg.eigen`): ``'dense'``, ``'eigsh'``,
         ``'lobpcg'``, ``'randomized'`` on the ``d x d`` moment; ``'operator'`` (block Krylov through the cached
         pixels, no ``d x d`` matrix) or ``'gram'`` (the ``n x n`` Gram, one process); ``'auto'`` (default)
-        chooses per stage by :func:`convexgan.progressive.plan.choose_path`. The operator and Gram paths need
+        chooses per stage by :func:`convexgan.progressive.stages.policy.choose_eigensolver`. The operator and Gram paths need
         a pixel cache (``cache`` not ``'none'``) and report a rigorous upper bound as the stage certificate
-        (:mod:`convexgan.progressive.certificate`).
+        (:mod:`convexgan.progressive.linalg.certificate`).
     chunk_size : int
         Images decoded per chunk.
     workers : int or None
         Threads decoding images (default: the cores this process may run on, divided among the processes of a
         data-parallel run); the pixels do not depend on it.
     cache : {'auto', 'memory', 'disk', 'none'}
-        Pixel cache of the data pass (:mod:`convexgan.progressive.pixels`): ``'disk'`` keeps it in the run
+        Pixel cache of the data pass (:mod:`convexgan.progressive.pipeline.pixels`): ``'disk'`` keeps it in the run
         folder, so that a resumed run does not decode again; ``'auto'`` (default) keeps it in memory when it
         takes at most a quarter of ``CONVEXGAN_MAX_BYTES`` (default: physical memory), else on disk; ``'none'``
         keeps no pixels. Every mode but ``'none'`` reuses a complete disk cache of the same data and frames.
@@ -107,45 +116,43 @@ class TrainConfig:
     on_stage : callable or None
         Called as ``on_stage(info)`` as each stage ends (its checkpoint written; rank 0 only), with the stage's
         report entry: ``index``, ``resolution``, ``d``, ``k``, ``beta``, ``constraint_value``, ``eigensolver``
-        (``method``, ``residual``, ...), ``seconds``, ... (see :mod:`convexgan.progressive.progress`).
+        (``method``, ``residual``, ...), ``seconds``, ... (see :mod:`convexgan.progressive.runtime.progress`).
     """
 
-    resolutions: tuple = (4, 8, 16, 32, 64)
-    k: object = None
-    beta: object = None
-    mode: str = "principled"
-    n_images: object = None
-    latent: int = 48
-    base_resolution: object = None
-    crop: str = "none"
-    attributes: object = None
+    resolutions: Sequence[int] = DEFAULT_RESOLUTIONS
+    k: int | Sequence[int] | None = None
+    beta: float | Sequence[float] | None = None
+    mode: str = TRAINING_MODES[0]
+    n_images: int | None = None
+    latent: int = DEFAULT_LATENT
+    base_resolution: int | None = None
+    crop: str | bool = "none"
+    attributes: dict[str, bool] | None = None
     subset: str = "random"
-    include: object = None
-    classes: object = None
+    include: str | Sequence[str] | None = None
+    classes: str | Sequence[str] | None = None
     device: str = "auto"
-    dtype: str = "float32"
-    seed: int = 0
+    dtype: str = MOMENT_DTYPES[0]
+    seed: int = DEFAULT_SEED
     resume: bool = False
     strict: bool = False
-    noise_rows: object = None
-    legacy_dtype: str = "auto"
-    eigensolver: str = "auto"
-    chunk_size: int = 256
-    workers: object = None
-    cache: str = "auto"
+    noise_rows: int | None = None
+    legacy_dtype: str = LEGACY_DTYPES[0]
+    eigensolver: str = EIGENSOLVERS[0]
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    workers: int | None = None
+    cache: str = CACHE_MODES[0]
     jpeg_draft: bool = False
     fresh_ratio: float = FRESH_RATIO
     progress: bool = True
-    on_stage: object = None
+    on_stage: Callable[[dict[str, Any]], object] | None = None
 
     def __post_init__(self):
-        from convexgan.progressive.eigen import METHODS
-
         self.resolutions = check_resolutions(self.resolutions)
         self.k, self.beta = check_schedule(self.resolutions, self.k, self.beta)
-        check_choice(self.mode, "mode", MODES)
-        check_choice(self.dtype, "dtype", DTYPES)
-        check_choice(self.eigensolver, "eigensolver", METHODS)
+        check_choice(self.mode, "mode", TRAINING_MODES)
+        check_choice(self.dtype, "dtype", MOMENT_DTYPES)
+        check_choice(self.eigensolver, "eigensolver", EIGENSOLVERS)
         check_choice(self.legacy_dtype, "legacy_dtype", LEGACY_DTYPES)
         self.latent = check_int(self.latent, "latent", 1, 10**6)
         self.seed = check_int(self.seed, "seed", 0, 2**63 - 1)

@@ -1,25 +1,25 @@
 r"""Progressive training (ProCoGAN, docs/theory.md section 7): one closed-form stage per resolution.
 
 At stage ``i`` the images resized to :math:`r_i` (flattened HWC, centred per pixel) have second moment
-:math:`S_X`; the stage solves the quadratic-critic problem of :mod:`convexgan.progressive.stage` with its
+:math:`S_X`; the stage solves the quadratic-critic problem of :mod:`convexgan.progressive.stages.closed_form` with its
 input :math:`\hat z_i`, keeps :math:`W_i`, and the final samples are pushed through every :math:`W_i`.
-The stage itself is solved by one module per mode: :mod:`convexgan.progressive.principled` (default, exact at
-every stage) and :mod:`convexgan.progressive.legacy` (the official algorithm, for comparison).
+The stage itself is solved by one module per mode: :mod:`convexgan.progressive.stages.principled` (default, exact at
+every stage) and :mod:`convexgan.progressive.stages.legacy` (the official algorithm, for comparison).
 
 One data pass (:func:`accumulate_moments`, decoding in parallel threads) gives the moments of every resolution
-still to train and fills the pixel cache (:mod:`convexgan.progressive.pixels`); a resumed run whose disk cache
+still to train and fills the pixel cache (:mod:`convexgan.progressive.pipeline.pixels`); a resumed run whose disk cache
 matches reads it instead of decoding. ``report.json`` records the seconds of every phase (decode, moments,
 solve, grid, report, checkpoint, and what the stage solver records inside ``solve``) for the data pass and for
-each stage, and each stage's own peak memory (:mod:`convexgan.progressive.memory`).
+each stage, and each stage's own peak memory (:mod:`convexgan.progressive.runtime.memory`).
 
 The randomness of stage ``i`` (legacy noise rows, sample grids) derives from ``(seed, i)`` only, so a resumed
 run ends with the same weights as an uninterrupted one. Each stage writes its sample grid, then ``report.json``,
 then its checkpoint (atomically), then ``report.json`` again with the checkpoint's seconds: a stage counts as
 finished exactly when its checkpoint exists, and a resumed run trims the report to the finished stages. A
 resumed run may also append resolutions: only the new stages are trained, on pixels resized from the recorded
-base resolution (:mod:`convexgan.progressive.growth`). As each stage ends, its report entry goes to the
+base resolution (:mod:`convexgan.progressive.runs.growth`). As each stage ends, its report entry goes to the
 ``on_stage`` callback; the ``stages`` bar advances by each stage's expected cost
-(:mod:`convexgan.progressive.progress`).
+(:mod:`convexgan.progressive.runtime.progress`).
 """
 
 import copy
@@ -36,25 +36,23 @@ from convexgan.data import open_images
 from convexgan.data.source import available_cores
 from convexgan.exceptions import RankDefectWarning
 from convexgan.plotting import save_image_grid
-from convexgan.progressive import legacy, principled
-from convexgan.progressive.checkpoint import save_stage, stage_path
 from convexgan.progressive.config import TrainConfig
-from convexgan.progressive.device import resolve_device
-from convexgan.progressive.distributed import barrier, init_from_environment, world
-from convexgan.progressive.eigen import MATRIX_METHODS
-from convexgan.progressive.generator import ProgressiveGenerator
-from convexgan.progressive.memory import high_water_mark, peak_since, reset_peak
-from convexgan.progressive.moments import accumulate_moments
-from convexgan.progressive.phases import Phases, phase, recording
-from convexgan.progressive.pixels import cache_key, keep_on_disk, start_cache
-from convexgan.progressive.plan import choose_path
-from convexgan.progressive.progress import StageBar
-from convexgan.progressive.run import REPORT, grid_path, open_run, write_json
-from convexgan.progressive.seeds import stage_seed
+from convexgan.progressive.model.generator import ProgressiveGenerator
+from convexgan.progressive.model.seeds import stage_seed
+from convexgan.progressive.pipeline.moments import accumulate_moments
+from convexgan.progressive.pipeline.pixels import cache_key, keep_on_disk, start_cache
+from convexgan.progressive.runs.checkpoint import save_stage, stage_path
+from convexgan.progressive.runs.folder import REPORT, grid_path, open_run, write_json
+from convexgan.progressive.runtime.device import TORCH_DTYPES, resolve_device
+from convexgan.progressive.runtime.distributed import barrier, init_from_environment, world
+from convexgan.progressive.runtime.memory import high_water_mark, peak_since, reset_peak
+from convexgan.progressive.runtime.phases import Phases, phase, recording
+from convexgan.progressive.runtime.progress import StageBar
+from convexgan.progressive.stages import legacy, principled
+from convexgan.progressive.stages.policy import choose_eigensolver, eigen_path
 
 __all__ = ["RankDefectWarning", "TrainConfig", "resolve_device", "train"]
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 GRID_SAMPLES = 64
 
 
@@ -67,7 +65,7 @@ def train(data, out, config=None, **options):
         Image folder (CelebA layout accepted), tar archive, ``.npz``/IDX, or array (see
         :func:`convexgan.data.open_images`).
     out : path
-        Run folder (created). See :mod:`convexgan.progressive.run` for its content.
+        Run folder (created). See :mod:`convexgan.progressive.runs.folder` for its content.
     config : TrainConfig or None
         The options; or give them as keywords (``train(data, out, resolutions=(4, 8), k=(3, 5))``), which
         builds ``TrainConfig(**options)``. See :class:`convexgan.progressive.config.TrainConfig` for each.
@@ -84,7 +82,7 @@ def train(data, out, config=None, **options):
         raise TypeError(f"config must be a TrainConfig; got {type(config).__name__}")
     device = resolve_device(config.device)
     init_from_environment(device)
-    rank, size = world()
+    rank, _ = world()
     record = config.record(data)
     with open_images(data, n_images=config.n_images, subset=config.subset, seed=config.seed, include=config.include,
                      classes=config.classes, crop=config.crop, attributes=config.attributes,
@@ -93,25 +91,30 @@ def train(data, out, config=None, **options):
         return _train_stages(source, Path(out), record, stages, report, device, config)
 
 
-def _train_stages(source, out, config, stages, report, device, options):
+def _train_stages(source, out, record, stages, report, device, config):
     """Train the stages not finished yet into ``out``; on Ctrl-C a memory pixel cache is kept in ``out``.
 
-    ``options.on_stage(info)`` is called on rank 0 after each checkpoint, with a copy of the stage's report entry.
+    ``record`` is the run's record (``config.json``), ``config`` the :class:`TrainConfig`;
+    ``config.on_stage(info)`` is called on rank 0 after each checkpoint, with a copy of the stage's report entry.
     """
     rank, size = world()
-    resolutions, dtype = config["resolutions"], config["dtype"]
+    resolutions, dtype = record["resolutions"], record["dtype"]
     todo = list(range(len(stages), len(resolutions)))
     if not todo:
-        return ProgressiveGenerator(stages, config)
+        return ProgressiveGenerator(stages, record)
+
+    # Plan: the concrete eigen-solver of every stage, decided once.
     wanted = [resolutions[i] for i in todo]
-    paths = eigen_paths(config, wanted, source.channels, len(source), device, options.cache)
-    dense = [r for r in wanted if paths[r] == "dense"]
+    methods = plan_eigensolvers(record, wanted, source.channels, len(source), device, config.cache)
+    dense = [r for r in wanted if eigen_path(methods[r]) == "dense"]
     sizes = [(r**2 * source.channels) ** 2 for r in dense]
-    check_bytes(sum(sizes) * (8 + DTYPES[dtype].itemsize), f"the second moments of resolutions {dense} (d x d "
+    check_bytes(sum(sizes) * (8 + TORCH_DTYPES[dtype].itemsize), f"the second moments of resolutions {dense} (d x d "
                 f"float64 sums and {dtype} buffers, d = r * r * channels)")
+
+    # Load the data: one pass gives the moments of every stage to train and fills the pixel cache.
     earlier_peak = high_water_mark() or 0
-    moments, data_pass = _data_pass(source, out, config, wanted, device, options, dense)
-    data_pass["eigen_paths"] = {str(r): paths[r] for r in wanted}
+    moments, data_pass = _data_pass(source, out, record, wanted, device, config, dense)
+    data_pass["eigen_paths"] = {str(r): eigen_path(methods[r]) for r in wanted}
     report.update(n_images=moments[wanted[0]].n, device=str(device), world_size=size,
                   package_version=convexgan.__version__)
     if not data_pass["cache"]["reused"]:
@@ -120,32 +123,49 @@ def _train_stages(source, out, config, stages, report, device, options):
     report.setdefault("moments_seconds", []).append(data_pass["seconds"])
     report.setdefault("data_passes", []).append(data_pass)
     report["peak_memory_bytes"] = max(earlier_peak, data_pass["peak_memory_bytes"])
+
+    # Solve, save and report each stage.
     pixels = moments[wanted[0]].pixels
     try:
-        with StageBar(todo, config, source.channels, device, options.progress and not rank) as bar:
-            _solve_stages(todo, stages, moments, report, out, config, device, options, bar)
+        with StageBar(todo, record, source.channels, [methods[r] for r in wanted],
+                      config.progress and not rank) as bar:
+            _solve_stages(todo, stages, moments, methods, report, out, record, device, config, bar)
     except KeyboardInterrupt:
         if pixels is not None and pixels.mode == "memory":
             keep_on_disk(pixels, out)  # so that --resume does not decode again
         raise
     barrier()
-    return ProgressiveGenerator(stages, config)
+    return ProgressiveGenerator(stages, record)
 
 
-def _solve_stages(todo, stages, moments, report, out, config, device, options, bar):
+def plan_eigensolvers(record, wanted, channels, n, device, cache):
+    """The concrete eigen-solver of each resolution in ``wanted`` (:func:`~.stages.policy.choose_eigensolver`)."""
+    size = world()[1]
+    methods = {}
+    for r in wanted:
+        i = record["resolutions"].index(r)
+        k = record["k"][i] if record["k"] else None
+        methods[r] = choose_eigensolver(record["eigensolver"], r * r * channels, n, k, device, mode=record["mode"],
+                                        cache=cache, world_size=size,
+                                        itemsize=TORCH_DTYPES[record["dtype"]].itemsize)
+    return methods
+
+
+def _solve_stages(todo, stages, moments, methods, report, out, record, device, config, bar):
     """Solve stages ``todo`` in order; each writes its grid, the report, its checkpoint, then the report again."""
     rank, _ = world()
-    resolutions, seed = config["resolutions"], config["seed"]
+    resolutions, seed = record["resolutions"], record["seed"]
     for i in todo:
         bar.start(i)
         phases, was_reset = _start_measuring(device)
         start = time.perf_counter()
         with recording(phases):
             with phase("solve"):
-                stage, info = _solve_stage(i, stages, moments.pop(resolutions[i]), config, device)
-            stages.append(stage)
+                outcome = _solve_stage(i, stages, moments.pop(resolutions[i]), record, device,
+                                       methods[resolutions[i]])
+            stages.append(outcome.weights)
+            info = outcome.report.row()
             report["stages"].append(info)
-            eigenvalues = info.pop("_eigenvalues")
             if rank == 0:
                 with phase("grid"):
                     images = ProgressiveGenerator(stages).sample(GRID_SAMPLES, seed=stage_seed(seed, i), clip=True)
@@ -154,68 +174,40 @@ def _solve_stages(todo, stages, moments, report, out, config, device, options, b
                 with phase("report"):
                     write_json(out / REPORT, report)
                 with phase("checkpoint"):
-                    save_stage(stage_path(out, i, resolutions[i]), stage, eigenvalues=eigenvalues, beta=info["beta"],
-                               seed=seed, config=config)
+                    save_stage(stage_path(out, i, resolutions[i]), outcome.weights, eigenvalues=outcome.eigenvalues,
+                               beta=info["beta"], seed=seed, config=record)
         if rank == 0:
             _measured(info, phases, start, was_reset, device, report)
             write_json(out / REPORT, report)
-            if options.on_stage is not None:
-                options.on_stage(copy.deepcopy(info))
+            if config.on_stage is not None:
+                config.on_stage(copy.deepcopy(info))
         bar.finish(i)
 
 
-def eigen_paths(config, wanted, channels, n, device, cache):
-    """The path of each resolution's spectrum: ``{r: 'dense' | 'gram' | 'operator'}``.
-
-    Legacy mode and the matrix eigen-solvers take the ``d x d`` moment; ``'operator'`` and ``'gram'`` take
-    their path (they need a pixel cache); ``'auto'`` follows :func:`convexgan.progressive.plan.choose_path`
-    with ``n`` the images of the source (``'dense'`` when ``cache='none'``: no pixels are kept).
-    """
-    method, size = config["eigensolver"], world()[1]
-    paths = {}
-    for r in wanted:
-        i = config["resolutions"].index(r)
-        k = config["k"][i] if config["k"] else None
-        if config["mode"] == "legacy" or method in MATRIX_METHODS or (method == "auto" and cache == "none"):
-            paths[r] = "dense"
-        elif method == "auto":
-            paths[r] = choose_path(r * r * channels, n, k, device, world_size=size,
-                                   itemsize=DTYPES[config["dtype"]].itemsize)
-        else:
-            paths[r] = method
-        if paths[r] != "dense" and cache == "none":
-            raise ValueError(f"eigensolver={method!r} reads the pixels again and needs a pixel cache; got cache='none'"
-                             f" (use cache='memory', 'disk' or 'auto', or a matrix eigensolver)")
-        if paths[r] == "gram" and size > 1:
-            raise ValueError(f"eigensolver='gram' needs every image in one process (world size {size}); use "
-                             f"'operator' or 'auto' under torchrun")
-    return paths
-
-
-def _data_pass(source, out, config, wanted, device, options, dense=None):
+def _data_pass(source, out, record, wanted, device, config, dense=None):
     """Moments of every resolution in ``wanted``, from the pixel cache when a complete one matches, else decoding.
 
-    A decoding pass fills the pixel cache (``options.cache``, see :mod:`convexgan.progressive.pixels`) on the
-    way. Returns the moments (each with ``.pixels``: the cache or None) and the pass's report entry.
+    A decoding pass fills the pixel cache (``config.cache``, see :mod:`convexgan.progressive.pipeline.pixels`) on the
+    way (``config`` is the :class:`TrainConfig`). Returns the moments (each with ``.pixels``: the cache or None) and the pass's report entry.
     """
     rank, size = world()
-    key = cache_key(config["data_fingerprint"], crop=config["crop"], base=config["base_resolution"],
-                    resolutions=wanted, channels=source.channels, draft=options.jpeg_draft, rank=rank,
+    key = cache_key(record["data_fingerprint"], crop=record["crop"], base=record["base_resolution"],
+                    resolutions=wanted, channels=source.channels, draft=config.jpeg_draft, rank=rank,
                     world_size=size)
-    workers = options.workers or max(1, available_cores() // size)
+    workers = config.workers or max(1, available_cores() // size)
     phases, was_reset = _start_measuring(device)
     start = time.perf_counter()
     with recording(phases):
-        pixels, writer = start_cache(options.cache, capacity=len(source.items[rank::size]), resolutions=wanted,
+        pixels, writer = start_cache(config.cache, capacity=len(source.items[rank::size]), resolutions=wanted,
                                      channels=source.channels, folder=out, key=key)
         total = pixels.n if pixels is not None else math.ceil(len(source) / size)
         description = "moments (cached pixels)" if pixels is not None else "decode + moments"
-        with tqdm(total=total, desc=description, unit="img", disable=not options.progress or rank) as bar:
+        with tqdm(total=total, desc=description, unit="img", disable=not config.progress or rank) as bar:
             try:
                 moments = accumulate_moments(source if pixels is None else pixels, wanted, device=device,
-                                             dtype=DTYPES[config["dtype"]], chunk_size=options.chunk_size,
-                                             progress=bar, base=config["base_resolution"], workers=workers,
-                                             draft=options.jpeg_draft, store=writer, dense=dense)
+                                             dtype=TORCH_DTYPES[record["dtype"]], chunk_size=config.chunk_size,
+                                             progress=bar, base=record["base_resolution"], workers=workers,
+                                             draft=config.jpeg_draft, store=writer, dense=dense)
             except BaseException:
                 if writer is not None:
                     writer.discard()
@@ -230,8 +222,8 @@ def _data_pass(source, out, config, wanted, device, options, dense=None):
     images = pixels.n if pixels is not None else moments[wanted[0]].n
     entry = {"seconds": seconds, "phases": dict(phases.seconds), "resolutions": wanted, "images": images,
              "images_per_second": images / seconds if seconds > 0 else None,
-             "workers": workers, "jpeg_draft": options.jpeg_draft,
-             "cache": {"mode": pixels.mode if pixels is not None else "none", "requested": options.cache,
+             "workers": workers, "jpeg_draft": config.jpeg_draft,
+             "cache": {"mode": pixels.mode if pixels is not None else "none", "requested": config.cache,
                        "reused": reused, "bytes": pixels.nbytes if pixels is not None else 0}}
     entry.update(_peaks(was_reset, device))
     return moments, entry
@@ -263,9 +255,10 @@ def _measured(info, phases, start, was_reset, device, report):
     report["phases_seconds"] = totals
 
 
-def _solve_stage(i, stages, moments, config, device):
+def _solve_stage(i, stages, moments, record, device, method):
+    """Solve stage ``i`` in the run's mode; the outcome's report gets the stage's seconds."""
     start = time.perf_counter()
-    solve = legacy.solve_stage if config["mode"] == "legacy" else principled.solve_stage
-    stage, info = solve(i, stages, moments, config, device)
-    info.update(seconds=time.perf_counter() - start)
-    return stage, info
+    solve = legacy.solve_stage if record["mode"] == "legacy" else principled.solve_stage
+    outcome = solve(i, stages, moments, record, device, method)
+    outcome.report.seconds = time.perf_counter() - start
+    return outcome

@@ -11,7 +11,7 @@ for _module in ("torch", "PIL"):
     pytest.importorskip(_module, reason=f"{_module} is not installed; the trainer tests need pip install 'convexgan[train]'")
 
 from convexgan.cli import main  # noqa: E402
-from convexgan.commands.evaluate import real_halves  # noqa: E402
+from convexgan.progressive.evaluation import real_halves  # noqa: E402
 from convexgan.data import toy_images  # noqa: E402
 from convexgan.exceptions import ConvexGANWarning, TrainingImagesWarning  # noqa: E402
 from convexgan.metrics import (  # noqa: E402

@@ -8,10 +8,11 @@ import pytest
 
 import convexgan.data.folder as folder_module
 import convexgan.progressive.trainer as trainer
-from convexgan.progressive import principled, train
-from convexgan.progressive.memory import high_water_mark, process_peak, reset_peak
-from convexgan.progressive.phases import phase
-from convexgan.progressive.pixels import manifest_path
+from convexgan.progressive import train
+from convexgan.progressive.stages import principled
+from convexgan.progressive.runtime.memory import high_water_mark, process_peak, reset_peak
+from convexgan.progressive.runtime.phases import phase
+from convexgan.progressive.pipeline.pixels import manifest_path
 
 from conftest import checkpoint_arrays
 

@@ -6,7 +6,7 @@ import torch
 from convexgan._validation import check_device
 from convexgan.cli import main
 from convexgan.progressive import load_generator
-from convexgan.progressive.device import resolve_device
+from convexgan.progressive.runtime.device import resolve_device
 
 
 @pytest.mark.parametrize("text", ["auto", "cpu", "cuda", "cuda:0", "cuda:12"])

@@ -10,7 +10,7 @@ import torch.multiprocessing as mp
 
 from convexgan.data import open_images
 from convexgan.progressive import accumulate_moments, load_generator, train
-from convexgan.progressive.pixels import manifest_path, pixels_path
+from convexgan.progressive.pipeline.pixels import manifest_path, pixels_path
 
 RESOLUTIONS = [2, 4, 8]
 K = [4, 10, 16]

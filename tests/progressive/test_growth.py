@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from convexgan.progressive import TrainConfig, load_generator, train
-from convexgan.progressive.checkpoint import load_stage
-from convexgan.progressive.growth import differences, extends
-from convexgan.progressive.run import read_config
+from convexgan.progressive.runs.checkpoint import load_stage
+from convexgan.progressive.runs.growth import differences, extends
+from convexgan.progressive.runs.folder import read_config
 
 SHORT = {"resolutions": [2, 4, 8], "k": [4, 10, 16]}
 LONG = {"resolutions": [2, 4, 8, 16], "k": [4, 10, 16, 30]}

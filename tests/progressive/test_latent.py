@@ -7,8 +7,8 @@ from scipy.special import ndtri
 from scipy.stats import norm
 
 from convexgan.progressive import interpolate, project, train
-from convexgan.progressive.latent import interpolation_path
-from convexgan.progressive.seeds import latent_rows, uniform_words
+from convexgan.progressive.model.latent import interpolation_path
+from convexgan.progressive.model.seeds import latent_rows, uniform_words
 
 RESOLUTIONS = [2, 4, 8]
 K = [4, 10, 16]

@@ -11,8 +11,8 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from convexgan.progressive import RankDefectWarning, load_generator, train
-from convexgan.progressive import legacy
-from convexgan.progressive.seeds import stage_seed
+from convexgan.progressive.stages import legacy
+from convexgan.progressive.model.seeds import stage_seed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from official_procogan import layerwise, load_images  # noqa: E402

@@ -6,7 +6,7 @@ import torch
 
 from convexgan.data import open_images
 from convexgan.progressive import accumulate_moments, top_eigenpairs
-from convexgan.progressive.eigen import eigenpairs_above, symmetric_norm
+from convexgan.progressive.linalg.eigen import eigenpairs_above, symmetric_norm
 
 from conftest import centred_second_moment
 
@@ -63,7 +63,7 @@ def test_eigenpairs_above_beta_and_norm_of_the_difference():
 
 
 def test_blockwise_symmetrisation_equals_the_direct_one():
-    from convexgan.progressive.moments import _symmetrize_
+    from convexgan.progressive.pipeline.moments import _symmetrize_
 
     S = torch.randn(7, 7, dtype=torch.float64)
     expected = (S + S.T) / 2

@@ -6,10 +6,10 @@ import torch
 
 from convexgan.data import open_images
 from convexgan.progressive import accumulate_moments
-from convexgan.progressive.certificate import certificate
-from convexgan.progressive.eigen import eigenpairs_above, gram_eigenpairs, krylov_eigenpairs, top_eigenpairs
-from convexgan.progressive.operator import DataOperator
-from convexgan.progressive.plan import check_path_memory, choose_path, path_bytes
+from convexgan.progressive.linalg.certificate import certificate
+from convexgan.progressive.linalg.eigen import eigenpairs_above, gram_eigenpairs, krylov_eigenpairs, top_eigenpairs
+from convexgan.progressive.pipeline.operator import DataOperator
+from convexgan.progressive.stages.policy import check_path_memory, choose_path, path_bytes
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import torch.multiprocessing as mp
 
 from convexgan.progressive import load_generator, train
 from convexgan.progressive.config import TrainConfig
-from convexgan.progressive.trainer import eigen_paths
+from convexgan.progressive.stages.policy import eigen_path
+from convexgan.progressive.trainer import plan_eigensolvers
 
 RESOLUTIONS = [4, 8, 16]
 K = [4, 10, 16]
@@ -62,6 +63,10 @@ def test_operator_needs_a_pixel_cache(tmp_path, toy):
         train(toy, tmp_path / "run", eigensolver="operator", cache="none", **OPTIONS)
 
 
+def eigen_paths(*args):
+    return {r: eigen_path(method) for r, method in plan_eigensolvers(*args).items()}
+
+
 def test_auto_paths_follow_the_plan():
     config = TrainConfig(resolutions=(16, 32, 64), k=(20, 40, 175)).record(np.zeros((1, 4, 4, 3), np.uint8))
     paths = eigen_paths(config, [16, 32, 64], 3, 10_000, "cpu", "auto")
@@ -111,7 +116,7 @@ def test_the_operator_memory_is_checked_before_the_stage(tmp_path, toy, monkeypa
 
 def test_a_loose_eigen_solve_is_reported_not_hidden(tmp_path, toy, monkeypatch):
     from convexgan.exceptions import InaccurateSolutionWarning
-    from convexgan.progressive import eigen
+    from convexgan.progressive.linalg import eigen
 
     solve = eigen.krylov_eigenpairs
     monkeypatch.setattr(eigen, "krylov_eigenpairs",

@@ -12,9 +12,9 @@ import torch
 from convexgan.data import open_images
 from convexgan.data.fingerprint import data_fingerprint
 from convexgan.exceptions import CorruptCacheWarning
-from convexgan.progressive.memory import high_water_mark, reset_peak
-from convexgan.progressive.moments import _Sums, accumulate_moments
-from convexgan.progressive.pixels import (
+from convexgan.progressive.runtime.memory import high_water_mark, reset_peak
+from convexgan.progressive.pipeline.moments import _Sums, accumulate_moments
+from convexgan.progressive.pipeline.pixels import (
     PixelCache,
     cache_key,
     manifest_path,

@@ -3,10 +3,9 @@
 import json
 
 import pytest
-import torch
 
 from convexgan.progressive import train
-from convexgan.progressive.progress import ITERATIVE_FACTOR, RowPrinter, StageBar, header, stage_cost, stage_weights
+from convexgan.progressive.runtime.progress import ITERATIVE_FACTOR, RowPrinter, StageBar, header, stage_cost, stage_weights
 
 
 def test_stage_weights_follow_the_cost_model():
@@ -29,7 +28,7 @@ def test_stage_weights_follow_the_cost_model():
 
 def test_stage_bar_advances_by_cost_and_names_the_stage(capsys):
     config = {"resolutions": [2, 4, 8, 16, 32], "k": [4, 10, 16, 30, 60], "eigensolver": "auto"}
-    with StageBar([2, 3, 4], config, 3, torch.device("cpu"), enabled=True) as bar:
+    with StageBar([2, 3, 4], config, 3, ["dense", "dense", "eigsh"], enabled=True) as bar:
         expected = stage_weights([192, 768, 3072], [16, 30, 60], ["dense", "dense", "eigsh"], total=100.0)
         assert [bar.weights[i] for i in (2, 3, 4)] == pytest.approx(expected, rel=1e-12)
         bar.start(3)

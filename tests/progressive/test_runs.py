@@ -7,7 +7,7 @@ import pytest
 
 import convexgan.progressive.trainer as trainer
 from convexgan.progressive import load_generator, train
-from convexgan.progressive.checkpoint import FORMAT, load_stage
+from convexgan.progressive.runs.checkpoint import FORMAT, load_stage
 
 from conftest import checkpoint_arrays
 

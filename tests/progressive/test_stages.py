@@ -9,7 +9,7 @@ import torch
 
 from convexgan.duality import InfeasibleError, solve
 from convexgan.progressive import train
-from convexgan.progressive.generator import stage_input_map, upsample
+from convexgan.progressive.model.generator import stage_input_map, upsample
 
 from conftest import centred_second_moment
 

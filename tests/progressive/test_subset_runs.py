@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from convexgan.cli import main
-from convexgan.commands.evaluate import evaluate_run
+from convexgan.progressive.evaluation import evaluate_run
 from convexgan.data.subsets import choose_subset
 from convexgan.exceptions import TrainingImagesWarning
 from convexgan.progressive import load_generator, train
-from convexgan.progressive.checkpoint import stage_path
+from convexgan.progressive.runs.checkpoint import stage_path
 
 ARGS = {"resolutions": [4, 8], "k": [3, 5], "latent": 8, "progress": False}
 

@@ -52,7 +52,7 @@ from convexgan.data.decode import decode_image
 from convexgan.exceptions import ConvexGANWarning, CorruptCacheWarning
 from convexgan.metrics import load_extractor
 from convexgan.progressive import load_generator, train
-from convexgan.progressive.lock import RunFolderLockedError, run_lock
+from convexgan.progressive.runs.lock import RunFolderLockedError, run_lock
 
 BOMBS = "decompression bombs"
 SIZES = "declared sizes beyond memory"

@@ -22,7 +22,7 @@ from robustness_hostile import environment, npy_header_bytes  # noqa: E402
 from convexgan import _limits  # noqa: E402
 from convexgan._files import atomic_write, remove_partial_writes  # noqa: E402
 from convexgan.data.decode import ImageDecodeError, decode_image, pixels_8bit  # noqa: E402
-from convexgan.progressive import lock  # noqa: E402
+from convexgan.progressive.runs import lock  # noqa: E402
 
 
 @pytest.mark.parametrize("text, expected", [("123", 123), ("8K", 8192), ("64G", 64 * 2**30), ("2 MiB", 2 * 2**20)])

@@ -18,7 +18,7 @@ from robustness_cases import check_reference, reference_folder  # noqa: E402
 from robustness_kill import interrupted_chain  # noqa: E402
 
 from convexgan.progressive import load_generator  # noqa: E402
-from convexgan.progressive.checkpoint import load_stage  # noqa: E402
+from convexgan.progressive.runs.checkpoint import load_stage  # noqa: E402
 
 
 @pytest.fixture(scope="module")

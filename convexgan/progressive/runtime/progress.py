@@ -2,19 +2,19 @@ r"""Live reporting of a training's stages: a bar weighted by each stage's expect
 
 Cost model. A stage's time is dominated by the eigen-solves of the ``d x d`` data moment :math:`S_X`
 (``d = r^2 C``): its top pairs, then the certificate :math:`\|S_X - S_G\|_2`
-(:mod:`convexgan.progressive.stage`). The expected cost of a stage keeping ``k`` components is
+(:mod:`convexgan.progressive.stages.closed_form`). The expected cost of a stage keeping ``k`` components is
 
 .. math::  c(d, k) = \begin{cases} d^3 & \text{dense (}\texttt{torch.linalg.eigh}\text{)} \\
                                    a\, d^2 (k + 1) & \text{iterative (ARPACK, LOBPCG, randomized)} \end{cases}
 
-with the method that ``eigensolver`` resolves to at ``d`` (:func:`convexgan.progressive.eigen.resolve_method`):
+with the concrete method of the stage (:func:`convexgan.progressive.stages.policy.choose_eigensolver`):
 a dense solve is :math:`O(d^3)`, an iterative one a number of products :math:`S_X v` (:math:`d^2` each)
 proportional to the ``k + 1`` pairs sought. ``a = 20`` (:data:`ITERATIVE_FACTOR`) is the ratio measured on a loaded
 2-core CPU, both eigen-solves of a stage timed (top pairs and certificate): dense at ``d = 768`` 0.37 s, ARPACK at
 ``d = 3072, k = 100`` 10.0 s on CelebA moments (1,000 images, ``a = 13``) and 36 s for the top pairs alone of a
 synthetic slowly decaying spectrum (``a = 43``); dense at ``d = 3072`` took 31 s (the ``d^3`` law from ``d = 768``
 predicts 24 s). With a ``beta`` schedule ``k`` is not known before the solve; the model takes ``k = 32``, the block
-:func:`~convexgan.progressive.eigen.eigenpairs_above` starts with.
+:func:`~convexgan.progressive.linalg.eigen.eigenpairs_above` starts with.
 
 The ``stages`` bar advances by each finished stage's share of the total expected cost of the stages to train
 (:func:`stage_weights`), so that its time estimate weighs a 64 x 64 stage as the hundreds of 8 x 8 stages it
@@ -25,8 +25,6 @@ appear above the bars instead of breaking them.
 import sys
 
 from tqdm.auto import tqdm
-
-from convexgan.progressive.eigen import resolve_method
 
 ITERATIVE_FACTOR = 20
 BETA_K = 32
@@ -69,18 +67,18 @@ class StageBar:
     ----------
     todo : list of int
         Indices of the stages to train.
-    config : dict
-        The run's record (``resolutions``, ``k``, ``eigensolver``).
+    record : dict
+        The run's record (``resolutions``, ``k``).
     channels : int
-    device : torch.device
+    methods : list of str
+        The concrete eigen-solver of each stage of ``todo``.
     enabled : bool
     """
 
-    def __init__(self, todo, config, channels, device, enabled):
-        resolutions = config["resolutions"]
+    def __init__(self, todo, record, channels, methods, enabled):
+        resolutions = record["resolutions"]
         dims = [resolutions[i] ** 2 * channels for i in todo]
-        ks = [config["k"][i] if config["k"] else None for i in todo]
-        methods = [resolve_method(config["eigensolver"], d, device) for d in dims]
+        ks = [record["k"][i] if record["k"] else None for i in todo]
         self.weights = dict(zip(todo, stage_weights(dims, ks, methods, total=100.0)))
         self.resolutions, self.count = resolutions, len(resolutions)
         self.bar = tqdm(total=100.0, desc="stages", smoothing=0, disable=not enabled,

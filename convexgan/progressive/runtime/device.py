@@ -4,6 +4,9 @@ import torch
 
 from convexgan._validation import check_device
 
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+"""The torch dtype of each name in :data:`~convexgan.choices.MOMENT_DTYPES`."""
+
 
 def resolve_device(device, name="device"):
     """The ``torch.device`` of ``device``: ``'auto'`` is CUDA when available, else CPU.

@@ -1,6 +1,12 @@
-r"""Which path computes a principled stage's spectrum: the ``d x d`` moment, the ``n x n`` Gram, or the operator.
+r"""The one eigen-path policy: which method computes a stage's spectrum, decided once per stage.
 
-``eigensolver='auto'`` chooses per stage from ``(d, n, k, device, free memory)`` (:func:`choose_path`):
+:func:`choose_eigensolver` turns the ``eigensolver`` option into the concrete method of each stage, as
+scikit-learn's PCA resolves ``svd_solver='auto'`` once in ``_fit``; the eigen-solvers of
+:mod:`convexgan.progressive.linalg` take that method and know nothing of this policy. A matrix method
+(``'dense'``, ``'eigsh'``, ``'lobpcg'``, ``'randomized'``) reads the ``d x d`` moment, ``'operator'`` and
+``'gram'`` read the pixels again. For ``'auto'``, the path comes from ``(d, n, k, device, free memory)``
+(:func:`choose_path`), and on the ``d x d`` path the matrix method from ``d`` (:func:`matrix_method`):
+``'dense'`` when ``d <= 1024`` on the CPU or ``d <= 16384`` on CUDA, else ``'eigsh'``. The paths:
 
 - ``'dense'`` (the moment :math:`S_X` accumulated in the data pass, then a matrix eigen-solver) when
   ``d <= 4096`` on the CPU or ``d <= 16384`` on CUDA, and its memory fits. Up to there the ``d x d`` work is
@@ -14,13 +20,13 @@ r"""Which path computes a principled stage's spectrum: the ``d x d`` moment, the
   :math:`4 n d \cdot 10 k` (its block Krylov multiplied 9.8 to 9.9 columns per wanted pair to reach its
   tolerances on CelebA 10k at 32 x 32 and 64 x 64), so the Gram pays when :math:`n < 20 k`; the margin
   leaves room for the ``n x n`` eigen-solve.
-- ``'operator'`` (block Krylov through :class:`~convexgan.progressive.operator.DataOperator`) otherwise:
+- ``'operator'`` (block Krylov through :class:`~convexgan.progressive.pipeline.operator.DataOperator`) otherwise:
   time :math:`O(n d k)`, memory independent of ``n``.
 
 Crossover measured on this package's 2-core test machine while other jobs ran (load average 3.5 to 4;
 indicative only), CelebA 10k, on arrays of the cached uint8 pixels, back to back (``/tmp`` scripts timing
-:func:`~convexgan.progressive.eigen.top_eigenpairs` after a float32 moment, and
-:func:`~convexgan.progressive.eigen.operator_eigenpairs`): at ``d = 3072`` (32 x 32), ``k + 1 = 101``, the
+:func:`~convexgan.progressive.linalg.eigen.top_eigenpairs` after a float32 moment, and
+:func:`~convexgan.progressive.linalg.eigen.operator_eigenpairs`): at ``d = 3072`` (32 x 32), ``k + 1 = 101``, the
 dense path took 3.5 s (1.6 s float32 moment, 1.9 s ARPACK) and the operator 8.9 s (987 columns in 14 passes,
 5.1 s of them in the passes); at ``d = 12,288`` (64 x 64), ``k + 1 = 176``, the dense path took 114.2 s
 (23.3 s moment, 90.9 s ARPACK) and the operator 55.9 s (1,741 columns in 14 passes, 30.5 s in the passes).
@@ -50,7 +56,9 @@ import torch
 
 from convexgan._limits import check_bytes, max_bytes
 from convexgan._validation import check_choice
-from convexgan.progressive.operator import CHUNK_ELEMENTS
+from convexgan.choices import EIGENSOLVERS, MATRIX_METHODS
+from convexgan.progressive.linalg.dense import matrix_method
+from convexgan.progressive.pipeline.operator import CHUNK_ELEMENTS
 
 PATHS = ("dense", "gram", "operator")
 DENSE_MAX_D = {"cpu": 4096, "cuda": 16384}
@@ -123,4 +131,71 @@ def check_path_memory(path, d, n, k, what, itemsize=4):
     """:func:`convexgan._limits.check_bytes` on :func:`path_bytes`, naming the stage ``what``."""
     nbytes = path_bytes(path, d, n, k, itemsize)
     return check_bytes(nbytes, f"{what}: the {path!r} eigen-path at d = {d}, n = {n}, k = {k} "
-                               f"(by the formula of convexgan.progressive.plan)")
+                               f"(by the formula of convexgan.progressive.stages.policy)")
+
+
+def choose_eigensolver(eigensolver, d, n, k, device="cpu", *, mode="principled", cache="auto", world_size=1,
+                       free_bytes=None, itemsize=4):
+    """The concrete eigen-solver of one stage: the only place where ``eigensolver='auto'`` is decided.
+
+    Parameters
+    ----------
+    eigensolver : str
+        The option (:data:`~convexgan.choices.EIGENSOLVERS`).
+    d, n : int
+        The stage's dimension ``r * r * channels`` and the number of images (over all processes).
+    k : int or None
+        Kept components (``None`` for a ``beta`` schedule).
+    device : torch.device or str
+    mode : str
+        ``'legacy'`` stages always read the ``d x d`` moment (the official algorithm).
+    cache : str
+        The pixel cache mode; ``'none'`` keeps no pixels, so only the ``d x d`` path is possible.
+    world_size : int
+        Processes (the Gram needs every image in one process).
+    free_bytes : int or None
+        Memory available (default :func:`free_memory`).
+    itemsize : int
+        Bytes of the moment dtype.
+
+    Returns
+    -------
+    str
+        A matrix method (``'dense'``, ``'eigsh'``, ``'lobpcg'``, ``'randomized'``: the ``d x d`` path), ``'gram'``
+        or ``'operator'``.
+
+    Raises
+    ------
+    ValueError
+        ``'operator'`` or ``'gram'`` with ``cache='none'``, or ``'gram'`` with more than one process.
+
+    Examples
+    --------
+    >>> choose_eigensolver("auto", 768, 10_000, 40)
+    'dense'
+    >>> choose_eigensolver("auto", 3072, 10_000, 100, free_bytes=2**34)
+    'eigsh'
+    >>> choose_eigensolver("auto", 12288, 2_000, 175, free_bytes=2**34)
+    'gram'
+    """
+    check_choice(eigensolver, "eigensolver", EIGENSOLVERS)
+    if mode == "legacy" or eigensolver in MATRIX_METHODS or (eigensolver == "auto" and cache == "none"):
+        path = "dense"
+    elif eigensolver == "auto":
+        path = choose_path(d, n, k, device, world_size=world_size, free_bytes=free_bytes, itemsize=itemsize)
+    else:
+        path = eigensolver
+    if path != "dense" and cache == "none":
+        raise ValueError(f"eigensolver={eigensolver!r} reads the pixels again and needs a pixel cache; got "
+                         f"cache='none' (use cache='memory', 'disk' or 'auto', or a matrix eigensolver)")
+    if path == "gram" and world_size > 1:
+        raise ValueError(f"eigensolver='gram' needs every image in one process (world size {world_size}); use "
+                         f"'operator' or 'auto' under torchrun")
+    if path != "dense":
+        return path
+    return eigensolver if eigensolver in MATRIX_METHODS else matrix_method(d, device)
+
+
+def eigen_path(method):
+    """The path of a concrete method: ``'dense'`` (the ``d x d`` moment), ``'gram'`` or ``'operator'``."""
+    return "dense" if method in MATRIX_METHODS else method

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 import convexgan
-from convexgan.progressive.growth import extends
+from convexgan.progressive.runs.growth import extends
 from convexgan._files import atomic_write, atomic_write_text
 from convexgan._limits import array_bytes, check_bytes, npz_headers
-from convexgan.progressive.generator import StageWeights
+from convexgan.progressive.model.generator import StageWeights
 
 FORMAT = "convexgan.progressive.stage/1"
 TEXT_MEMBERS = ("format", "package_version", "config")
@@ -76,7 +76,7 @@ def load_stage(path, config=None):
         When given, the checkpoint's configuration must equal it (both read by
         :func:`convexgan.progressive.config.upgrade_record`, so that older runs' checkpoints load), or be the
         configuration of the same run before it grew (``config`` with fewer resolutions,
-        :func:`convexgan.progressive.growth.extends`).
+        :func:`convexgan.progressive.runs.growth.extends`).
 
     Returns
     -------

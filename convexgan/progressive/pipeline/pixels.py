@@ -12,7 +12,7 @@ Modes (``cache=``):
 ``'memory'``
     numpy arrays in this process.
 ``'disk'``
-    ``np.memmap`` files in the run folder (see :mod:`convexgan.progressive.run` for the names): written under
+    ``np.memmap`` files in the run folder (see :mod:`convexgan.progressive.runs.folder` for the names): written under
     temporary names, renamed when the pass has finished, and marked complete by a manifest written last
     (atomically) that holds the cache key and each file's SHA-256 (checked when the cache is reused). A later run whose key matches reuses them without decoding; a
     changed key (data fingerprint, crop, base resolution, channels, JPEG draft, process share, or a resolution
@@ -25,7 +25,7 @@ Modes (``cache=``):
 
 Reading it: the trainer hands the cache to the stage solvers as ``Moments.pixels`` (``None`` with
 ``cache='none'``); ``cache.pixels(r)`` is the ``(n, r*r*C)`` uint8 matrix of this process's images and
-``cache.iter_chunks([r], chunk_size)`` yields its row blocks; :func:`convexgan.progressive.moments.shifted_images`
+``cache.iter_chunks([r], chunk_size)`` yields its row blocks; :func:`convexgan.progressive.pipeline.moments.shifted_images`
 turns a block into the rows :math:`x_i - \tfrac12` the moments were summed from.
 
 Every mode except ``'none'`` reuses a complete disk cache whose key matches, and a memory cache is written to
@@ -54,9 +54,8 @@ from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
 from convexgan.data.frames import crop_method
 from convexgan.exceptions import CorruptCacheWarning
-from convexgan.progressive.config import CACHE_MODES
+from convexgan.choices import CACHE_MODES
 
-MODES = CACHE_MODES
 KEY_VERSION = 2
 AUTO_MEMORY_FRACTION = 4
 HASH_BLOCK = 1 << 26
@@ -101,7 +100,7 @@ def cache_bytes(n, resolutions, channels):
 
 def resolve_mode(mode, nbytes):
     """``mode`` with ``'auto'`` decided for a cache of ``nbytes`` (see the module docstring)."""
-    check_choice(mode, "cache", MODES)
+    check_choice(mode, "cache", CACHE_MODES)
     if mode != "auto":
         return mode
     return "memory" if nbytes <= max_bytes() // AUTO_MEMORY_FRACTION else "disk"
@@ -339,7 +338,7 @@ def start_cache(mode, *, capacity, resolutions, channels, folder=None, key=None)
     writer : PixelWriter or None
         The writer the decoding pass fills (``writer.finish()`` gives the cache).
     """
-    check_choice(mode, "cache", MODES)
+    check_choice(mode, "cache", CACHE_MODES)
     if mode == "none":
         return None, None
     if folder is not None:

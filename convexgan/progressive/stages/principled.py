@@ -11,9 +11,9 @@ pair's sign is free) the one whose output correlates best with the upsampled pre
 report gives the stage coherence :math:`E\|g_i - \mathrm{up}(g_{i-1})\|^2 / E\|g_i\|^2`.
 
 The data spectrum comes from the ``d x d`` moment when the data pass accumulated it (``moments.second``), else
-through a :class:`~convexgan.progressive.operator.DataOperator` over the stage's cached 8-bit pixels
-(``'operator'`` or ``'gram'`` path, :mod:`convexgan.progressive.plan`); the closed form is the same, and the
-certificate is then the rigorous upper bound of :mod:`convexgan.progressive.certificate`.
+through a :class:`~convexgan.progressive.pipeline.operator.DataOperator` over the stage's cached 8-bit pixels
+(``'operator'`` or ``'gram'`` path, :mod:`convexgan.progressive.stages.policy`); the closed form is the same, and the
+certificate is then the rigorous upper bound of :mod:`convexgan.progressive.linalg.certificate`.
 """
 
 import math
@@ -22,11 +22,13 @@ import warnings
 import torch
 
 from convexgan.exceptions import InaccurateSolutionWarning
-from convexgan.progressive.generator import StageWeights, stage_input_map
-from convexgan.progressive.operator import DataOperator
-from convexgan.progressive.phases import phase
-from convexgan.progressive.plan import check_path_memory
-from convexgan.progressive.stage import (
+from convexgan.choices import CERTIFICATE_TOLERANCE
+from convexgan.progressive.model.generator import StageWeights, stage_input_map
+from convexgan.progressive.pipeline.operator import DataOperator
+from convexgan.progressive.runtime.phases import phase
+from convexgan.progressive.stages.policy import check_path_memory
+from convexgan.progressive.stages.report import StageOutcome, StageReport
+from convexgan.progressive.stages.closed_form import (
     check_feasible,
     closed_form_factor,
     data_spectrum,
@@ -34,13 +36,12 @@ from convexgan.progressive.stage import (
     stage_certificate,
 )
 
-TOLERANCE = 1e-6
 
 
 def stage_operator(moments, device, k, path, label):
     r"""The :class:`DataOperator` of the stage's cached pixels (``moments.second`` is ``None``), for ``k`` pairs.
 
-    The memory of ``path`` (:func:`convexgan.progressive.plan.path_bytes`) is checked first, and the operator's
+    The memory of ``path`` (:func:`convexgan.progressive.stages.policy.path_bytes`) is checked first, and the operator's
     count of images must equal the data pass's.
     """
     if moments.pixels is None:
@@ -54,36 +55,46 @@ def stage_operator(moments, device, k, path, label):
     return op
 
 
-def solve_stage(i, stages, moments, config, device):
+def solve_stage(i, stages, moments, record, device, method):
     r"""Solve principled stage ``i`` on the data moments ``moments`` given the finished ``stages``.
+
+    Parameters
+    ----------
+    i : int
+    stages : list of StageWeights
+        The finished stages.
+    moments : Moments
+        The stage's data moments (``second`` is None on the pixel paths).
+    record : dict
+        The run's record (``config.json``).
+    device : torch.device
+    method : str
+        The stage's concrete eigen-solver (:func:`convexgan.progressive.stages.policy.choose_eigensolver`).
 
     Returns
     -------
-    stage : StageWeights
-    info : dict
-        The stage's report row (``_eigenvalues``: the kept eigenvalues, for the checkpoint).
+    StageOutcome
     """
     r = moments.resolution
     label = f"stage {i} ({r}x{r})"
-    schedule = {"k": config["k"][i]} if config["k"] else {"beta": config["beta"][i]}
+    schedule = {"k": record["k"][i]} if record["k"] else {"beta": record["beta"][i]}
     second, eps, raw_scale = moments.second, moments.eps, moments.raw_scale
     if second is None:
         wanted = schedule["k"] + 1 if "k" in schedule else None
-        path = "gram" if config["eigensolver"] == "gram" else "operator"
-        second = stage_operator(moments, device, wanted, path, label)
+        second = stage_operator(moments, device, wanted, method, label)
         eps, raw_scale = second.eps, second.raw_scale
     with phase("eigen_solve"):
-        lam, V, beta, eig = data_spectrum(second, method=config["eigensolver"], n=moments.n, eps=eps,
+        lam, V, beta, eig = data_spectrum(second, method=method, n=moments.n, eps=eps,
                                           raw_scale=raw_scale, **schedule)
     k = lam.numel()
     if i == 0:
-        fresh, scale = config["latent"], 1.0
+        fresh, scale = record["latent"], 1.0
         up_info = {}
     else:
         F_up, _ = stage_input_map(stages, 0, 0.0, False)
         up_s2, _, up_rank = input_spectrum(F_up)
         fresh = max(k - up_rank, 0)
-        scale = math.sqrt(config["fresh_ratio"] * float(up_s2[up_rank - 1]))
+        scale = math.sqrt(record["fresh_ratio"] * float(up_s2[up_rank - 1]))
         up_info = {"previous_rank": up_rank, "previous_s2_min": float(up_s2[up_rank - 1])}
     ones = False
     F, _ = stage_input_map(stages, fresh, scale, ones)
@@ -99,9 +110,9 @@ def solve_stage(i, stages, moments, config, device):
     input_info = dict(up_info, rank=rank, kept_s2_min=float(s2[k - 1]), kept_s2_max=float(s2[0]),
                       fresh_scale_squared=scale**2)
     with phase("certificate"):
-        certificate = stage_certificate(second, V, C.to(V.device), beta, config["eigensolver"], eig)
+        certificate = stage_certificate(second, V, C.to(V.device), beta, method, eig)
     value = certificate["value"]
-    if value > 1 + TOLERANCE:
+    if value > 1 + CERTIFICATE_TOLERANCE:
         warnings.warn(f"{label}: constraint value ||S_X - S_G||_2 / beta = {value!r} exceeds 1 + 1e-6: the stage is "
                       f"not exact or not certified (eigen-solver residual {eig['residual']:.3g}, kept eigenvalues "
                       f"down to {float(lam[-1]):.3g}, beta {beta:.3g}, certificate {certificate['kind']})",
@@ -111,16 +122,13 @@ def solve_stage(i, stages, moments, config, device):
     if moments.second is None:
         solver["operator_passes"] = second.passes
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)
-    info = {
-        "index": i, "resolution": r, "d": moments.d, "k": k, "beta": beta,
-        "kept_eigenvalues": lam.cpu().tolist(), "next_eigenvalue": eig["next_eigenvalue"],
-        "constraint_value": value, "certificate": certificate,
-        "eigensolver": dict(solver, path="dense" if moments.second is not None else solver["method"]),
-        "input": dict(input_info, fresh=fresh, ones=ones),
-        "weight_norm": float(torch.linalg.matrix_norm(B)),
-        "_eigenvalues": lam.cpu(),
-    }
-    return stage, info
+    report = StageReport(
+        index=i, resolution=r, d=moments.d, k=k, beta=beta, kept_eigenvalues=lam.cpu().tolist(),
+        next_eigenvalue=eig["next_eigenvalue"], constraint_value=value, certificate=certificate,
+        eigensolver=dict(solver, path="dense" if moments.second is not None else solver["method"]),
+        input=dict(input_info, fresh=fresh, ones=ones), weight_norm=float(torch.linalg.matrix_norm(B)),
+    )
+    return StageOutcome(stage, lam.cpu(), report)
 
 
 def align_with_previous(B, FB, U, V):

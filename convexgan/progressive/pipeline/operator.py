@@ -1,7 +1,7 @@
 r"""The data second moment as an operator: :math:`S_X V` without the ``d x d`` matrix.
 
 For 8-bit images flattened to rows :math:`p_i \in \{0, \dots, 255\}^d` (HWC order) with pixels
-:math:`x_i = p_i / 255` (the units of :mod:`convexgan.progressive.moments`),
+:math:`x_i = p_i / 255` (the units of :mod:`convexgan.progressive.pipeline.moments`),
 
 .. math::  \mu_X = \frac1n \sum_i x_i, \qquad
            S_X V = \frac1n \sum_i (x_i - \mu_X)\,\big((x_i - \mu_X)^T V\big) = \frac1n X_c^T (X_c V)
@@ -11,7 +11,7 @@ each chunk of ``b`` rows is converted to float64 and centred, :math:`X_c V` (``b
 :math:`X_c^T (X_c V)` (``d x q``) cost :math:`4 b d q` flops. The centring is done before the products
 (no cancellation: the entries of :math:`S_X V` are exact to float64 rounding relative to :math:`\lambda_1`),
 and :math:`\mu_X` is computed from exact integer sums. Under ``torch.distributed`` each process holds its
-share of the rows and the sums are added across processes (:func:`~convexgan.progressive.distributed.all_reduce_sum`),
+share of the rows and the sums are added across processes (:func:`~convexgan.progressive.runtime.distributed.all_reduce_sum`),
 so every process gets the same product, whatever the split.
 
 Memory: the pixels (``n_local * d`` bytes, in memory or a memmap) plus, per product,
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from convexgan._validation import check_int
-from convexgan.progressive.distributed import all_reduce_sum
-from convexgan.progressive.moments import SHIFT
-from convexgan.progressive.phases import phase
+from convexgan.progressive.runtime.distributed import all_reduce_sum
+from convexgan.progressive.pipeline.moments import SHIFT
+from convexgan.progressive.runtime.phases import phase
 
 SCALE = 255.0
 CHUNK_ELEMENTS = 2**22
@@ -58,7 +58,7 @@ class DataOperator:
     eps : float
         float64 machine epsilon (the products' rounding level).
     raw_scale : float
-        :math:`\max_j \frac1n \sum_i (x_{ij} - \tfrac12)^2`, as :class:`~convexgan.progressive.moments.Moments`.
+        :math:`\max_j \frac1n \sum_i (x_{ij} - \tfrac12)^2`, as :class:`~convexgan.progressive.pipeline.moments.Moments`.
     trace : float
         :math:`\operatorname{tr} S_X = \sum_j \frac1n \sum_i (x_{ij} - \mu_j)^2` (exact integer sums).
     passes : int
@@ -115,7 +115,7 @@ class DataOperator:
     def matmul(self, V):
         r""":math:`S_X V` for ``V`` of shape ``(d, q)`` (float64, on ``device``); one pass over the pixels.
 
-        Its seconds go to the phase ``'operator_passes'`` (:mod:`convexgan.progressive.phases`), inside the
+        Its seconds go to the phase ``'operator_passes'`` (:mod:`convexgan.progressive.runtime.phases`), inside the
         eigen-solve's or the certificate's.
         """
         V = torch.as_tensor(V).to(device=self.device, dtype=torch.float64)

@@ -17,8 +17,8 @@ is ``<= 1`` exactly when the stage is feasible.
 import torch
 
 from convexgan.duality.closed_form import InfeasibleError, quadratic_critic_weights
-from convexgan.progressive.certificate import certificate
-from convexgan.progressive.eigen import eigenpairs_above, resolve_method, symmetric_norm, top_eigenpairs
+from convexgan.progressive.linalg.certificate import certificate
+from convexgan.progressive.linalg.eigen import eigenpairs_above, symmetric_norm, top_eigenpairs
 
 EPS64 = torch.finfo(torch.float64).eps
 
@@ -26,7 +26,7 @@ EPS64 = torch.finfo(torch.float64).eps
 NOISE_FACTOR = 10.0
 
 
-def data_spectrum(second, *, k=None, beta=None, method="auto", n=None, eps=EPS64, raw_scale=0.0):
+def data_spectrum(second, *, k=None, beta=None, method="dense", n=None, eps=EPS64, raw_scale=0.0):
     r"""Kept eigenpairs of :math:`S_X` and the stage's beta.
 
     Exactly one of ``k`` (then :math:`\beta = \lambda_{k+1}`) and ``beta`` (then
@@ -37,15 +37,15 @@ def data_spectrum(second, *, k=None, beta=None, method="auto", n=None, eps=EPS64
     Parameters
     ----------
     second : torch.Tensor (d, d) or DataOperator
-        :math:`S_X`, as a matrix or through :class:`~convexgan.progressive.operator.DataOperator`.
+        :math:`S_X`, as a matrix or through :class:`~convexgan.progressive.pipeline.operator.DataOperator`.
     k, beta
         The stage's schedule.
     method : str
-        Eigen-solver (:mod:`convexgan.progressive.eigen`).
+        The stage's concrete eigen-solver (:mod:`convexgan.progressive.linalg.eigen`).
     n : int or None
         Number of images behind ``second``.
     eps, raw_scale : float
-        Rounding level of ``second`` (see :class:`convexgan.progressive.moments.Moments`).
+        Rounding level of ``second`` (see :class:`convexgan.progressive.pipeline.moments.Moments`).
 
     Returns
     -------
@@ -121,19 +121,19 @@ def check_feasible(k, rank, lam_next_of_rank, stage_label):
         )
 
 
-def constraint_value(second, V, C, beta, method="auto"):
+def constraint_value(second, V, C, beta, method="dense"):
     r""":math:`\|S_X - V C V^T\|_2 / \beta` in float64, with :math:`C = B^T S_{\hat Z} B` (``k x k``)."""
     return symmetric_norm(second, V, C, method) / beta
 
 
-def stage_certificate(second, V, C, beta, method="auto", spectrum_info=None):
+def stage_certificate(second, V, C, beta, method="dense", spectrum_info=None):
     r"""The stage's certificate :math:`\|S_X - V C V^T\|_2 / \beta` and how it was obtained.
 
     With the matrix :math:`S_X`: :func:`constraint_value` (``kind='exact'``: the eigenvalues of the difference,
     for the dense method; else ``kind='weyl_bound'``: the upper bound of
-    :func:`~convexgan.progressive.eigen.symmetric_norm`, within :math:`2\|E\|_2 / \beta` of the exact value).
-    Through a :class:`~convexgan.progressive.operator.DataOperator`: the rigorous upper bound of
-    :func:`convexgan.progressive.certificate.certificate` (``kind='operator_bound'``, with its ``lower`` bound
+    :func:`~convexgan.progressive.linalg.eigen.symmetric_norm`, within :math:`2\|E\|_2 / \beta` of the exact value).
+    Through a :class:`~convexgan.progressive.pipeline.operator.DataOperator`: the rigorous upper bound of
+    :func:`convexgan.progressive.linalg.certificate.certificate` (``kind='operator_bound'``, with its ``lower`` bound
     and ``accuracy``), reusing the eigen-solver's products :math:`S_X V` and next Ritz vectors from
     ``spectrum_info['_ritz']`` (no extra pass for :math:`S_X V`).
 
@@ -143,7 +143,7 @@ def stage_certificate(second, V, C, beta, method="auto", spectrum_info=None):
         ``value`` and ``kind``, plus the details of the operator bound.
     """
     if isinstance(second, torch.Tensor):
-        dense = resolve_method(method, second.shape[0], second.device) == "dense" or second.shape[0] <= 2
+        dense = method == "dense" or second.shape[0] <= 2
         return {"value": constraint_value(second, V, C, beta, method), "kind": "exact" if dense else "weyl_bound"}
     image = start = None
     if spectrum_info is not None and "_ritz" in spectrum_info:

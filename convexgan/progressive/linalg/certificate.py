@@ -31,7 +31,8 @@ certificate's accuracy.
 
 import torch
 
-from convexgan.progressive.eigen import TOLERANCE, krylov_eigenpairs
+from convexgan.choices import RESIDUAL_TOLERANCE
+from convexgan.progressive.linalg.krylov import krylov_eigenpairs
 
 DEFLATED_BLOCK = 8
 
@@ -57,7 +58,7 @@ def _extremes_2x2(top_left, off, bottom_right):
     return float(values[0]), float(values[1])
 
 
-def certificate(A, V, C, beta, *, image=None, start=None, tol=TOLERANCE):
+def certificate(A, V, C, beta, *, image=None, start=None, tol=RESIDUAL_TOLERANCE):
     r"""Upper bound on :math:`\|S_X - V C V^T\|_2 / \beta` through the operator ``A`` (see the module docstring).
 
     Parameters

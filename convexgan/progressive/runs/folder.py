@@ -6,17 +6,17 @@ Layout::
     RUN/data_files.json               the file list the fingerprint summarises (folders and tar archives)
     RUN/images.json                   which images the run uses: their indices in the sorted candidate list
                                       and that list's SHA-256 (see write_images; full-set runs too)
-    RUN/stage00_4x4.npz ...           one checkpoint per finished stage (see convexgan.progressive.checkpoint)
+    RUN/stage00_4x4.npz ...           one checkpoint per finished stage (see convexgan.progressive.runs.checkpoint)
     RUN/report.json                   per-stage certificates and timings (see below)
     RUN/samples_stage00_4x4.png ...   a grid of fresh samples per stage (clipped to [0, 1])
-    RUN/.convexgan.lock               while a training writes the folder (see convexgan.progressive.lock)
+    RUN/.convexgan.lock               while a training writes the folder (see convexgan.progressive.runs.lock)
     RUN/pixels_rank0of1.json          with cache='disk' (or 'auto' on disk, or a memory cache when the training
                                       was interrupted with Ctrl-C): the pixel cache's manifest, written
                                       last; its key (data fingerprint, crop, base resolution, resolutions,
                                       channels, JPEG draft, process share) and image count
     RUN/pixels_rank0of1_4x4.u8 ...    the cached 8-bit pixels per resolution, n x (r*r*C) in C order (HWC rows),
                                       one set per process under torchrun (rank0of2, rank1of2, ...); see
-                                      convexgan.progressive.pixels. They may be deleted: a later run decodes again
+                                      convexgan.progressive.pipeline.pixels. They may be deleted: a later run decodes again
 
 ``report.json`` holds ``config``, ``n_images``, ``skipped_images``, ``device``, ``world_size``, the
 run's peak resident memory ``peak_memory_bytes``, ``phases_seconds`` (each phase's seconds over the run),
@@ -41,12 +41,12 @@ from pathlib import Path
 
 from convexgan._files import atomic_write_text, remove_partial_writes
 from convexgan.data.fingerprint import data_fingerprint, describe_changes
-from convexgan.progressive.checkpoint import load_stage, stage_path
+from convexgan.progressive.runs.checkpoint import load_stage, stage_path
 from convexgan.progressive.config import upgrade_record
-from convexgan.progressive.distributed import barrier
-from convexgan.progressive.generator import ProgressiveGenerator
-from convexgan.progressive.growth import DATA_KEYS, differences, refusal
-from convexgan.progressive.lock import LOCK, run_lock
+from convexgan.progressive.runtime.distributed import barrier
+from convexgan.progressive.model.generator import ProgressiveGenerator
+from convexgan.progressive.runs.growth import DATA_KEYS, differences, refusal
+from convexgan.progressive.runs.lock import LOCK, run_lock
 
 CONFIG = "config.json"
 REPORT = "report.json"
@@ -224,10 +224,10 @@ def open_run(out, config, source, *, resume, rank=0):
     """Take the run folder ``out`` for one training of ``config`` on ``source``; yield ``(stages, report)``.
 
     Adds ``config["data_fingerprint"]`` (see :mod:`convexgan.data.fingerprint`). Rank 0 creates the folder,
-    holds its lock (:func:`convexgan.progressive.lock.run_lock`) until the block ends and removes the
+    holds its lock (:func:`convexgan.progressive.runs.lock.run_lock`) until the block ends and removes the
     temporary files of killed writes. A folder holding a run is refused unless ``resume``; a resumed run must
     have the same configuration (or the same with resolutions appended, which then replaces ``config.json``:
-    :mod:`convexgan.progressive.growth`) and the same data (the difference is named), and yields its finished
+    :mod:`convexgan.progressive.runs.growth`) and the same data (the difference is named), and yields its finished
     stages and its report trimmed to them. A fresh run writes ``config.json`` (and ``data_files.json``);
     ``images.json`` is written when missing (runs of older versions get it on resume). When the block raises
     an ``Exception`` before any checkpoint of a fresh run exists, the files this run created are removed (and

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from convexgan._validation import check_int
-from convexgan.progressive.device import resolve_device
-from convexgan.progressive.seeds import latent_rows
+from convexgan.progressive.runtime.device import resolve_device
+from convexgan.progressive.model.seeds import latent_rows
 
 
 @dataclass
@@ -213,7 +213,7 @@ class ProgressiveGenerator:
     def latents(self, n, seed=0, stage=None, *, start=0):
         """Latent rows ``start, ..., start + n - 1`` of ``seed``: ``(n, D)`` float64, standard normal.
 
-        Row ``i`` depends on ``(seed, i)`` only (:func:`convexgan.progressive.seeds.latent_rows`); the latent of
+        Row ``i`` depends on ``(seed, i)`` only (:func:`convexgan.progressive.model.seeds.latent_rows`); the latent of
         an earlier stage is the first columns of a later stage's.
         """
         return latent_rows(seed, start, check_int(n, "n", 0, 10**9), self.latent_size(stage))
@@ -254,7 +254,7 @@ class ProgressiveGenerator:
             Clip to [0, 1]. Off by default, so that the samples keep the model's exact moments.
         dtype, device
             Where the sampling runs (float64 by default; float32 is faster on a GPU); ``device`` is ``'cpu'``,
-            ``'cuda'``, ``'cuda:N'`` or ``'auto'`` (checked by :func:`convexgan.progressive.device.resolve_device`).
+            ``'cuda'``, ``'cuda:N'`` or ``'auto'`` (checked by :func:`convexgan.progressive.runtime.device.resolve_device`).
         batch_size : int
             Images generated at once.
 

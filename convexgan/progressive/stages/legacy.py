@@ -43,24 +43,27 @@ import numpy as np
 import scipy.sparse.linalg
 import torch
 
+from convexgan._validation import check_choice
 from convexgan.exceptions import RankDefectWarning
-from convexgan.progressive.eigen import eigen_residual, resolve_method, seeded
-from convexgan.progressive.generator import StageWeights, upsample
-from convexgan.progressive.seeds import stage_seed
-from convexgan.progressive.stage import EPS64, closed_form_factor, data_spectrum
+from convexgan.choices import MATRIX_METHODS
+from convexgan.progressive.linalg.eigen import eigen_residual, seeded
+from convexgan.progressive.model.generator import StageWeights, upsample
+from convexgan.progressive.model.seeds import stage_seed
+from convexgan.progressive.runtime.device import TORCH_DTYPES
+from convexgan.progressive.stages.closed_form import EPS64, closed_form_factor, data_spectrum
+from convexgan.progressive.stages.report import StageOutcome, StageReport
 
 RANDOMIZED_FROM = 64
 POWER_ITERATIONS = 2
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
 CHUNK_ROWS = 4096
 
 
-def working_dtype(config, device):
+def working_dtype(record, device):
     """The dtype of the official code's path: ``legacy_dtype``, 'auto' = float64 on CPU, float32 on CUDA."""
-    name = config["legacy_dtype"]
+    name = record["legacy_dtype"]
     if name == "auto":
         name = "float32" if device.type == "cuda" else "float64"
-    return DTYPES[name]
+    return TORCH_DTYPES[name]
 
 
 def noise_rows(seed, index, m, latent):
@@ -200,11 +203,11 @@ def _input_spectrum(Zhat, k, randomized, seed, device):
     return s, Qt.T
 
 
-def output_gap(second, Zhat, W, method="auto"):
+def output_gap(second, Zhat, W, method="dense"):
     r""":math:`\|S_X - G^T G / m\|_2` for the stage's output :math:`G = \hat Z W` on its ``m`` noise rows.
 
     ``Zhat`` and ``W`` as rounded in the path's dtype, the products and the norm in float64 (``G^T G`` summed over
-    chunks of rows; the norm by ``eigvalsh`` when ``method`` resolves to ``'dense'``, else ARPACK).
+    chunks of rows; the norm by ``eigvalsh`` when ``method`` is ``'dense'``, else ARPACK).
     """
     W = W.to(device=second.device, dtype=torch.float64)
     S_G = torch.zeros_like(second, dtype=torch.float64)
@@ -213,38 +216,39 @@ def output_gap(second, Zhat, W, method="auto"):
         S_G += G.T @ G
     D = second.to(torch.float64) - S_G / Zhat.shape[0]
     D = (D + D.T) / 2
-    if resolve_method(method, D.shape[0], D.device) == "dense":
+    check_choice(method, "eigensolver", MATRIX_METHODS)
+    if method == "dense":
         return float(torch.linalg.eigvalsh(D).abs().max())
     v0 = np.random.default_rng(0).standard_normal(D.shape[0])
     values = scipy.sparse.linalg.eigsh(D.cpu().numpy(), k=1, which="LM", v0=v0, return_eigenvectors=False)
     return float(np.abs(values).max())
 
 
-def solve_stage(i, stages, moments, config, device):
+def solve_stage(i, stages, moments, record, device, method):
     r"""Solve legacy stage ``i`` on the data ``moments`` after the solved ``stages``.
+
+    ``record`` is the run's record, ``method`` the stage's matrix method (the norm of the constraint).
 
     Returns
     -------
-    stage : StageWeights
-        The factored weights ``(B, V)`` with a constant input column.
-    info : dict
-        The stage's report entry: kept eigenvalues, beta, the constraint value :math:`\|S_X - G^T G/m\|_2 /
-        \beta` of the dense :math:`W` on the stage's ``m`` noise rows, :math:`\|W\|_F`, and under ``input`` the
-        numerical rank of :math:`\hat Z` at the path's dtype with its tolerance; ``_eigenvalues`` holds the kept
-        eigenvalues for the checkpoint.
+    StageOutcome
+        The factored weights ``(B, V)`` with a constant input column, the kept eigenvalues, and the report row:
+        kept eigenvalues, beta, the constraint value :math:`\|S_X - G^T G/m\|_2 / \beta` of the dense
+        :math:`W` on the stage's ``m`` noise rows, :math:`\|W\|_F`, and under ``input`` the numerical rank of
+        :math:`\hat Z` at the path's dtype with its tolerance.
     """
     r = moments.resolution
-    dtype = working_dtype(config, device)
-    randomized = dtype == torch.float32 and r >= RANDOMIZED_FROM and config["k"] is not None
-    seed = stage_seed(config["seed"], i)
-    schedule = {"k": config["k"][i]} if config["k"] else {"beta": config["beta"][i]}
+    dtype = working_dtype(record, device)
+    randomized = dtype == torch.float32 and r >= RANDOMIZED_FROM and record["k"] is not None
+    seed = stage_seed(record["seed"], i)
+    schedule = {"k": record["k"][i]} if record["k"] else {"beta": record["beta"][i]}
     lam, V, beta, eig = _data_spectrum(moments, schedule, randomized, seed, device)
     k = lam.numel()
-    m = config["noise_rows"] or moments.n
+    m = record["noise_rows"] or moments.n
     if m < k:
         raise ValueError(f"noise_rows={m} must be at least k={k} (legacy stage {i} needs k singular directions)")
-    fresh = config["latent"] if i == 0 else 0
-    Zhat = propagate(stages, noise_rows(config["seed"], i, m, config["latent"]), dtype, device)
+    fresh = record["latent"] if i == 0 else 0
+    Zhat = propagate(stages, noise_rows(record["seed"], i, m, record["latent"]), dtype, device)
     s, Q = _input_spectrum(Zhat, k, randomized, seed, device)
     rank, tol = numerical_rank(s, Zhat.shape, dtype)
     if k > rank:
@@ -261,16 +265,14 @@ def solve_stage(i, stages, moments, config, device):
     B = closed_form_factor(lam, s2.to(lam.device), Q.double().to(lam.device), beta)
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, 1.0, True)
     W = dense_weight(stage, dtype, device)
-    value = output_gap(moments.second, Zhat, W, config["eigensolver"]) / beta
-    info = {
-        "index": i, "resolution": r, "d": moments.d, "k": k, "beta": beta,
-        "kept_eigenvalues": lam.cpu().tolist(), "next_eigenvalue": eig["next_eigenvalue"],
-        "constraint_value": value,
-        "eigensolver": {"method": eig["method"], "residual": eig["residual"],
-                        "relative_residual": eig["relative_residual"]},
-        "input": {"rank": rank, "rank_tolerance": tol, "dtype": str(dtype).removeprefix("torch."),
-                  "noise_rows": m, "kept_s2_min": float(s2[k - 1]), "fresh": fresh, "ones": True},
-        "weight_norm": float(torch.linalg.matrix_norm(W.double())),
-        "_eigenvalues": lam.cpu(),
-    }
-    return stage, info
+    value = output_gap(moments.second, Zhat, W, method) / beta
+    report = StageReport(
+        index=i, resolution=r, d=moments.d, k=k, beta=beta, kept_eigenvalues=lam.cpu().tolist(),
+        next_eigenvalue=eig["next_eigenvalue"], constraint_value=value,
+        eigensolver={"method": eig["method"], "residual": eig["residual"],
+                     "relative_residual": eig["relative_residual"]},
+        input={"rank": rank, "rank_tolerance": tol, "dtype": str(dtype).removeprefix("torch."),
+               "noise_rows": m, "kept_s2_min": float(s2[k - 1]), "fresh": fresh, "ones": True},
+        weight_norm=float(torch.linalg.matrix_norm(W.double())),
+    )
+    return StageOutcome(stage, lam.cpu(), report)

@@ -6,7 +6,7 @@ For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the traine
 
 (the second moment of the per-pixel centred data, docs/theory.md section 7). They are accumulated chunk by chunk,
 so memory is one chunk plus the ``d x d`` sums. The chunks come from decoding an image source (which may fill
-a pixel cache on the way, :mod:`convexgan.progressive.pixels`) or from a filled pixel cache: both give the
+a pixel cache on the way, :mod:`convexgan.progressive.pipeline.pixels`) or from a filled pixel cache: both give the
 8-bit pixels :math:`p_i`, turned into :math:`x_i = p_i / 255` by the same float division, so the moments
 from a cache equal those of a decoding pass bit for bit (with the same chunk boundaries). To limit
 cancellation the sums are taken of
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from convexgan.progressive.distributed import all_reduce_sum, world
-from convexgan.progressive.phases import phase
-from convexgan.progressive.pixels import PixelCache
+from convexgan.progressive.runtime.distributed import all_reduce_sum, world
+from convexgan.progressive.runtime.phases import phase
+from convexgan.progressive.pipeline.pixels import PixelCache
 
 SHIFT = 0.5
 
@@ -47,7 +47,7 @@ class Moments:
     raw_scale : float
         Largest raw second moment :math:`\max_j \frac1n \sum_i y_{ij}^2` of the shifted pixels; rounding
         noise in ``second`` is of order ``eps * max(raw_scale, lambda_1)``.
-    pixels : convexgan.progressive.pixels.PixelCache or None
+    pixels : convexgan.progressive.pipeline.pixels.PixelCache or None
         The pixel cache holding these images (this process's share), when the pass kept one: what an operator
         :math:`v \mapsto X^T (X v) / n` reads instead of ``second``.
 
@@ -121,7 +121,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
 
     Parameters
     ----------
-    source : convexgan.data.ImageSource or convexgan.progressive.pixels.PixelCache
+    source : convexgan.data.ImageSource or convexgan.progressive.pipeline.pixels.PixelCache
         An image source (decoded in this pass; under ``torch.distributed`` this process reads its share), or a
         filled pixel cache (this process's share; nothing is decoded).
     resolutions : sequence of int
@@ -140,7 +140,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         Decoding threads (see :meth:`convexgan.data.ImageSource.iter_chunks`).
     draft : bool
         JPEG draft decoding (changes the pixels; see :mod:`convexgan.data.source`).
-    store : convexgan.progressive.pixels.PixelWriter or None
+    store : convexgan.progressive.pipeline.pixels.PixelWriter or None
         Also store every decoded chunk into this pixel cache writer (decoding passes only).
     dense : sequence of int or None
         Resolutions whose ``d x d`` second moment is accumulated (default: all); the others get the mean,
@@ -151,7 +151,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
     dict
         ``{r: Moments}``. The seconds spent waiting for pixels (``'decode'`` or ``'cache_read'``), in the sums
         (``'moments'``) and storing the cache (``'cache_write'``) go to the active
-        :class:`convexgan.progressive.phases.Phases`.
+        :class:`convexgan.progressive.runtime.phases.Phases`.
     """
     device = torch.device(device)
     rank, size = world()
