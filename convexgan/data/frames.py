@@ -25,7 +25,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
-RESAMPLING = Image.BICUBIC  # type: ignore[attr-defined]  # Pillow >= 9.1 stubs name it Image.Resampling.BICUBIC; 9.0 is supported
+# Pillow >= 9.1 (whose stubs lack this alias) spells it Image.Resampling.BICUBIC; 9.0 is still supported
+RESAMPLING = Image.BICUBIC  # type: ignore[attr-defined]
 CELEBA_FRAME = (178, 218)
 CELEBA_CROP_CENTER = (89, 121)
 CELEBA_CROP_SIZE = 128

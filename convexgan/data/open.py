@@ -60,8 +60,8 @@ def open_images(data: str | os.PathLike[str] | NDArray[Any] | ImageSource[Any], 
     """
     if isinstance(data, ImageSource):
         return data
-    common: dict[str, Any] = {"n_images": n_images, "subset": subset, "seed": seed, "include": include, "classes": classes,
-              "crop": crop, "strict": strict}
+    common: dict[str, Any] = {"n_images": n_images, "subset": subset, "seed": seed, "include": include,
+                              "classes": classes, "crop": crop, "strict": strict}
     if isinstance(data, np.ndarray):
         return ArraySource(data, **common)
     path = Path(data)
