@@ -10,21 +10,25 @@ Temporary files are named ``.NAME.XXXXXXXX.tmp``; a process killed with ``SIGKIL
 can leave one, and :func:`remove_partial_writes` deletes them (the trainer does so when it takes a run folder).
 """
 
+from __future__ import annotations
+
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 TEMPORARY_SUFFIX = ".tmp"
 
 
-def current_umask():
+def current_umask() -> int:
     """The process's file-creation mask (read by setting and restoring it)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
-def atomic_write(path, write):
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
     """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it to ``path``.
 
     Parameters
@@ -55,12 +59,12 @@ def atomic_write(path, write):
     return path
 
 
-def atomic_write_text(path, text):
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write a text file atomically (UTF-8)."""
     return atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
-def write_option_file(option, path, write):
+def write_option_file(option: str, path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
     """:func:`atomic_write` of a file a command-line option names; an ``OSError`` becomes a ``ValueError`` that
     names the option and the path (``--npy out.npy cannot be written (...)``)."""
     try:
@@ -69,9 +73,9 @@ def write_option_file(option, path, write):
         raise ValueError(f"{option} {path} cannot be written ({err})") from None
 
 
-def remove_partial_writes(folder):
+def remove_partial_writes(folder: str | os.PathLike[str]) -> list[str]:
     """Delete the temporary files that killed writes left in ``folder`` (``.NAME.XXXXXXXX.tmp``); return their names."""
-    removed = []
+    removed: list[str] = []
     for path in sorted(Path(folder).glob(f".*{TEMPORARY_SUFFIX}")):
         if path.is_file() and not path.is_symlink():
             path.unlink()

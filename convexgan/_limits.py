@@ -16,11 +16,16 @@ Both accept a number of bytes with an optional suffix ``K``, ``M``, ``G`` or ``T
 (``PIL.Image.MAX_IMAGE_PIXELS``).
 """
 
+from __future__ import annotations
+
 import os
 import re
 import zipfile
+from collections.abc import Iterable
+from typing import IO, Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 from numpy.lib import format as npy_format
 
 MAX_BYTES = "CONVEXGAN_MAX_BYTES"
@@ -29,7 +34,7 @@ DEFAULT_IMAGE_FILE_BYTES = 256 * 2**20
 SUFFIXES = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
-def physical_memory():
+def physical_memory() -> int:
     """Bytes of physical memory of this machine (16 GiB when the system does not say)."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -37,7 +42,7 @@ def physical_memory():
         return 16 * 2**30
 
 
-def _read_limit(variable, default):
+def _read_limit(variable: str, default: int) -> int:
     text = os.environ.get(variable, "").strip()
     if not text:
         return default
@@ -47,19 +52,19 @@ def _read_limit(variable, default):
     return int(match.group(1)) * SUFFIXES[match.group(2).upper()]
 
 
-def max_bytes():
+def max_bytes() -> int:
     """The largest single array allocation allowed (``CONVEXGAN_MAX_BYTES``, default: physical memory)."""
     return _read_limit(MAX_BYTES, physical_memory())
 
 
-def max_image_file_bytes():
+def max_image_file_bytes() -> int:
     """The largest image file read from an archive (``CONVEXGAN_MAX_IMAGE_FILE_BYTES``, default 256 MiB)."""
     return _read_limit(MAX_IMAGE_FILE_BYTES, DEFAULT_IMAGE_FILE_BYTES)
 
 
-def format_bytes(n):
-    """``n`` bytes in readable units (``'1.5 GiB'``)."""
-    n = float(n)
+def format_bytes(nbytes: float) -> str:
+    """``nbytes`` bytes in readable units (``'1.5 GiB'``)."""
+    n = float(nbytes)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if n < 1024 or unit == "PiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
@@ -67,7 +72,7 @@ def format_bytes(n):
     return f"{n:.3g} EiB"
 
 
-def array_bytes(shape, dtype):
+def array_bytes(shape: Iterable[int], dtype: DTypeLike) -> int:
     """Bytes of an array of ``shape`` and ``dtype`` (exact Python integer: no overflow)."""
     count = 1
     for size in shape:
@@ -75,7 +80,7 @@ def array_bytes(shape, dtype):
     return count * np.dtype(dtype).itemsize
 
 
-def check_bytes(nbytes, what):
+def check_bytes(nbytes: int, what: str) -> int:
     """Raise ``ValueError`` naming ``what`` when ``nbytes`` exceeds :func:`max_bytes`; return ``nbytes``.
 
     Parameters
@@ -94,7 +99,7 @@ def check_bytes(nbytes, what):
     return nbytes
 
 
-def read_npy_header(fh):
+def read_npy_header(fh: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """``(shape, dtype)`` declared by the ``.npy`` header at the current position of ``fh`` (no data read).
 
     Raises ``ValueError`` when the header is not a valid ``.npy`` header.
@@ -109,19 +114,19 @@ def read_npy_header(fh):
     return tuple(int(s) for s in shape), np.dtype(dtype)
 
 
-def npy_header(path):
+def npy_header(path: str | os.PathLike[str]) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """``(shape, dtype)`` declared by the header of the ``.npy`` file ``path``."""
     with open(path, "rb") as fh:
         return read_npy_header(fh)
 
 
-def npz_headers(path):
+def npz_headers(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...] | None, np.dtype[Any] | None]]:
     """``{name: (shape, dtype)}`` declared by the member headers of the ``.npz`` file ``path`` (no data read).
 
     Raises ``ValueError`` (or ``zipfile.BadZipFile``/``OSError``) when the archive or a member header is not
     readable; a member whose name does not end in ``.npy`` is listed with the shape ``None``.
     """
-    headers = {}
+    headers: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any] | None]] = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
@@ -132,6 +137,6 @@ def npz_headers(path):
     return headers
 
 
-def check_declared(shape, dtype, what):
+def check_declared(shape: Iterable[int], dtype: DTypeLike, what: str) -> int:
     """Check the bytes a declared ``(shape, dtype)`` needs against :func:`max_bytes` (see :func:`check_bytes`)."""
     return check_bytes(array_bytes(shape, dtype), f"{what} (declared shape {shape}, dtype {dtype})")

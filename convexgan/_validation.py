@@ -4,12 +4,19 @@ Every check raises ``ValueError`` (or ``TypeError`` for a wrong type) with a mes
 the value received and what was expected.
 """
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Collection
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+T = TypeVar("T")
 
 
-def as_samples(X, name="X", *, min_rows=1, dtype=np.float64):
+def as_samples(X: ArrayLike, name: str = "X", *, min_rows: int = 1, dtype: DTypeLike = np.float64) -> NDArray[Any]:
     """Return ``X`` as a finite 2-D float array with samples as rows.
 
     Parameters
@@ -46,33 +53,34 @@ def as_samples(X, name="X", *, min_rows=1, dtype=np.float64):
     return arr
 
 
-def check_positive(value, name):
+def check_positive(value: object, name: str) -> float:
     """Return ``value`` as a float after checking that it is a finite number > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a positive real number; got {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={value!r} must be a finite number > 0")
-    return value
+    number = float(value)
+    if not np.isfinite(number) or number <= 0:
+        raise ValueError(f"{name}={number!r} must be a finite number > 0")
+    return number
 
 
-def check_int(value, name, low, high):
+def check_int(value: object, name: str, low: int, high: int) -> int:
     """Return ``value`` after checking that it is an integer with ``low <= value <= high``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer; got {value!r}")
-    if not low <= value <= high:
+    number = int(value)
+    if not low <= number <= high:
         raise ValueError(f"{name}={value!r} must be between {low} and {high}")
-    return int(value)
+    return number
 
 
-def check_choice(value, name, choices):
+def check_choice(value: T, name: str, choices: Collection[T]) -> T:
     """Return ``value`` after checking that it is one of ``choices``."""
     if value not in choices:
         raise ValueError(f"{name}={value!r} must be one of {', '.join(repr(c) for c in choices)}")
     return value
 
 
-def check_device(value, name="device"):
+def check_device(value: object, name: str = "device") -> str:
     """Return ``value`` after checking that it names a device: ``'auto'``, ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
 
     Only the spelling is checked here (no torch import); :func:`convexgan.progressive.runtime.device.resolve_device`
@@ -87,7 +95,7 @@ def check_device(value, name="device"):
     return text
 
 
-def device_argument(text):
+def device_argument(text: str) -> str:
     """``type=`` of a ``--device`` command-line option: :func:`check_device`, errors as argparse reports them."""
     import argparse
 

@@ -12,18 +12,22 @@ Every option's help shows its default (:class:`DefaultsHelpFormatter`), so a com
 option means.
 """
 
+from __future__ import annotations
+
 import argparse
 import copy
 import importlib
 import pkgutil
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import convexgan
 from convexgan import commands
 from convexgan._extras import MissingExtraError
 
 
-def shows_default(action):
+def shows_default(action: argparse.Action) -> bool:
     """Whether ``--help`` states ``action``'s default: an option whose default is a value (not None, not a flag's
     False, not an empty list)."""
     default = action.default
@@ -32,7 +36,7 @@ def shows_default(action):
     return bool(action.option_strings) and not (isinstance(default, (list, tuple)) and not default)
 
 
-def format_default(value):
+def format_default(value: object) -> str:
     """A default as written on the command line: lists and tuples space-separated."""
     if isinstance(value, (list, tuple)):
         return " ".join(str(v) for v in value)
@@ -42,14 +46,14 @@ def format_default(value):
 class DefaultsHelpFormatter(argparse.HelpFormatter):
     """Help that ends each option's text with ``(default: VALUE)`` unless the text already speaks of its default."""
 
-    def _format_action(self, action):
+    def _format_action(self, action: argparse.Action) -> str:
         if action.help is None and shows_default(action):
             action = copy.copy(action)
             action.help = ""
             action.help = self._get_help_string(action)
         return super()._format_action(action)
 
-    def _get_help_string(self, action):
+    def _get_help_string(self, action: argparse.Action) -> str:
         help_text = action.help or ""
         if shows_default(action) and "default" not in help_text.lower():
             default = format_default(action.default).replace("%", "%%")
@@ -60,12 +64,12 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
 class CommandParser(argparse.ArgumentParser):
     """The parser of a sub-command: :class:`DefaultsHelpFormatter` unless the command names another."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
         super().__init__(*args, **kwargs)
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every sub-command of :mod:`convexgan.commands` registered."""
     parser = CommandParser(
         prog="convexgan",
@@ -78,7 +82,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -25,11 +25,17 @@ Everything is written into one folder: ``report.md``, ``summary.json`` (the repo
 the progressive run folder ``run/``.
 """
 
+from __future__ import annotations
+
 import json
+import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 import convexgan
@@ -47,6 +53,10 @@ from convexgan.report import markdown_image, markdown_table, write_markdown
 
 torch = require("demo", "torch", user=__name__)
 
+if TYPE_CHECKING:
+    from convexgan.duality import Solution
+    from convexgan.progressive import ProgressiveGenerator
+
 EXACT_RESOLUTION = 4
 EXACT_K = 6
 POLYNOMIAL = {"a": 0.09, "b": 0.5, "c": 0.47}
@@ -57,21 +67,21 @@ N_SAMPLES = 20000
 SWD = {"nhood_size": 7, "nhoods_per_image": 16, "n_directions": 256}
 
 
-def digit_images():
+def digit_images() -> NDArray[np.float32]:
     """scikit-learn's bundled digits as ``(1797, 8, 8, 1)`` float32 images in [0, 1] (grey levels 0..16 / 16)."""
     load_digits = require("demo", "sklearn.datasets", user=__name__).load_digits
 
     return (load_digits().images / 16.0).astype(np.float32)[..., None]
 
 
-def centred_rows(images):
+def centred_rows(images: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Flatten ``(n, r, r, C)`` images to rows (HWC) in float64; return ``(X - 1 mu^T, mu)``."""
     X = images.reshape(images.shape[0], -1).astype(np.float64)
     mean = X.mean(axis=0)
     return X - mean, mean
 
 
-def exact_problem(images, seed):
+def exact_problem(images: NDArray[Any], seed: int) -> tuple[NDArray[np.float64], dict[str, Solution]]:
     r"""Solve the 4 x 4 problems of step 1; return ``(X, solutions)``, ``X`` the centred rows and ``solutions`` a
     dict of :class:`~convexgan.duality.Solution` by label.
 
@@ -94,7 +104,7 @@ def exact_problem(images, seed):
     return X, solutions
 
 
-def stage_pixels(images, resolution, base):
+def stage_pixels(images: NDArray[Any], resolution: int, base: int) -> NDArray[np.float64]:
     """The images as the trainer reads them: resized to ``base``, then to ``resolution``; 8-bit / 255 in float64.
 
     Returns
@@ -106,7 +116,8 @@ def stage_pixels(images, resolution, base):
     return np.concatenate(chunks)
 
 
-def stage_moment_errors(generator, images, k):
+def stage_moment_errors(generator: ProgressiveGenerator, images: NDArray[Any],
+                        k: Sequence[int]) -> list[dict[str, Any]]:
     r"""Per stage, the model's exact moment error against :math:`(S_X - \beta I)_+`, with :math:`S_X` from numpy:
 
     .. math::  \|F^T F + b b^T - (S_X - \beta I)_+\|_F \,/\, \|(S_X - \beta I)_+\|_F .
@@ -143,7 +154,8 @@ def stage_moment_errors(generator, images, k):
     return rows
 
 
-def sample_metrics(generator, images, beta, seed):
+def sample_metrics(generator: ProgressiveGenerator, images: NDArray[Any], beta: float,
+                   seed: int) -> tuple[NDArray[Any], dict[str, Any]]:
     r"""Moment errors, Bures-W2 and sliced Wasserstein of generated samples, beside the real data's noise floor.
 
     Also the same quantities for the exact model :math:`N(\mu_X, S^*)`, :math:`S^* = (S_X - \beta I)_+` (centred
@@ -180,7 +192,7 @@ def sample_metrics(generator, images, beta, seed):
     }
 
 
-def _save_figure(path, draw, size=(5, 3.5)):
+def _save_figure(path: Path, draw: Callable[[Any], None], size: tuple[float, float] = (5, 3.5)) -> Path:
     Figure = require("demo", "matplotlib.figure", user=__name__).Figure
 
     figure = Figure(figsize=size, layout="constrained")
@@ -189,7 +201,7 @@ def _save_figure(path, draw, size=(5, 3.5)):
     return Path(path)
 
 
-def _certificate_rows(solutions):
+def _certificate_rows(solutions: dict[str, Solution]) -> list[list[Any]]:
     rows = []
     for label, s in solutions.items():
         c = s.certificate
@@ -198,7 +210,7 @@ def _certificate_rows(solutions):
     return rows
 
 
-def run_demo(out, *, seed=0, progress=True):
+def run_demo(out: str | os.PathLike[str], *, seed: int = 0, progress: bool = True) -> dict[str, Any]:
     """Run the demo into folder ``out`` and return its summary (the numbers of ``report.md``).
 
     Parameters
@@ -217,22 +229,22 @@ def run_demo(out, *, seed=0, progress=True):
         Also written to ``out/summary.json``.
     """
     seed = check_int(seed, "seed", 0, 2**31 - 1)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     steps = tqdm(total=4, desc="demo", unit="step", disable=not progress)
     images = digit_images()
     X4, solutions = exact_problem(images, seed)
     steps.update()
-    generator = train(images, out / "run", resolutions=RESOLUTIONS, k=K, latent=LATENT, dtype="float64", seed=seed,
-                      resume=True, progress=progress)
-    run_report = json.loads((out / "run" / REPORT).read_text())
+    generator = train(images, folder / "run", resolutions=RESOLUTIONS, k=K, latent=LATENT, dtype="float64",
+                      seed=seed, resume=True, progress=progress)
+    run_report = json.loads((folder / "run" / REPORT).read_text())
     steps.update()
     stages = stage_moment_errors(generator, images, K)
     trained = stage_pixels(images, RESOLUTIONS[-1], RESOLUTIONS[-1])
     samples, metrics = sample_metrics(generator, trained, run_report["stages"][-1]["beta"], seed)
     steps.update()
-    figures = _write_figures(out, trained, solutions, generator, stages, samples)
+    figures = _write_figures(folder, trained, solutions, generator, stages, samples)
     summary = {
         "package_version": convexgan.__version__,
         "seed": seed,
@@ -252,21 +264,22 @@ def run_demo(out, *, seed=0, progress=True):
             for s, m in zip(run_report["stages"], stages)
         ],
         "metrics": metrics,
-        "figures": {name: str(path.relative_to(out)) for name, path in figures.items()},
+        "figures": {name: str(path.relative_to(folder)) for name, path in figures.items()},
     }
     summary["seconds"] = time.perf_counter() - start
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    write_markdown(out / "report.md", _report_blocks(out, summary, solutions, figures))
+    atomic_write_text(folder / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_markdown(folder / "report.md", _report_blocks(folder, summary, solutions, figures))
     steps.update()
     steps.close()
     return summary
 
 
-def _jsonable(certificate):
+def _jsonable(certificate: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in certificate.items() if isinstance(value, (str, int, float, bool, type(None)))}
 
 
-def _write_figures(out, images, solutions, generator, stages, samples):
+def _write_figures(out: Path, images: NDArray[Any], solutions: dict[str, Solution], generator: ProgressiveGenerator,
+                   stages: list[dict[str, Any]], samples: NDArray[Any]) -> dict[str, Path]:
     figures = {"data": save_image_grid(images[:64], out / "data.png", ncols=8)}
     for index, resolution in enumerate(generator.resolutions):
         figures[f"stage{index}"] = grid_path(out / "run", index, resolution)
@@ -281,7 +294,7 @@ def _write_figures(out, images, solutions, generator, stages, samples):
     )
     last = stages[-1]
 
-    def spectrum(figure):
+    def spectrum(figure: Any) -> None:
         ax = figure.add_subplot()
         draw_spectra(ax, last["data_eigenvalues"], last["beta"], last["model_eigenvalues"])
         ax.set_title(f"{r}x{r} digits: generated spectrum = (data - beta)+")
@@ -290,33 +303,26 @@ def _write_figures(out, images, solutions, generator, stages, samples):
     return figures
 
 
-def _report_blocks(out, summary, solutions, figures):
-    exact, metrics = summary["exact"], summary["metrics"]
-
-    def image(name, caption):
+def _report_blocks(out: Path, summary: dict[str, Any], solutions: dict[str, Solution],
+                   figures: dict[str, Path]) -> list[str]:
+    """The blocks of ``report.md``: the introduction, then the exact solve, progressive training and metrics."""
+    def image(name: str, caption: str) -> str:
         return markdown_image(figures[name], out, caption)
 
-    stage_rows = [
-        [s["resolution"], s["d"], s["k"], s["beta"], s["input_rank"], s["fresh"], s["weight_norm"],
-         s["constraint_value"], s["model_moment_error"]]
-        for s in summary["progressive"]
-    ]
-    metric_rows = [
-        ["mean error ||mu_G - mu_X||", metrics["mean_error"], 0.0, "-"],
-        ["second-moment error ||S_G - S_X||_F / ||S_X||_F", metrics["second_moment_error"],
-         metrics["second_moment_error_exact"], "-"],
-        ["constraint value ||S_X - S_G||_2 / beta", metrics["constraint_value_samples"],
-         metrics["constraint_value_exact"], "-"],
-        ["Bures-W2 (Gaussian fits)", metrics["bures_samples"], metrics["bures_exact_gaussian"],
-         metrics["bures_real_halves"]],
-        ["sliced Wasserstein (7x7 patches, x1e3)", 1e3 * metrics["swd_generated"], "-",
-         1e3 * metrics["swd_real_halves"]],
-    ]
     return [
         "# convexgan demo report",
         f"convexgan {summary['package_version']}, seed {summary['seed']}, {summary['seconds']:.1f} s. Data: "
         f"scikit-learn's bundled digits ({summary['data']['n']} images, 8 x 8 grey), pixels in [0, 1].\n\n"
         + image("data", "real digits"),
+        *_exact_blocks(summary["exact"], solutions, image),
+        *_progressive_blocks(summary["progressive"], image),
+        *_metric_blocks(summary["metrics"]),
+    ]
+
+
+def _exact_blocks(exact: dict[str, Any], solutions: dict[str, Solution], image: Callable[[str, str], str]) -> list[str]:
+    """Section 1 of the report: the 4 x 4 solves and their certificates."""
+    return [
         "## 1. An exact solve with its certificate",
         f"Digits at {exact['resolution']} x {exact['resolution']} (d = {exact['d']}), centred; linear generator "
         f"G = Z W with Z ~ N(0, I); quadratic-activation critic with k = {exact['k']}, i.e. beta = "
@@ -333,9 +339,20 @@ def _report_blocks(out, summary, solutions, figures):
         ),
         "The optimal critic is D(x) = ||V_k^T x||^2: its neurons are the top principal directions of the data "
         "(grey = 0):\n\n" + image("exact_directions", "optimal critic directions at 4x4"),
+    ]
+
+
+def _progressive_blocks(progressive: list[dict[str, Any]], image: Callable[[str, str], str]) -> list[str]:
+    """Section 2 of the report: the progressive stages, their samples and the final spectrum."""
+    stage_rows = [
+        [s["resolution"], s["d"], s["k"], s["beta"], s["input_rank"], s["fresh"], s["weight_norm"],
+         s["constraint_value"], s["model_moment_error"]]
+        for s in progressive
+    ]
+    return [
         "## 2. Progressive training, every stage exact",
-        f"Resolutions {' -> '.join(str(s['resolution']) for s in summary['progressive'])}, k per stage "
-        f"{[s['k'] for s in summary['progressive']]}, principled mode (fresh latent columns where the previous stage "
+        f"Resolutions {' -> '.join(str(s['resolution']) for s in progressive)}, k per stage "
+        f"{[s['k'] for s in progressive]}, principled mode (fresh latent columns where the previous stage "
         "lacks rank). The constraint value ||S_X - S_G||_2 / beta is 1 at the optimum; the model error compares "
         "the generator's exact second moment with (S_X - beta I)_+ recomputed independently with numpy.",
         markdown_table(
@@ -345,11 +362,28 @@ def _report_blocks(out, summary, solutions, figures):
         ),
         "\n\n".join(
             f"Stage {i} ({s['resolution']}x{s['resolution']}):\n\n" + image(f"stage{i}", f"samples of stage {i}")
-            for i, s in enumerate(summary["progressive"])
+            for i, s in enumerate(progressive)
         ),
         "Final samples and the spectrum they have by construction, and the critic's directions at 8 x 8:\n\n"
         + image("samples", "final samples") + "\n" + image("spectrum", "spectra") + "\n"
         + image("directions", "critic directions at 8x8"),
+    ]
+
+
+def _metric_blocks(metrics: dict[str, Any]) -> list[str]:
+    """Section 3 of the report: the sample metrics beside the exact model's and the real data's noise floor."""
+    metric_rows = [
+        ["mean error ||mu_G - mu_X||", metrics["mean_error"], 0.0, "-"],
+        ["second-moment error ||S_G - S_X||_F / ||S_X||_F", metrics["second_moment_error"],
+         metrics["second_moment_error_exact"], "-"],
+        ["constraint value ||S_X - S_G||_2 / beta", metrics["constraint_value_samples"],
+         metrics["constraint_value_exact"], "-"],
+        ["Bures-W2 (Gaussian fits)", metrics["bures_samples"], metrics["bures_exact_gaussian"],
+         metrics["bures_real_halves"]],
+        ["sliced Wasserstein (7x7 patches, x1e3)", 1e3 * metrics["swd_generated"], "-",
+         1e3 * metrics["swd_real_halves"]],
+    ]
+    return [
         "## 3. Metrics",
         f"{metrics['n_generated']} generated samples against the {metrics['n_real']} real digits (8 x 8). The "
         "generator is exactly Gaussian with covariance S* = (S_X - beta I)_+; the middle column is computed from "

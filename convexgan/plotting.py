@@ -1,8 +1,19 @@
 """Figures: image grids (PNG). Other plotting helpers may be appended below, one function each."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.contour import QuadContourSet
 
 from convexgan._extras import require
 
@@ -11,7 +22,7 @@ Image = require("train", "PIL.Image", user=__name__)
 from convexgan._files import atomic_write
 
 
-def image_grid(images, ncols=None, pad=1, scale=1):
+def image_grid(images: ArrayLike, ncols: int | None = None, pad: int = 1, scale: int = 1) -> NDArray[np.uint8]:
     """Tile images into one uint8 array.
 
     Parameters
@@ -47,7 +58,8 @@ def image_grid(images, ncols=None, pad=1, scale=1):
     return grid
 
 
-def save_image_grid(images, path, ncols=None, pad=1, scale=None):
+def save_image_grid(images: ArrayLike, path: str | os.PathLike[str], ncols: int | None = None, pad: int = 1,
+                    scale: int | None = None) -> Path:
     """Write images as one PNG grid (see :func:`image_grid`); small images are magnified to >= 64 pixels.
 
     The file is written atomically (:func:`convexgan._files.atomic_write`): an existing file stays whole until
@@ -72,13 +84,14 @@ def save_image_grid(images, path, ncols=None, pad=1, scale=None):
     return path
 
 
-def image_file_names(n, start=0):
+def image_file_names(n: int, start: int = 0) -> list[str]:
     """File names of images ``start, ..., start + n - 1``: the index zero-padded to at least 6 digits."""
     width = max(6, len(str(start + n - 1)))
     return [f"{i:0{width}d}.png" for i in range(start, start + n)]
 
 
-def save_image_files(images, folder, *, start=0, force=False):
+def save_image_files(images: ArrayLike, folder: str | os.PathLike[str], *, start: int = 0,
+                     force: bool = False) -> list[Path]:
     """Write one PNG per image into ``folder``, named by its index (:func:`image_file_names`).
 
     Pixels are those of :func:`image_grid` (clipped to [0, 1], rounded to 8 bits), at the images' own size.
@@ -103,14 +116,14 @@ def save_image_files(images, folder, *, start=0, force=False):
     except OSError as err:
         raise ValueError(f"cannot create the folder {folder}: {err}") from None
     tiles = np.rint(np.clip(np.nan_to_num(images), 0, 1) * 255).astype(np.uint8)
-    paths = []
+    paths: list[Path] = []
     for tile, name in zip(tiles, image_file_names(len(tiles), start)):
         picture = Image.fromarray(tile[:, :, 0] if tile.shape[2] == 1 else tile)
-        paths.append(atomic_write(folder / name, lambda fh, picture=picture: picture.save(fh, format="PNG")))
+        paths.append(atomic_write(folder / name, partial(picture.save, format="PNG")))
     return paths
 
 
-def signed_images(V, shape):
+def signed_images(V: ArrayLike, shape: Sequence[int]) -> NDArray[np.float64]:
     r"""Draw signed vectors (e.g. principal directions) as images: 0 is mid-grey, :math:`\pm \max |v|` are 1 and 0.
 
     .. math::  \text{pixel} = \tfrac12 + \tfrac12\, v / \max_i |v_i| \qquad \text{(per column)}
@@ -133,7 +146,8 @@ def signed_images(V, shape):
     return (0.5 + 0.5 * V / peak).T.reshape(V.shape[1], *shape)
 
 
-def draw_critic_level_sets(ax, critic, X, G, *, n_grid=200, margin=0.3, levels=15):
+def draw_critic_level_sets(ax: Axes, critic: Callable[[NDArray[np.float64]], Any], X: ArrayLike, G: ArrayLike, *,
+                           n_grid: int = 200, margin: float = 0.3, levels: int = 15) -> QuadContourSet:
     r"""Draw the level sets of a 2-D critic :math:`D(x) = \sum_j v_j \sigma(u_j^T x)` with the real and generated
     points, on a matplotlib ``Axes``.
 
@@ -176,7 +190,7 @@ def draw_critic_level_sets(ax, critic, X, G, *, n_grid=200, margin=0.3, levels=1
     return filled
 
 
-def draw_spectra(ax, lam_X, beta, lam_G=None):
+def draw_spectra(ax: Axes, lam_X: ArrayLike, beta: float, lam_G: ArrayLike | None = None) -> None:
     r"""Draw a data spectrum :math:`\lambda_i(S_X)`, the level beta and a generated spectrum on a log scale.
 
     At the quadratic critic's optimum the generated spectrum is the soft-threshold :math:`(\lambda_i - \beta)_+`.

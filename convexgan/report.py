@@ -1,13 +1,17 @@
 """Markdown reports: tables of numbers and links to figures, written next to the figures they reference."""
 
+from __future__ import annotations
+
 import math
+import os
 import numbers
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from convexgan.progressive.runs.checkpoint import atomic_write_text
 
 
-def format_number(value, digits=4):
+def format_number(value: object, digits: int = 4) -> str:
     """Format a table cell: integers as is, floats with ``digits`` significant digits, ``None`` as a dash."""
     if value is None:
         return "-"
@@ -21,7 +25,7 @@ def format_number(value, digits=4):
     return str(value).replace("|", "\\|")
 
 
-def markdown_table(headers, rows, digits=4):
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]], digits: int = 4) -> str:
     """A GitHub-flavoured Markdown table.
 
     Parameters
@@ -46,13 +50,13 @@ def markdown_table(headers, rows, digits=4):
     return "\n".join(lines)
 
 
-def markdown_image(path, folder, caption):
+def markdown_image(path: str | os.PathLike[str], folder: str | os.PathLike[str], caption: str) -> str:
     """A Markdown image link to ``path``, relative to ``folder`` (the report's folder)."""
     relative = Path(path).resolve().relative_to(Path(folder).resolve())
     return f"![{caption}]({relative.as_posix()})"
 
 
-def write_markdown(path, blocks):
+def write_markdown(path: str | os.PathLike[str], blocks: Iterable[str]) -> Path:
     """Write blocks of Markdown separated by blank lines, atomically; return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

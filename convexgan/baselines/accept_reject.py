@@ -15,15 +15,20 @@ Acceptance rules: ``'deterministic'`` (:math:`L' \le L`), ``'every'`` (also unco
 ``every``-th iteration), ``'temperature'`` (also with probability :math:`\exp(-(L' - L)/T)`).
 """
 
+from __future__ import annotations
+
 import copy
 import math
+from typing import Any
 
 import torch
 
 from convexgan._validation import check_choice, check_int, check_positive
-from convexgan.baselines.rule import UpdateRule
+from convexgan.baselines.rule import Game, UpdateRule
 
 RULES = ("deterministic", "every", "temperature")
+Snapshot = tuple[list[torch.Tensor], tuple[dict[str, Any], dict[str, Any]]]
+"""What :meth:`GreedyAcceptReject.snapshot` returns: parameter copies and the two optimisers' states."""
 
 
 class GreedyAcceptReject(UpdateRule):
@@ -51,7 +56,8 @@ class GreedyAcceptReject(UpdateRule):
 
     name = "accept-reject"
 
-    def __init__(self, critic_steps=5, acceptance="deterministic", every=10, temperature=1e-3, seed=0, **kwargs):
+    def __init__(self, critic_steps: int = 5, acceptance: str = "deterministic", every: int = 10,
+                 temperature: float = 1e-3, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.critic_steps = check_int(critic_steps, "critic_steps", 1, 10**6)
         self.acceptance = check_choice(acceptance, "acceptance", RULES)
@@ -59,32 +65,32 @@ class GreedyAcceptReject(UpdateRule):
         self.temperature = check_positive(temperature, "temperature")
         self.seed = seed
 
-    def bind(self, game):
+    def bind(self, game: Game) -> None:
         super().bind(game)
         self.coins = torch.Generator().manual_seed(self.seed)
-        self.decisions = []
+        self.decisions: list[tuple[float, float, bool]] = []
 
-    def loss(self, draw):
+    def loss(self, draw: Any) -> float:
         """:math:`V_G` at the current parameters on ``draw``, as a float."""
         with torch.no_grad():
-            return float(self.game.generator_objective(draw))
+            return float(self.bound.generator_objective(draw))
 
-    def snapshot(self):
+    def snapshot(self) -> Snapshot:
         """Copies of both players' parameters and optimiser states."""
-        parameters = [p.detach().clone() for p in self.game.generator_parameters + self.game.critic_parameters]
+        parameters = [p.detach().clone() for p in self.bound.generator_parameters + self.bound.critic_parameters]
         states = copy.deepcopy((self.generator_optimizer.state_dict(), self.critic_optimizer.state_dict()))
         return parameters, states
 
-    def restore(self, saved):
+    def restore(self, saved: Snapshot) -> None:
         """Put back a :meth:`snapshot`."""
         parameters, states = saved
         with torch.no_grad():
-            for p, value in zip(self.game.generator_parameters + self.game.critic_parameters, parameters):
+            for p, value in zip(self.bound.generator_parameters + self.bound.critic_parameters, parameters):
                 p.copy_(value)
         self.generator_optimizer.load_state_dict(states[0])
         self.critic_optimizer.load_state_dict(states[1])
 
-    def accept(self, iteration, before, after):
+    def accept(self, iteration: int, before: float, after: float) -> bool:
         """The acceptance rule."""
         if after <= before:
             return True
@@ -96,12 +102,12 @@ class GreedyAcceptReject(UpdateRule):
             )
         return False
 
-    def step(self, iteration):
+    def step(self, iteration: int) -> None:
         self.critic_ascent(self.critic_steps)
-        evaluation = self.game.draw()
+        evaluation = self.bound.draw()
         before = self.loss(evaluation)
         saved = self.snapshot()
-        self.apply_generator(self.generator_gradients(self.game.draw()))
+        self.apply_generator(self.generator_gradients(self.bound.draw()))
         self.critic_ascent(self.critic_steps)
         after = self.loss(evaluation)
         accepted = math.isfinite(after) and self.accept(iteration, before, after)

@@ -8,7 +8,10 @@ The exact optimum is :math:`\theta^* = c` for every :math:`\rho \ge 0` (the line
 docs/theory.md section 1, at beta -> 0). With :math:`\rho = 0` the game is bilinear: simultaneous GDA spirals outwards.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 import torch
 
 from convexgan.baselines.linear_quadratic import check_nonnegative
@@ -35,12 +38,13 @@ class DiracGame:
 
     exact_seconds = None
 
-    def __init__(self, c=(1.0,), *, theta0=None, rho=0.0, dtype=torch.float64):
-        c = np.atleast_1d(np.asarray(c, dtype=np.float64))
-        if c.ndim != 1 or not np.all(np.isfinite(c)) or not np.any(c):
-            raise ValueError(f"c must be a finite non-zero vector; got {c!r}")
+    def __init__(self, c: ArrayLike = (1.0,), *, theta0: ArrayLike | None = None, rho: float = 0.0,
+                 dtype: torch.dtype = torch.float64) -> None:
+        target = np.atleast_1d(np.asarray(c, dtype=np.float64))
+        if target.ndim != 1 or not np.all(np.isfinite(target)) or not np.any(target):
+            raise ValueError(f"c must be a finite non-zero vector; got {target!r}")
         self.rho = check_nonnegative(rho, "rho")
-        self.c = torch.as_tensor(c, dtype=dtype)
+        self.c = torch.as_tensor(target, dtype=dtype)
         start = torch.zeros_like(self.c)
         if theta0 is not None:
             start = torch.as_tensor(np.asarray(theta0, dtype=np.float64), dtype=dtype)
@@ -51,29 +55,29 @@ class DiracGame:
         self.data = self.c[None, :]
 
     @property
-    def generator_parameters(self):
+    def generator_parameters(self) -> list[torch.Tensor]:
         return [self.theta]
 
     @property
-    def critic_parameters(self):
+    def critic_parameters(self) -> list[torch.Tensor]:
         return [self.psi]
 
-    def draw(self):
+    def draw(self) -> None:
         """The game is deterministic: ``None``."""
         return None
 
-    def value(self, draw):
+    def value(self, draw: None) -> torch.Tensor:
         r""":math:`V(\theta, \psi)`."""
         return self.psi @ (self.c - self.theta) - 0.5 * self.rho * (self.psi**2).sum()
 
     critic_objective = value
     generator_objective = value
 
-    def generate(self, m):
+    def generate(self, m: int) -> torch.Tensor:
         """``m`` copies of the generated point (differentiable in theta)."""
         return self.theta.expand(m, -1)
 
-    def measure(self):
+    def measure(self) -> dict[str, float]:
         r"""Relative distance :math:`\|\theta - c\| / \|c\|` and the critic's norm :math:`\|\psi\|`."""
         theta, c = self.theta.detach(), self.c
         return {

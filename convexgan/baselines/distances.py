@@ -5,15 +5,16 @@ Computed in float64 numpy from ``d x d`` moments; the Bures-Wasserstein distance
 """
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
-def relative_error(S, S_star):
+def relative_error(S: ArrayLike, S_star: ArrayLike) -> float:
     r"""Relative second-moment error :math:`\|S - S^*\|_F / \|S^*\|_F` (absolute error when :math:`S^* = 0`)."""
-    S, S_star = np.asarray(S, dtype=np.float64), np.asarray(S_star, dtype=np.float64)
-    scale = np.linalg.norm(S_star)
-    return float(np.linalg.norm(S - S_star) / (scale if scale > 0 else 1.0))
+    A, B = np.asarray(S, dtype=np.float64), np.asarray(S_star, dtype=np.float64)
+    scale = np.linalg.norm(B)
+    return float(np.linalg.norm(A - B) / (scale if scale > 0 else 1.0))
 
 
-def spectral_norm(S):
+def spectral_norm(S: NDArray[np.float64]) -> float:
     r"""Spectral norm :math:`\|S\|_2` of a symmetric matrix (largest absolute eigenvalue)."""
     return float(np.max(np.abs(np.linalg.eigvalsh((S + S.T) / 2))))

@@ -9,6 +9,8 @@ Alternating: the critic first takes ``critic_steps`` ascent steps, then the gene
 updated critic.
 """
 
+from typing import Any
+
 from convexgan._validation import check_int
 from convexgan.baselines.rule import UpdateRule
 
@@ -18,8 +20,8 @@ class SimultaneousGDA(UpdateRule):
 
     name = "gda"
 
-    def step(self, iteration):
-        draw = self.game.draw()
+    def step(self, iteration: int) -> None:
+        draw = self.bound.draw()
         generator = self.generator_gradients(draw)
         critic = self.critic_gradients(draw)
         self.apply_generator(generator)
@@ -39,10 +41,10 @@ class AlternatingGDA(UpdateRule):
 
     name = "gda-alt"
 
-    def __init__(self, critic_steps=1, **kwargs):
+    def __init__(self, critic_steps: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.critic_steps = check_int(critic_steps, "critic_steps", 1, 10**6)
 
-    def step(self, iteration):
+    def step(self, iteration: int) -> None:
         self.critic_ascent(self.critic_steps)
-        self.apply_generator(self.generator_gradients(self.game.draw()))
+        self.apply_generator(self.generator_gradients(self.bound.draw()))

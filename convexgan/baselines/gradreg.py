@@ -13,6 +13,8 @@ generator's own objective :math:`V_G` replaces :math:`V` in the first term and t
 :math:`V_D`.
 """
 
+from typing import Any
+
 import torch
 
 from convexgan._validation import check_positive
@@ -32,15 +34,15 @@ class GradientRegularisedGDA(UpdateRule):
 
     name = "gradreg"
 
-    def __init__(self, eta=0.5, **kwargs):
+    def __init__(self, eta: float = 0.5, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.eta = check_positive(eta, "eta")
 
-    def step(self, iteration):
-        draw = self.game.draw()
+    def step(self, iteration: int) -> None:
+        draw = self.bound.draw()
         critic = self.critic_gradients(draw, create_graph=True)
         penalty = sum((gradient**2).sum() for gradient in critic)
-        objective = self.game.generator_objective(draw) + self.eta * penalty
-        generator = torch.autograd.grad(objective, self.game.generator_parameters)
+        objective = self.bound.generator_objective(draw) + self.eta * penalty
+        generator = torch.autograd.grad(objective, self.bound.generator_parameters)
         self.apply_generator(generator)
         self.apply_critic(critic)

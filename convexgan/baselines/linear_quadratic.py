@@ -18,10 +18,13 @@ unregularised and :math:`S_G^* = S_X`; this is the population game of docs/theor
 GDA cycles.
 """
 
+from __future__ import annotations
+
 import math
 import time
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 import torch
 
 from convexgan._validation import as_samples, check_int, check_positive
@@ -37,14 +40,14 @@ from convexgan.duality.closed_form import (
 from convexgan.metrics.bures import bures_wasserstein
 
 
-def check_nonnegative(value, name):
+def check_nonnegative(value: object, name: str) -> float:
     """Return ``value`` as a float after checking that it is a finite number >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise TypeError(f"{name} must be a real number >= 0; got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
-    return value
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name}={number!r} must be a finite number >= 0")
+    return number
 
 
 class LinearQuadraticGame:
@@ -83,8 +86,9 @@ class LinearQuadraticGame:
         Wall-clock time of the closed form (eigen-decomposition, soft-threshold, weights) from :math:`S_X`.
     """
 
-    def __init__(self, X=None, *, second_moment=None, latent_dim=None, beta=0.0, rho=0.0, batch_size=None,
-                 init_std=None, seed=0, dtype=torch.float64):
+    def __init__(self, X: ArrayLike | None = None, *, second_moment: ArrayLike | None = None,
+                 latent_dim: int | None = None, beta: float = 0.0, rho: float = 0.0, batch_size: int | None = None,
+                 init_std: float | None = None, seed: int = 0, dtype: torch.dtype = torch.float64) -> None:
         if (X is None) == (second_moment is None):
             raise ValueError("give exactly one of X (samples) and second_moment (S_X)")
         self.beta = check_nonnegative(beta, "beta")
@@ -94,11 +98,11 @@ class LinearQuadraticGame:
                 f"beta={self.beta!r} > 0 needs a critic penalty rho > 0 (the generator penalty is beta/rho)"
             )
         self.gamma = self.beta / self.rho if self.rho > 0 else 0.0
-        self.data = None
+        self.data: torch.Tensor | None = None
         if X is not None:
-            X = as_samples(X)
-            S_X = moment_of(X)
-            self.data = torch.as_tensor(X, dtype=dtype)
+            rows = as_samples(X)
+            S_X = moment_of(rows)
+            self.data = torch.as_tensor(rows, dtype=dtype)
         else:
             S_X = np.asarray(second_moment, dtype=np.float64)
             if S_X.ndim != 2 or S_X.shape[0] != S_X.shape[1] or not np.all(np.isfinite(S_X)):
@@ -120,14 +124,14 @@ class LinearQuadraticGame:
         self.S_X_torch = torch.as_tensor(S_X, dtype=dtype)
 
     @property
-    def generator_parameters(self):
+    def generator_parameters(self) -> list[torch.Tensor]:
         return [self.W]
 
     @property
-    def critic_parameters(self):
+    def critic_parameters(self) -> list[torch.Tensor]:
         return [self.A]
 
-    def exact(self):
+    def exact(self) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
         r"""Closed-form optimum: return ``(seconds, S_star, W_star)`` with :math:`W^{*T} W^* = (S_X - \beta I)_+`.
 
         Raises
@@ -147,15 +151,15 @@ class LinearQuadraticGame:
         S_star = (V * soft_threshold(lam, self.beta)) @ V.T
         return time.perf_counter() - start, S_star, W_star
 
-    def draw(self):
+    def draw(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """A minibatch ``(X_b, Z_b)`` of data rows and fresh noise, or ``None`` for exact expectations."""
-        if self.batch_size is None:
+        if self.batch_size is None or self.data is None:
             return None
         rows = torch.randint(self.data.shape[0], (self.batch_size,), generator=self.generator)
         Z = torch.randn(self.batch_size, self.latent_dim, generator=self.generator, dtype=self.W.dtype)
         return self.data[rows], Z
 
-    def value(self, draw):
+    def value(self, draw: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
         r""":math:`V(W, A)` with exact or minibatch moments."""
         if draw is None:
             S_X, S_G = self.S_X_torch, self.W.T @ self.W
@@ -169,17 +173,17 @@ class LinearQuadraticGame:
     critic_objective = value
     generator_objective = value
 
-    def generate(self, m):
+    def generate(self, m: int) -> torch.Tensor:
         """``m`` fresh generated samples ``Z W`` (differentiable in ``W``)."""
         Z = torch.randn(m, self.latent_dim, generator=self.generator, dtype=self.W.dtype)
         return Z @ self.W
 
-    def generated_moment(self):
+    def generated_moment(self) -> NDArray[np.float64]:
         r"""Population moment :math:`S_G = W^T W` as a float64 array."""
         W = self.W.detach().cpu().double().numpy()
         return W.T @ W
 
-    def measure(self):
+    def measure(self) -> dict[str, float]:
         """Distances to the exact optimum: relative error, Bures-W2, and the critic constraint value.
 
         ``constraint`` is :math:`\\|S_X - S_G\\|_2 / \\beta` (1 at the optimum) when beta > 0, else

@@ -14,13 +14,33 @@ in place at every :meth:`step`. :func:`train` times the steps only (not the meas
 ``measure()`` against iterations and seconds.
 """
 
+from __future__ import annotations
+
 import math
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from tqdm.auto import tqdm
 
 from convexgan._validation import check_int, check_positive
+
+if TYPE_CHECKING:
+    from convexgan.baselines.rule import Game
+
+
+class Rule(Protocol):
+    """What :func:`train` uses of an update rule (:class:`~convexgan.baselines.rule.UpdateRule` and wrappers)."""
+
+    @property
+    def name(self) -> str:
+        """The rule's name in the history and the progress bar."""
+
+    def bind(self, game: Game) -> None:
+        """Attach the rule to ``game``."""
+
+    def step(self, iteration: int) -> None:
+        """Change the game's parameters in place (iteration counts from 1)."""
 
 
 @dataclass
@@ -42,42 +62,43 @@ class History:
     """
 
     method: str
-    iterations: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-    metrics: dict = field(default_factory=dict)
+    iterations: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
     diverged: bool = False
 
-    def record(self, iteration, seconds, values):
+    def record(self, iteration: int, seconds: float, values: dict[str, float]) -> None:
         """Append one measurement."""
         self.iterations.append(int(iteration))
         self.seconds.append(float(seconds))
         for key, value in values.items():
             self.metrics.setdefault(key, []).append(float(value))
 
-    def final(self, metric):
+    def final(self, metric: str) -> float:
         """The last logged value of ``metric``."""
         return self.metrics[metric][-1]
 
-    def time_to(self, metric, tol):
+    def time_to(self, metric: str, tol: float) -> float | None:
         """Training seconds until ``metric <= tol`` was first logged, or ``None`` if it never was."""
         for seconds, value in zip(self.seconds, self.metrics[metric]):
             if value <= tol:
                 return seconds
         return None
 
-    def iterations_to(self, metric, tol):
+    def iterations_to(self, metric: str, tol: float) -> int | None:
         """Iterations until ``metric <= tol`` was first logged, or ``None`` if it never was."""
         for iteration, value in zip(self.iterations, self.metrics[metric]):
             if value <= tol:
                 return iteration
         return None
 
-    def seconds_per_iteration(self):
+    def seconds_per_iteration(self) -> float:
         """Mean training seconds per iteration over the run."""
         return self.seconds[-1] / self.iterations[-1] if self.iterations[-1] else math.nan
 
 
-def train(game, rule, steps, *, log_every=10, metric="relative_error", tol=None, max_seconds=None, progress=True):
+def train(game: Game, rule: Rule, steps: int, *, log_every: int = 10, metric: str = "relative_error",
+          tol: float | None = None, max_seconds: float | None = None, progress: bool = True) -> History:
     """Run ``rule`` on ``game`` for ``steps`` iterations, logging ``game.measure()``.
 
     Parameters

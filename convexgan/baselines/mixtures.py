@@ -9,9 +9,13 @@ loss :math:`V = E_X \log \sigma(D(x)) + E_G \log(1 - \sigma(D(g)))` with the non
 :math:`-E_G \log \sigma(D(g))`, or the WGAN loss :math:`V = E_X D - E_G D - \frac{\rho}{2} \|\theta_D\|^2`.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 import torch
 from torch import nn
 
@@ -20,26 +24,29 @@ from convexgan.baselines.distances import relative_error
 from convexgan.baselines.linear_quadratic import check_nonnegative
 
 
-def ring_centers(n_modes, radius):
+def ring_centers(n_modes: int, radius: float) -> NDArray[np.float64]:
     r"""The ``n_modes`` centres :math:`r (\cos 2\pi k/K, \sin 2\pi k/K)`, shape ``(n_modes, 2)``."""
     angles = 2 * math.pi * np.arange(n_modes) / n_modes
     return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
 
-def sample_ring(n, centers, std, generator, dtype=torch.float64):
+def sample_ring(n: int, centers: ArrayLike, std: float, generator: torch.Generator,
+                dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``n`` samples of the ring mixture, drawn with the torch ``generator``; shape ``(n, 2)``."""
-    centers = torch.as_tensor(centers, dtype=dtype)
-    modes = torch.randint(centers.shape[0], (n,), generator=generator)
-    return centers[modes] + std * torch.randn(n, 2, generator=generator, dtype=dtype)
+    means = torch.as_tensor(centers, dtype=dtype)
+    modes = torch.randint(means.shape[0], (n,), generator=generator)
+    return means[modes] + std * torch.randn(n, 2, generator=generator, dtype=dtype)
 
 
-def ring_second_moment(centers, std):
+def ring_second_moment(centers: ArrayLike, std: float) -> NDArray[np.float64]:
     r"""Exact :math:`S_X = \frac{1}{K} \sum_k c_k c_k^T + \sigma^2 I` of the mixture."""
-    centers = np.asarray(centers, dtype=np.float64)
-    return centers.T @ centers / centers.shape[0] + std**2 * np.eye(centers.shape[1])
+    C = np.asarray(centers, dtype=np.float64)
+    moment: NDArray[np.float64] = C.T @ C / C.shape[0] + std**2 * np.eye(C.shape[1])
+    return moment
 
 
-def modes_covered(samples, centers, std, min_fraction=0.01):
+def modes_covered(samples: ArrayLike, centers: NDArray[np.float64], std: float,
+                  min_fraction: float = 0.01) -> tuple[int, float]:
     r"""Mode-coverage counts.
 
     A sample is *high quality* if it lies within :math:`3\sigma` of a centre; a mode is *covered* if at least
@@ -59,17 +66,17 @@ def modes_covered(samples, centers, std, min_fraction=0.01):
     quality : float
         Fraction of high-quality samples.
     """
-    samples = np.asarray(samples, dtype=np.float64)
-    distances = np.linalg.norm(samples[:, None, :] - np.asarray(centers)[None, :, :], axis=2)
+    points = np.asarray(samples, dtype=np.float64)
+    distances = np.linalg.norm(points[:, None, :] - np.asarray(centers)[None, :, :], axis=2)
     nearest = distances.argmin(axis=1)
-    close = distances[np.arange(samples.shape[0]), nearest] <= 3 * std
+    close = distances[np.arange(points.shape[0]), nearest] <= 3 * std
     counts = np.bincount(nearest[close], minlength=len(centers))
-    return int(np.count_nonzero(counts >= min_fraction * samples.shape[0])), float(close.mean())
+    return int(np.count_nonzero(counts >= min_fraction * points.shape[0])), float(close.mean())
 
 
-def mlp(sizes):
+def mlp(sizes: Sequence[int]) -> nn.Sequential:
     """ReLU multilayer perceptron with the given layer widths (no activation after the last layer)."""
-    layers = []
+    layers: list[nn.Module] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(fan_in, fan_out))
         if i < len(sizes) - 2:
@@ -108,9 +115,10 @@ class RingMixtureGame:
 
     exact_seconds = None
 
-    def __init__(self, n_modes=8, radius=2.0, std=0.02, *, latent_dim=256, hidden=128, generator_layers=2,
-                 critic_layers=1, critic_input_scale=0.25, batch_size=512, loss="gan", rho=0.0, eval_size=2048,
-                 seed=0):
+    def __init__(self, n_modes: int = 8, radius: float = 2.0, std: float = 0.02, *, latent_dim: int = 256,
+                 hidden: int = 128, generator_layers: int = 2, critic_layers: int = 1,
+                 critic_input_scale: float = 0.25, batch_size: int = 512, loss: str = "gan", rho: float = 0.0,
+                 eval_size: int = 2048, seed: int = 0) -> None:
         self.n_modes = check_int(n_modes, "n_modes", 1, 10**4)
         self.radius, self.std = check_positive(radius, "radius"), check_positive(std, "std")
         self.batch_size = check_int(batch_size, "batch_size", 1, 10**7)
@@ -129,24 +137,24 @@ class RingMixtureGame:
         self.data = sample_ring(eval_size, self.centers, self.std, self.generator, torch.float32)
 
     @property
-    def generator_parameters(self):
+    def generator_parameters(self) -> list[torch.Tensor]:
         return list(self.generator_net.parameters())
 
     @property
-    def critic_parameters(self):
+    def critic_parameters(self) -> list[torch.Tensor]:
         return list(self.critic_net.parameters())
 
-    def draw(self):
+    def draw(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A minibatch ``(X_b, Z_b)`` of mixture samples and noise."""
         X = sample_ring(self.batch_size, self.centers, self.std, self.generator, torch.float32)
         Z = torch.randn(self.batch_size, self.latent_dim, generator=self.generator)
         return X, Z
 
-    def critic(self, x):
+    def critic(self, x: torch.Tensor) -> torch.Tensor:
         """Critic output on ``x`` (rows), shape ``(m,)``."""
         return self.critic_net(x * self.critic_input_scale)[:, 0]
 
-    def critic_objective(self, draw):
+    def critic_objective(self, draw: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """The value V the critic maximises."""
         X, Z = draw
         real, fake = self.critic(X), self.critic(self.generator_net(Z))
@@ -155,18 +163,18 @@ class RingMixtureGame:
         penalty = sum((p**2).sum() for p in self.critic_net.parameters())
         return real.mean() - fake.mean() - 0.5 * self.rho * penalty
 
-    def generator_objective(self, draw):
+    def generator_objective(self, draw: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """The generator's objective (non-saturating for the GAN loss, ``V`` for the WGAN loss)."""
         if self.loss == "wgan":
             return self.critic_objective(draw)
         _, Z = draw
         return -nn.functional.logsigmoid(self.critic(self.generator_net(Z))).mean()
 
-    def generate(self, m):
+    def generate(self, m: int) -> torch.Tensor:
         """``m`` fresh generated samples (differentiable)."""
         return self.generator_net(torch.randn(m, self.latent_dim, generator=self.generator))
 
-    def measure(self):
+    def measure(self) -> dict[str, float]:
         """Modes covered, high-quality fraction and relative second-moment error to the exact :math:`S_X`."""
         with torch.no_grad():
             G = self.generator_net(self.eval_noise).double().numpy()

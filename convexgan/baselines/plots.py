@@ -4,11 +4,21 @@ The figure is a :class:`matplotlib.figure.Figure` drawn without pyplot, so that 
 changes the user's matplotlib backend; matplotlib (the ``plots`` extra) is imported on the first plot.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from convexgan._extras import require
 from convexgan._files import atomic_write
 
+if TYPE_CHECKING:
+    from convexgan.baselines.loop import History
 
-def plot_error_vs_time(histories, path, *, metric="relative_error", tol=None, exact_seconds=None, title=None):
+
+def plot_error_vs_time(histories: Sequence[History], path: str | os.PathLike[str], *, metric: str = "relative_error",
+                       tol: float | None = None, exact_seconds: float | None = None, title: str | None = None) -> None:
     """Save a PNG of ``metric`` against training seconds (log-log), one line per history.
 
     Parameters

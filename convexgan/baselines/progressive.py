@@ -22,26 +22,33 @@ second moment is exactly :math:`S_G = M_i^T M_i + b_i b_i^T`; it is compared wit
 :math:`(S_{X_i} - \beta_i I)_+`, :math:`\beta_i = \lambda_{k_i + 1}(S_{X_i})`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 import torch
 
 from convexgan._validation import check_int, check_positive
 from convexgan.baselines.distances import relative_error, spectral_norm
 from convexgan.baselines.gda import AlternatingGDA
 from convexgan.baselines.images import downsample, flatten_centred
-from convexgan.baselines.loop import train
+from convexgan.baselines.loop import History, train
+from convexgan.baselines.rule import Game, UpdateRule
 from convexgan.duality.closed_form import beta_from_k, eigh_descending, second_moment, soft_threshold
 from convexgan.metrics.bures import bures_wasserstein
 
 
-def upsample(G, resolution, channels):
+def upsample(G: torch.Tensor, resolution: int, channels: int) -> torch.Tensor:
     """Nearest-neighbour x2 upsampling of rows ``G (m, r * r * C)`` (HWC) to ``(m, 4 r * r * C)``."""
     images = G.reshape(G.shape[0], resolution, resolution, channels)
     images = images.repeat_interleave(2, dim=1).repeat_interleave(2, dim=2)
     return images.reshape(G.shape[0], -1)
 
 
-def with_ones(H):
+def with_ones(H: torch.Tensor) -> torch.Tensor:
     """Append a ones column to ``H (m, p)``."""
     return torch.cat([H, torch.ones(H.shape[0], 1, dtype=H.dtype)], dim=1)
 
@@ -72,8 +79,10 @@ class ProgressiveStageGame:
     dtype : torch.dtype
     """
 
-    def __init__(self, X, k, frozen, resolutions, channels, latent_dim, critic_width, gradient_penalty, drift,
-                 generator_penalty, batch_size, init_std, generator, dtype):
+    def __init__(self, X: NDArray[np.float64], k: int, frozen: list[torch.Tensor], resolutions: list[int],
+                 channels: int, latent_dim: int, critic_width: int, gradient_penalty: float, drift: float,
+                 generator_penalty: float, batch_size: int, init_std: float, generator: torch.Generator,
+                 dtype: torch.dtype) -> None:
         self.X = torch.as_tensor(X, dtype=dtype)
         self.S_X = second_moment(X)
         self.beta = beta_from_k(X, k)
@@ -90,14 +99,14 @@ class ProgressiveStageGame:
         self.v = (torch.randn(critic_width, generator=generator, dtype=dtype) / critic_width**0.5).requires_grad_()
 
     @property
-    def generator_parameters(self):
+    def generator_parameters(self) -> list[torch.Tensor]:
         return [self.W]
 
     @property
-    def critic_parameters(self):
+    def critic_parameters(self) -> list[torch.Tensor]:
         return [self.U, self.v]
 
-    def forward(self, Z, W):
+    def forward(self, Z: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
         """Generated rows of this stage for noise ``Z`` and this stage's weights ``W``."""
         H = Z
         for j, layer in enumerate(self.frozen + [W]):
@@ -106,17 +115,17 @@ class ProgressiveStageGame:
             H = with_ones(H) @ layer
         return H
 
-    def critic(self, x):
+    def critic(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`D(x) = \sum_j v_j (u_j^T x)^2`, shape ``(m,)``."""
         return ((x @ self.U) ** 2) @ self.v
 
-    def draw(self):
+    def draw(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A batch of real rows and noise."""
         rows = torch.randint(self.X.shape[0], (self.batch_size,), generator=self.generator)
         Z = torch.randn(self.batch_size, self.latent_dim, generator=self.generator, dtype=self.X.dtype)
         return self.X[rows], Z
 
-    def critic_objective(self, draw):
+    def critic_objective(self, draw: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """WGAN-GP critic objective with drift (maximised)."""
         X, Z = draw
         G = self.forward(Z, self.W).detach()
@@ -127,19 +136,19 @@ class ProgressiveStageGame:
         real = self.critic(X)
         return real.mean() - self.critic(G).mean() - self.gradient_penalty * penalty - self.drift * (real**2).mean()
 
-    def generator_objective(self, draw):
+    def generator_objective(self, draw: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """Generator objective (minimised)."""
         _, Z = draw
         return -self.critic(self.forward(Z, self.W)).mean() + self.generator_penalty * (self.W**2).sum()
 
-    def affine_map(self):
+    def affine_map(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(M, b)`` with ``G(z) = z M + b`` for the EMA generator, in float64."""
         with torch.no_grad():
             basis = torch.cat([torch.zeros(1, self.latent_dim), torch.eye(self.latent_dim)]).to(self.X.dtype)
             out = self.forward(basis, self.ema).double().numpy()
         return out[1:] - out[:1], out[0]
 
-    def measure(self):
+    def measure(self) -> dict[str, float]:
         """Distances of the EMA generator to the closed form :math:`(S_X - \\beta I)_+` of this stage."""
         M, b = self.affine_map()
         S_G = M.T @ M + np.outer(b, b)
@@ -158,15 +167,17 @@ class AveragedRule:
     It has the interface of an update rule (``name``, ``bind``, ``step``) for :func:`train`.
     """
 
-    def __init__(self, rule, decay):
+    def __init__(self, rule: UpdateRule, decay: float) -> None:
         self.rule, self.decay = rule, decay
         self.name = rule.name
 
-    def bind(self, game):
+    def bind(self, game: Game) -> None:
+        if not isinstance(game, ProgressiveStageGame):
+            raise TypeError(f"AveragedRule averages the weight of a ProgressiveStageGame; got {type(game).__name__}")
         self.game = game
         self.rule.bind(game)
 
-    def step(self, iteration):
+    def step(self, iteration: int) -> None:
         self.rule.step(iteration)
         with torch.no_grad():
             self.game.ema.mul_(self.decay).add_(self.game.W, alpha=1 - self.decay)
@@ -197,12 +208,14 @@ class ProgressiveGDA:
     dtype : torch.dtype
     """
 
-    def __init__(self, images, resolutions=(4, 8), k=(4, 8), *, latent_dim=None, critic_width=64,
-                 gradient_penalty=10.0, drift=1e-3, generator_penalty=1e-3, lr=1e-3, betas=(0.0, 0.99),
-                 batch_size=16, ema=0.999, init_std=0.01, seed=0, dtype=torch.float32):
-        images = np.asarray(images, dtype=np.float64)
-        if images.ndim != 4:
-            raise ValueError(f"images must have shape (N, H, W, C); got {images.shape}")
+    def __init__(self, images: ArrayLike, resolutions: Sequence[int] = (4, 8), k: Sequence[int] = (4, 8), *,
+                 latent_dim: int | None = None, critic_width: int = 64, gradient_penalty: float = 10.0,
+                 drift: float = 1e-3, generator_penalty: float = 1e-3, lr: float = 1e-3,
+                 betas: Sequence[float] = (0.0, 0.99), batch_size: int = 16, ema: float = 0.999,
+                 init_std: float = 0.01, seed: int = 0, dtype: torch.dtype = torch.float32) -> None:
+        pixels = np.asarray(images, dtype=np.float64)
+        if pixels.ndim != 4:
+            raise ValueError(f"images must have shape (N, H, W, C); got {pixels.shape}")
         self.resolutions = [check_int(r, "resolutions", 1, 10**4) for r in resolutions]
         for low, high in zip(self.resolutions[:-1], self.resolutions[1:]):
             if high != 2 * low:
@@ -210,19 +223,21 @@ class ProgressiveGDA:
         if len(k) != len(self.resolutions):
             raise ValueError(f"k={list(k)!r} must give one value per resolution {self.resolutions}")
         self.k = list(k)
-        self.images, self.channels = images, images.shape[3]
+        self.images, self.channels = pixels, pixels.shape[3]
         first = self.resolutions[0] ** 2 * self.channels
         self.latent_dim = first if latent_dim is None else check_int(latent_dim, "latent_dim", 1, 10**6)
-        self.settings = dict(critic_width=check_int(critic_width, "critic_width", 1, 10**6),
+        self.settings: dict[str, Any] = dict(critic_width=check_int(critic_width, "critic_width", 1, 10**6),
                              gradient_penalty=gradient_penalty, drift=drift, generator_penalty=generator_penalty,
                              batch_size=check_int(batch_size, "batch_size", 1, 10**6),
                              init_std=check_positive(init_std, "init_std"))
         self.lr, self.betas, self.ema = check_positive(lr, "lr"), tuple(betas), ema
         self.generator = torch.Generator().manual_seed(seed)
         self.dtype = dtype
-        self.stages, self.means = [], []
+        self.stages: list[ProgressiveStageGame] = []
+        self.means: list[NDArray[np.float64]] = []
 
-    def fit(self, steps, log_every=100, max_seconds=None, progress=True):
+    def fit(self, steps: int, log_every: int = 100, max_seconds: float | None = None,
+            progress: bool = True) -> list[History]:
         """Train every stage for ``steps`` iterations (or ``max_seconds`` of training time each); return one
         :class:`History` per stage."""
         histories = []
@@ -240,7 +255,7 @@ class ProgressiveGDA:
             self.means.append(mean)
         return histories
 
-    def sample(self, m):
+    def sample(self, m: int) -> NDArray[np.float64]:
         """``m`` images ``(m, r, r, C)`` from the last trained stage's EMA generator, with the mean added back."""
         stage = self.stages[-1]
         Z = torch.randn(m, self.latent_dim, generator=self.generator, dtype=self.dtype)

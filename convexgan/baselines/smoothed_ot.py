@@ -18,15 +18,18 @@ Exact target for Gaussian data and a linear generator (docs/theory.md section 9)
 ``generate(m)``.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import torch
 
 from convexgan._validation import check_int, check_positive
-from convexgan.baselines.rule import UpdateRule, make_optimizer
+from convexgan.baselines.rule import Game, SamplingGame, UpdateRule, make_optimizer
 
 
-def soft_c_transform(phi, X, Y, eps):
+def soft_c_transform(phi: torch.Tensor, X: torch.Tensor, Y: torch.Tensor, eps: float) -> torch.Tensor:
     r""":math:`\varphi^{c,\epsilon}(y_j) = -\epsilon \log \frac{1}{n} \sum_i \exp((\varphi_i - \|x_i - y_j\|^2)
     / \epsilon)` for ``phi (n,)``, ``X (n, d)``, ``Y (m, d)``; returns shape ``(m,)``."""
     cost = (X**2).sum(1)[:, None] + (Y**2).sum(1)[None, :] - 2.0 * X @ Y.T
@@ -56,7 +59,8 @@ class SmoothedOT(UpdateRule):
 
     name = "smoothed-ot"
 
-    def __init__(self, eps=1.0, dual_steps=5, dual_lr=None, batch_size=512, n_potential=2000, seed=0, **kwargs):
+    def __init__(self, eps: float = 1.0, dual_steps: int = 5, dual_lr: float | None = None, batch_size: int = 512,
+                 n_potential: int = 2000, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.eps = check_positive(eps, "eps")
         self.dual_steps = check_int(dual_steps, "dual_steps", 1, 10**6)
@@ -65,11 +69,12 @@ class SmoothedOT(UpdateRule):
         self.n_potential = check_int(n_potential, "n_potential", 1, 10**7)
         self.seed = seed
 
-    def bind(self, game):
+    def bind(self, game: Game) -> None:
         data = getattr(game, "data", None)
-        if data is None or not hasattr(game, "generate"):
+        if data is None or not isinstance(game, SamplingGame):
             raise ValueError(f"{type(game).__name__} has no data samples; smoothed-ot needs a game built from samples")
         self.game = game
+        self.sampler = game
         self.generator_optimizer = make_optimizer(game.generator_parameters, self.optimizer, self.lr, self.betas)
         if data.shape[0] > self.n_potential:
             generator = torch.Generator().manual_seed(self.seed)
@@ -77,16 +82,16 @@ class SmoothedOT(UpdateRule):
         self.X = data.detach()
         self.phi = torch.zeros(self.X.shape[0], dtype=self.X.dtype)
 
-    def semi_dual(self, Y):
+    def semi_dual(self, Y: torch.Tensor) -> torch.Tensor:
         r"""Semi-dual objective :math:`\frac1n \sum_i \varphi_i + \frac1m \sum_j \varphi^{c,\epsilon}(y_j)`."""
         return self.phi.mean() + soft_c_transform(self.phi, self.X, Y, self.eps).mean()
 
-    def step(self, iteration):
+    def step(self, iteration: int) -> None:
         n = self.X.shape[0]
         for _ in range(self.dual_steps):
-            Y = self.game.generate(self.batch_size).detach()
+            Y = self.sampler.generate(self.batch_size).detach()
             phi = self.phi.requires_grad_()
             (gradient,) = torch.autograd.grad(self.semi_dual(Y), phi)
             self.phi = (phi + self.dual_lr * n * gradient).detach()
-        loss = soft_c_transform(self.phi, self.X, self.game.generate(self.batch_size), self.eps).mean()
-        self.apply_generator(torch.autograd.grad(loss, self.game.generator_parameters))
+        loss = soft_c_transform(self.phi, self.X, self.sampler.generate(self.batch_size), self.eps).mean()
+        self.apply_generator(torch.autograd.grad(loss, self.bound.generator_parameters))

@@ -1,12 +1,22 @@
 """``convexgan compare``: train non-convex GAN baselines on a problem with a known exact optimum and tabulate
 their distance to it against time, next to the closed form's time."""
 
+from __future__ import annotations
+
+import argparse
 import math
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan._validation import check_int, check_positive
 from convexgan.duality.closed_form import beta_from_k
+
+if TYPE_CHECKING:
+    from convexgan.baselines import DiracGame, LinearQuadraticGame, RingMixtureGame
+    from convexgan.baselines.rule import UpdateRule
 
 PROBLEMS = ("linear-quadratic", "dirac", "8gaussians", "4gaussians")
 METHODS = ("gda", "gda-alt", "gradreg", "smoothed-ot", "accept-reject")
@@ -14,7 +24,7 @@ DEFAULT_OPTIMIZER = {"linear-quadratic": ("sgd", 1e-2), "dirac": ("sgd", 1e-1),
                      "8gaussians": ("adam", 1e-4), "4gaussians": ("adam", 1e-4)}
 
 
-def add_parser(subparsers):
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``convexgan compare``."""
     parser = subparsers.add_parser(
         "compare",
@@ -54,7 +64,7 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
-def gaussian_samples(dim, n, seed):
+def gaussian_samples(dim: int, n: int, seed: int) -> NDArray[np.float64]:
     """``n`` samples of :math:`N(0, \\Sigma)`, :math:`\\Sigma` with eigenvalues ``2, 1, ..., 0.3`` (geometric) in
     a random basis."""
     rng = np.random.default_rng(seed)
@@ -63,7 +73,7 @@ def gaussian_samples(dim, n, seed):
     return rng.standard_normal((n, dim)) * np.sqrt(lam) @ Q.T
 
 
-def problem_data(args):
+def problem_data(args: argparse.Namespace) -> tuple[NDArray[np.float64], str]:
     """The data rows of the linear-quadratic problem and a description."""
     from convexgan.baselines.images import flatten_centred
     from convexgan.data.open import load_images
@@ -74,7 +84,8 @@ def problem_data(args):
     return gaussian_samples(args.dim, args.samples, args.seed), f"Gaussian (n={args.samples}, d={args.dim})"
 
 
-def make_game(args, X, beta):
+def make_game(args: argparse.Namespace, X: NDArray[np.float64] | None,
+              beta: float) -> LinearQuadraticGame | DiracGame | RingMixtureGame:
     """A fresh game of ``args.problem`` (the same seed gives the same initial point)."""
     from convexgan.baselines import DiracGame, LinearQuadraticGame, RingMixtureGame
 
@@ -87,14 +98,14 @@ def make_game(args, X, beta):
     return RingMixtureGame(4, 1.0, 0.01, seed=args.seed)
 
 
-def make_rule(name, args, beta):
+def make_rule(name: str, args: argparse.Namespace, beta: float) -> UpdateRule:
     """The update rule ``name`` with the command's settings."""
     from convexgan.baselines import (
         AlternatingGDA, GradientRegularisedGDA, GreedyAcceptReject, SimultaneousGDA, SmoothedOT,
     )
 
     optimizer, lr = DEFAULT_OPTIMIZER[args.problem]
-    common = dict(lr=lr if args.lr is None else args.lr, optimizer=optimizer, betas=(0.5, 0.999))
+    common: dict[str, Any] = dict(lr=lr if args.lr is None else args.lr, optimizer=optimizer, betas=(0.5, 0.999))
     if name == "gda":
         return SimultaneousGDA(**common)
     if name == "gda-alt":
@@ -102,17 +113,21 @@ def make_rule(name, args, beta):
     if name == "gradreg":
         return GradientRegularisedGDA(eta=args.eta, **common)
     if name == "smoothed-ot":
-        eps = args.eps if args.eps is not None else (2 * beta if beta > 0 else 0.1)
-        return SmoothedOT(eps=eps, seed=args.seed, **common)
+        return SmoothedOT(eps=smoothed_ot_eps(args, beta), seed=args.seed, **common)
     return GreedyAcceptReject(critic_steps=args.critic_steps, acceptance=args.acceptance, seed=args.seed, **common)
 
 
-def format_seconds(value):
+def smoothed_ot_eps(args: argparse.Namespace, beta: float) -> float:
+    """The smoothing of ``smoothed-ot``: ``--eps``, else ``2 beta`` (0.1 when beta is 0)."""
+    return float(args.eps) if args.eps is not None else (2 * beta if beta > 0 else 0.1)
+
+
+def format_seconds(value: float | None) -> str:
     """Seconds in a short fixed format, or 'not reached'."""
     return "not reached" if value is None else f"{value:.3g}"
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Run the comparison; print the table and save the plot."""
     import torch
 
@@ -166,7 +181,7 @@ def run(args):
     for row in rows:
         print("| " + " | ".join(row) + " |")
     if "smoothed-ot" in methods and args.problem == "linear-quadratic":
-        eps = make_rule("smoothed-ot", args, beta).eps
+        eps = smoothed_ot_eps(args, beta)
         print(f"note: smoothed-ot (eps={eps:g}) has its own optimum, (S_X - (eps/2) I)_+ for Gaussian data; it is the "
               f"closed form above only when eps = 2 beta and the data are Gaussian")
     if args.plot:

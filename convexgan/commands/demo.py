@@ -1,11 +1,14 @@
 """``convexgan demo [--out DIR]``: an exact solve and progressive training on scikit-learn's bundled digits."""
 
+from __future__ import annotations
+
+import argparse
 from pathlib import Path
 
 from convexgan._extras import require
 
 
-def add_parser(subparsers):
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``demo`` sub-command."""
     p = subparsers.add_parser(
         "demo",
@@ -21,7 +24,7 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Run the demo, then print where the report is and its headline numbers."""
     for name in ("torch", "PIL", "sklearn", "matplotlib"):
         require("demo", name, user="convexgan demo")

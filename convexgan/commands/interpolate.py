@@ -1,12 +1,15 @@
 """``convexgan interpolate RUN --out FILE.png``: a grid of latent interpolations, one path per row."""
 
+from __future__ import annotations
+
+import argparse
 import numpy as np
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 
 
-def add_parser(subparsers):
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``interpolate`` sub-command."""
     p = subparsers.add_parser("interpolate", help="latent interpolation grid of a trained run",
                               description="Row j of the grid goes from the latent of sample 2j to that of sample "
@@ -25,7 +28,7 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Draw the endpoint latents, interpolate, save the grid."""
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import interpolate, load_generator

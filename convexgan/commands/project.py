@@ -1,12 +1,15 @@
 """``convexgan project RUN IMAGES --out FILE.png``: real images projected onto a trained generator's range."""
 
+from __future__ import annotations
+
+import argparse
 import numpy as np
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 
 
-def add_parser(subparsers):
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``project`` sub-command."""
     p = subparsers.add_parser("project", help="project real images onto a trained run's latent space",
                               description="For each image x, the minimum-norm latent z minimising "
@@ -26,7 +29,7 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Read, project, report, save."""
     from convexgan.data import load_images
     from convexgan.plotting import save_image_grid

@@ -1,14 +1,22 @@
 """``convexgan sample RUN --n N --out FILE.png | --png-dir DIR``: fresh samples of a trained progressive generator
 as a PNG grid or one PNG file per sample."""
 
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 from convexgan._validation import device_argument
 
+if TYPE_CHECKING:
+    from convexgan.progressive import ProgressiveGenerator
 
-def add_parser(subparsers):
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``sample`` sub-command."""
     p = subparsers.add_parser("sample", help="draw fresh samples of a trained run into a PNG grid",
                               description="Draw fresh samples of a run folder written by `convexgan train`. The "
@@ -36,7 +44,7 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Sample, optionally histogram-match, save."""
     from convexgan.data.histograms import histogram_reference, match_histograms
     from convexgan.plotting import save_image_files, save_image_grid
@@ -72,7 +80,7 @@ def run(args):
     return 0
 
 
-def _check_sample_memory(args, generator):
+def _check_sample_memory(args: argparse.Namespace, generator: ProgressiveGenerator) -> None:
     """Refuse ``--n`` before sampling when the samples ``(n, r, r, C)`` float32 and their 8-bit grid (tiles
     magnified to at least 64 pixels, 1-pixel padding) would exceed ``CONVEXGAN_MAX_BYTES``."""
     count = len(generator.stages)

@@ -1,10 +1,16 @@
 """``convexgan solve``: solve one WGAN exactly on an array of samples and print its certificate."""
 
+from __future__ import annotations
+
+import argparse
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes, check_declared, npy_header, npz_headers
@@ -12,8 +18,10 @@ from convexgan.duality import solve
 from convexgan.duality.critics import CRITIC_GAPS
 from convexgan.duality.programs import PROGRAMS
 
+T = TypeVar("T")
 
-def add_parser(subparsers):
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``convexgan solve``."""
     parser = subparsers.add_parser(
         "solve",
@@ -42,7 +50,7 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
-def _read_array(read, path):
+def _read_array(read: Callable[[], T], path: Path) -> T:
     """Call ``read()`` (a numpy load), turning numpy's and zipfile's errors into a ``ValueError`` naming ``path``."""
     try:
         return read()
@@ -50,7 +58,7 @@ def _read_array(read, path):
         raise ValueError(f"{path} cannot be read as .npy/.npz without pickle ({err})") from None
 
 
-def load_samples(path, key=None):
+def load_samples(path: Path, key: str | None = None) -> NDArray[Any]:
     """Load an ``(n, ...)`` array from ``.npy``/``.npz`` (no pickles) and flatten it to ``(n, d)``.
 
     The shape and dtype the file's header declares are checked against ``CONVEXGAN_MAX_BYTES`` before the data
@@ -60,13 +68,15 @@ def load_samples(path, key=None):
         raise FileNotFoundError(f"data file {path} does not exist")
     if _read_array(lambda: _is_npz(path), path):
         headers = _read_array(lambda: npz_headers(path), path)
-        names = [name for name, (shape, _) in headers.items() if shape is not None]
+        declared = {name: (shape, dtype) for name, (shape, dtype) in headers.items()
+                    if shape is not None and dtype is not None}
+        names = list(declared)
         if key is None and len(names) != 1:
             raise ValueError(f"{path} holds arrays {names}; choose one with --key")
         name = key if key is not None else names[0]
         if name not in names:
             raise ValueError(f"--key={name!r} is not in {path}; it holds {names}")
-        check_declared(*headers[name], f"{path} member {name!r}")
+        check_declared(*declared[name], f"{path} member {name!r}")
         array = _read_array(lambda: _npz_member(path, name), path)
     else:
         check_declared(*_read_array(lambda: npy_header(path), path), str(path))
@@ -76,17 +86,18 @@ def load_samples(path, key=None):
     return array.reshape(array.shape[0], -1)
 
 
-def _is_npz(path):
+def _is_npz(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(4) == b"PK\x03\x04"
 
 
-def _npz_member(path, name):
+def _npz_member(path: Path, name: str) -> NDArray[Any]:
     with np.load(path, allow_pickle=False) as archive:
-        return archive[name]
+        member: NDArray[Any] = archive[name]
+    return member
 
 
-def _generator_input(args, n):
+def _generator_input(args: argparse.Namespace, n: int) -> NDArray[Any] | None:
     if args.z is not None:
         if not args.z.exists():
             raise FileNotFoundError(f"--z file {args.z} does not exist")
@@ -101,13 +112,13 @@ def _generator_input(args, n):
     return None
 
 
-def _check_sample_count(args, d):
+def _check_sample_count(args: argparse.Namespace, d: int) -> None:
     """``--m`` free-generator samples: ``G`` (m, d) and its factor (m, d + 1) in float64."""
     if args.m is not None and args.m > 0:
         check_bytes(8 * args.m * (d + 1), f"--m={args.m} (generated samples G of {args.m} x {d} float64)")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Solve, print the certificate as a table, optionally write JSON; return 0."""
     X = load_samples(args.data, args.key)
     _check_sample_count(args, X.shape[1])

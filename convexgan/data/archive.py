@@ -1,9 +1,16 @@
 """Images inside a tar archive (plain or compressed), in sorted member order, read without extracting."""
 
+from __future__ import annotations
+
 import io
+import os
 import tarfile
 import threading
 from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from convexgan._limits import MAX_IMAGE_FILE_BYTES, max_image_file_bytes
 from convexgan.data.attributes import ATTRIBUTE_FILE, attribute_filter
@@ -15,7 +22,7 @@ from convexgan.data.source import ImageSource
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
 
 
-def check_archive_end(path, offset, block=1 << 20):
+def check_archive_end(path: str | os.PathLike[str], offset: int, block: int = 1 << 20) -> None:
     """Raise ``ValueError`` if an uncompressed archive holds non-zero bytes after the last member ``tarfile`` read.
 
     ``tarfile`` stops silently at a damaged header after the first member, as if the archive ended there; a
@@ -32,7 +39,7 @@ def check_archive_end(path, offset, block=1 << 20):
             position += len(chunk)
 
 
-class TarSource(ImageSource):
+class TarSource(ImageSource[tarfile.TarInfo]):
     """Every image member of a tar archive, sorted by member name.
 
     Parameters
@@ -46,7 +53,8 @@ class TarSource(ImageSource):
         ``n_images``, ``subset``, ``seed``, ``include``, ``classes``, ``crop``, ``strict`` of :class:`ImageSource`.
     """
 
-    def __init__(self, path, *, attributes=None, attributes_file=None, **kwargs):
+    def __init__(self, path: str | os.PathLike[str], *, attributes: dict[str, bool] | None = None,
+                 attributes_file: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         if not self.path.is_file():
@@ -68,29 +76,36 @@ class TarSource(ImageSource):
                 tables = [m for m in members if Path(m.name).name == ATTRIBUTE_FILE]
                 if not tables:
                     raise FileNotFoundError(f"attribute filter requested but {self.path} holds no {ATTRIBUTE_FILE}")
-                text, origin = self._archive.extractfile(tables[0]).read().decode(), f"{self.path}:{tables[0].name}"
+                text, origin = self._member(tables[0]).read().decode(), f"{self.path}:{tables[0].name}"
             keep = attribute_filter(text, origin, attributes)
             images = [m for m in images if Path(m.name).name in keep]
         super().__init__(f"tar archive {self.path}", images, **kwargs)
 
-    def close(self):
+    def close(self) -> None:
         """Close the archive."""
         self._archive.close()
 
-    def _relative(self, item):
+    def _member(self, member: tarfile.TarInfo) -> IO[bytes]:
+        """The open member (a regular file: the only members listed)."""
+        fh = self._archive.extractfile(member)
+        if fh is None:
+            raise ImageDecodeError(self._name(member), "not a regular file")
+        return fh
+
+    def _relative(self, item: tarfile.TarInfo) -> str:
         return item.name[2:] if item.name.startswith("./") else item.name
 
-    def _name(self, item):
+    def _name(self, item: tarfile.TarInfo) -> str:
         return f"{self.path}:{item.name}"
 
-    def _decode(self, item, draft=None):
+    def _decode(self, item: tarfile.TarInfo, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         """Read the member with a cap (its declared size first, then the bytes actually decompressed), decode it."""
         limit = max_image_file_bytes()
         if item.size > limit:
             raise ImageDecodeError(self._name(item), f"member declares {item.size} bytes, above the image-file "
                                    f"limit of {limit} bytes ({MAX_IMAGE_FILE_BYTES}); not read")
         with self._lock:
-            data = self._archive.extractfile(item).read(item.size + 1)
+            data = self._member(item).read(item.size + 1)
         if len(data) > item.size:
             raise ImageDecodeError(self._name(item), f"member holds more than the {item.size} bytes it declares")
         return decode_image(io.BytesIO(data), self._name(item), draft)

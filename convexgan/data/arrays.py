@@ -5,22 +5,27 @@ Accepted shapes: ``(n, H, W)`` grey, ``(n, H, W, 1)`` or ``(n, H, W, 3)``; dtype
 with at least three dimensions.
 """
 
+from __future__ import annotations
+
 import gzip
+import os
 import hashlib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from convexgan._limits import check_declared, npz_headers
 from convexgan.data.frames import array_to_image
 from convexgan.data.source import ImageSource
 
-IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+IDX_TYPES: dict[int, DTypeLike] = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 NPZ_KEYS = ("x_train", "x")
 
 
-def read_idx(path):
+def read_idx(path: str | os.PathLike[str]) -> NDArray[Any]:
     """Read an IDX file (the MNIST distribution format, optionally ``.gz``) into a numpy array.
 
     The header is two zero bytes, a type code, the number of dimensions ``D``, then ``D`` big-endian uint32
@@ -28,9 +33,8 @@ def read_idx(path):
     before the data are read, and no more than that many bytes are decompressed.
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rb") as fh:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as fh:
             head = fh.read(4)
             if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES:
                 raise ValueError(f"{path} is not an IDX file: bad magic bytes {head!r}")
@@ -51,7 +55,7 @@ def read_idx(path):
     return np.frombuffer(raw, dtype).reshape(shape)
 
 
-def read_npz_images(path, key=None):
+def read_npz_images(path: str | os.PathLike[str], key: str | None = None) -> NDArray[Any]:
     """Return the image array of a ``.npz`` file (see the module docstring for how it is chosen).
 
     The chosen member's declared shape is checked against ``CONVEXGAN_MAX_BYTES`` before it is read.
@@ -64,23 +68,25 @@ def read_npz_images(path, key=None):
         raise ValueError(f"{path}: {err}") from None
 
 
-def _read_npz_images(path, key):
+def _read_npz_images(path: str | os.PathLike[str], key: str | None) -> NDArray[Any]:
     headers = npz_headers(path)
-    arrays = [name for name, (shape, _) in headers.items() if shape is not None]
+    arrays = {name: (shape, dtype) for name, (shape, dtype) in headers.items()
+              if shape is not None and dtype is not None}
     if key is None:
         candidates = [name for name in NPZ_KEYS if name in arrays][:1]
-        candidates = candidates or [name for name in arrays if len(headers[name][0]) >= 3]
+        candidates = candidates or [name for name in arrays if len(arrays[name][0]) >= 3]
         if len(candidates) != 1:
             raise ValueError(f"cannot tell which array holds images ({', '.join(arrays)}); pass key=")
         key = candidates[0]
     elif key not in arrays:
         raise ValueError(f"key={key!r} is not in the archive; it has {', '.join(arrays)}")
-    check_declared(*headers[key], f"member {key!r}")
+    check_declared(*arrays[key], f"member {key!r}")
     with np.load(path, allow_pickle=False) as archive:
-        return archive[key]
+        images: NDArray[Any] = archive[key]
+    return images
 
 
-def check_image_array(images, name):
+def check_image_array(images: ArrayLike, name: str) -> NDArray[Any]:
     """Check the shape and range of an image array; return it with a channel axis ``(n, H, W, C)``."""
     images = np.asarray(images)
     if images.ndim == 3:
@@ -95,7 +101,7 @@ def check_image_array(images, name):
     return images
 
 
-class ArraySource(ImageSource):
+class ArraySource(ImageSource[int]):
     """Images held in an array (from memory, a ``.npz`` or an IDX file).
 
     Parameters
@@ -108,7 +114,7 @@ class ArraySource(ImageSource):
         ``classes`` need file names: folders and tar archives only).
     """
 
-    def __init__(self, images, description="image array", **kwargs):
+    def __init__(self, images: ArrayLike, description: str = "image array", **kwargs: Any) -> None:
         self.images = check_image_array(images, description)
         for name in ("include", "classes"):
             if kwargs.get(name):
@@ -116,7 +122,7 @@ class ArraySource(ImageSource):
                                  f"(use a folder or tar archive)")
         super().__init__(description, list(range(len(self.images))), **kwargs)
 
-    def _list_sha256(self, names):
+    def _list_sha256(self, names: list[str]) -> str:
         """SHA-256 of the candidate images' content: each image's shape and dtype, then its bytes, in order."""
         digest = hashlib.sha256()
         for index in names:
@@ -125,11 +131,11 @@ class ArraySource(ImageSource):
             digest.update(image.tobytes())
         return digest.hexdigest()
 
-    def _relative(self, item):
+    def _relative(self, item: int) -> str:
         return str(item)
 
-    def _name(self, item):
+    def _name(self, item: int) -> str:
         return f"{self.description}[{item}]"
 
-    def _decode(self, item, draft=None):
+    def _decode(self, item: int, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         return np.asarray(array_to_image(self.images[item]))

@@ -24,9 +24,14 @@ Every refusal is an :class:`ImageDecodeError` (a ``ValueError``) whose message s
 the sources count it as an unreadable image (or raise it with ``strict``).
 """
 
+from __future__ import annotations
+
+import os
 import warnings
+from typing import IO, Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 GREY_MODES = ("1", "L", "LA", "La")
@@ -44,7 +49,8 @@ class ImageDecodeError(ValueError):
         self.reason = reason
 
 
-def decode_image(file, name, draft=None):
+def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
+                 draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
     """Decode one image file into 8-bit pixels (see the module docstring for each mode).
 
     Parameters
@@ -83,7 +89,7 @@ def decode_image(file, name, draft=None):
         raise ImageDecodeError(name, f"{type(err).__name__}: {err}") from None
 
 
-def pixels_8bit(image, name):
+def pixels_8bit(image: Image.Image, name: str) -> NDArray[np.uint8]:
     """The 8-bit pixels of a decoded ``PIL.Image`` (see the module docstring); ``name`` for messages."""
     mode = image.mode
     if mode in GREY_MODES:

@@ -13,11 +13,14 @@ Both filters apply (an item must pass each one given), before the attribute filt
 what exists.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from posixpath import basename, dirname
 
 
-def as_names(value, name):
+def as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
     """``None``, a string or a sequence of strings, as a tuple of strings (None when empty)."""
     if value is None:
         return None
@@ -27,12 +30,13 @@ def as_names(value, name):
     return values or None
 
 
-def class_of(relative):
+def class_of(relative: str) -> str:
     """The class of an item: the name of the folder that holds it (``''`` at the top level)."""
     return basename(dirname(relative))
 
 
-def select_items(names, *, include=None, classes=None, description="the source"):
+def select_items(names: list[str], *, include: str | Iterable[str] | None = None,
+                 classes: str | Iterable[str] | None = None, description: str = "the source") -> list[int]:
     """Positions of the ``names`` (relative names, sorted) that pass ``include`` and ``classes``.
 
     Parameters
@@ -54,22 +58,22 @@ def select_items(names, *, include=None, classes=None, description="the source")
     ValueError
         A filter keeps no item: names the patterns or classes, with examples of what exists.
     """
-    include, classes = as_names(include, "include"), as_names(classes, "classes")
+    patterns, wanted = as_names(include, "include"), as_names(classes, "classes")
     keep = list(range(len(names)))
-    if include:
-        keep = [i for i in keep if any(fnmatchcase(names[i], pattern) for pattern in include)]
+    if patterns:
+        keep = [i for i in keep if any(fnmatchcase(names[i], pattern) for pattern in patterns)]
         if not keep:
             examples = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-            raise ValueError(f"include={list(include)} matches none of the {len(names)} images of {description} "
+            raise ValueError(f"include={list(patterns)} matches none of the {len(names)} images of {description} "
                              f"(patterns apply to the path relative to the folder or the tar member name, e.g. "
                              f"{examples})")
-    if classes:
+    if wanted:
         available = sorted({class_of(names[i]) for i in keep})
-        missing = [c for c in classes if c not in available]
+        missing = [c for c in wanted if c not in available]
         if missing:
             shown = [c for c in available if c] or ["none: the images lie at the top level"]
             listed = ", ".join(shown[:40]) + (f", ... ({len(shown)} in all)" if len(shown) > 40 else "")
             raise ValueError(f"class {', '.join(repr(c) for c in missing)} is not a folder holding images in "
-                             f"{description}{' (after include)' if include else ''}; its classes are: {listed}")
-        keep = [i for i in keep if class_of(names[i]) in classes]
+                             f"{description}{' (after include)' if patterns else ''}; its classes are: {listed}")
+        keep = [i for i in keep if class_of(names[i]) in wanted]
     return keep

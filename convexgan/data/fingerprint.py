@@ -14,15 +14,19 @@ Which fingerprint depends on the source (the selected items only, after ``n_imag
 the list or of the content) and the list itself; :func:`describe_changes` says how two lists differ.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from convexgan.data.archive import TarSource
 from convexgan.data.arrays import ArraySource
 from convexgan.data.folder import FolderSource
+from convexgan.data.source import ImageSource
 
 FOLDER_METHOD = "file list: relative path, size in bytes, modification time in ns"
 TAR_METHOD = "tar member list: name, size in bytes, modification time in s"
@@ -33,11 +37,11 @@ ARRAY_METHOD = "content hash: SHA-256 of the selected images' bytes, shape and d
 class Fingerprint:
     """``summary`` (JSON-able: ``method``, ``count``, ``sha256``) and ``entries`` (``[name, size, mtime]`` rows)."""
 
-    summary: dict
-    entries: list = field(default_factory=list)
+    summary: dict[str, Any]
+    entries: list[list[Any]] = field(default_factory=list)
 
 
-def data_fingerprint(source):
+def data_fingerprint(source: ImageSource[Any]) -> Fingerprint:
     """The fingerprint of the items ``source`` will read (see the module docstring).
 
     Parameters
@@ -49,7 +53,7 @@ def data_fingerprint(source):
     Fingerprint
     """
     if isinstance(source, FolderSource):
-        entries = []
+        entries: list[list[Any]] = []
         for path in source.items:
             stat = path.stat()
             entries.append([path.relative_to(source.root).as_posix(), stat.st_size, stat.st_mtime_ns])
@@ -66,12 +70,12 @@ def data_fingerprint(source):
     return Fingerprint({"method": f"none ({type(source).__name__} is not fingerprinted)", "count": len(source)})
 
 
-def _listed(method, entries):
+def _listed(method: str, entries: list[list[Any]]) -> Fingerprint:
     digest = hashlib.sha256(json.dumps(entries).encode()).hexdigest()
     return Fingerprint({"method": method, "count": len(entries), "sha256": digest}, entries)
 
 
-def describe_changes(old, new):
+def describe_changes(old: list[list[Any]], new: list[list[Any]]) -> str:
     """How the file list ``new`` differs from ``old`` (rows ``[name, size, mtime]``), in one sentence.
 
     Returns

@@ -5,7 +5,14 @@ the image folder may be given. An attribute filter reads ``list_attr_celeba.txt`
 parent unless ``attributes_file`` names it.
 """
 
+from __future__ import annotations
+
+import os
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from convexgan.data.attributes import attribute_filter, find_attribute_file
 from convexgan.data.decode import decode_image
@@ -14,7 +21,7 @@ from convexgan.data.source import ImageSource
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
-class FolderSource(ImageSource):
+class FolderSource(ImageSource[Path]):
     """Every image file under ``folder``, sorted by relative path.
 
     Parameters
@@ -28,7 +35,8 @@ class FolderSource(ImageSource):
         ``n_images``, ``subset``, ``seed``, ``include``, ``classes``, ``crop``, ``strict`` of :class:`ImageSource`.
     """
 
-    def __init__(self, folder, *, attributes=None, attributes_file=None, **kwargs):
+    def __init__(self, folder: str | os.PathLike[str], *, attributes: dict[str, bool] | None = None,
+                 attributes_file: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
         folder = Path(folder)
         if not folder.is_dir():
             raise FileNotFoundError(f"image folder {folder} does not exist")
@@ -45,11 +53,11 @@ class FolderSource(ImageSource):
         self.root = folder
         super().__init__(f"folder {folder}", files, **kwargs)
 
-    def _relative(self, item):
+    def _relative(self, item: Path) -> str:
         return item.relative_to(self.root).as_posix()
 
-    def _name(self, item):
+    def _name(self, item: Path) -> str:
         return str(item)
 
-    def _decode(self, item, draft=None):
+    def _decode(self, item: Path, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         return decode_image(item, str(item), draft)

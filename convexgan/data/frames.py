@@ -15,19 +15,25 @@ Crops (``crop``): ``'none'`` (default) resizes the whole frame, so a frame that 
 is scaled with the frame (for example 64 x 64 at (44.5, 60.5) on the 89 x 109 half-resolution copy).
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
-RESAMPLING = Image.BICUBIC
+# Pillow >= 9.1 (whose stubs lack this alias) spells it Image.Resampling.BICUBIC; 9.0 is still supported
+RESAMPLING = Image.BICUBIC  # type: ignore[attr-defined]
 CELEBA_FRAME = (178, 218)
 CELEBA_CROP_CENTER = (89, 121)
 CELEBA_CROP_SIZE = 128
 CROPS = ("none", "center", "celeba")
 
 
-def crop_method(crop):
+def crop_method(crop: str | bool | None) -> str:
     """The crop as one of :data:`CROPS`; ``True`` / ``False`` (the options of older versions and old run
     folders) mean ``'celeba'`` / ``'none'``."""
     if crop is None or crop is False:
@@ -39,19 +45,19 @@ def crop_method(crop):
     return crop
 
 
-def center_crop_box(width, height):
+def center_crop_box(width: int, height: int) -> tuple[int, int, int, int]:
     """The largest centred square ``(left, upper, right, lower)`` of a ``width x height`` frame."""
     side = min(width, height)
     left, upper = (width - side) // 2, (height - side) // 2
     return (left, upper, left + side, upper + side)
 
 
-def is_squashed(width, height, crop):
+def is_squashed(width: int, height: int, crop: str | bool | None) -> bool:
     """Whether a ``width x height`` frame is squashed (resized to a square with another aspect ratio)."""
     return crop_method(crop) == "none" and width != height
 
 
-def celeba_crop_box(width, height):
+def celeba_crop_box(width: int, height: int) -> tuple[int, int, int, int]:
     """The official centre-crop box ``(left, upper, right, lower)`` scaled to a ``width x height`` frame."""
     sx, sy = width / CELEBA_FRAME[0], height / CELEBA_FRAME[1]
     cx, cy = CELEBA_CROP_CENTER[0] * sx, CELEBA_CROP_CENTER[1] * sy
@@ -59,7 +65,7 @@ def celeba_crop_box(width, height):
     return (round(cx - hx), round(cy - hy), round(cx + hx), round(cy + hy))
 
 
-def draft_size(base, crop):
+def draft_size(base: int, crop: str | bool | None) -> tuple[int, int]:
     """The smallest ``(width, height)`` a frame may be decoded at for a resize to ``base`` (JPEG draft mode).
 
     Without a crop or with the centre square (whose side is the frame's smaller side), ``base`` on both sides;
@@ -72,7 +78,8 @@ def draft_size(base, crop):
     return (side, side)
 
 
-def frame_to_resolutions(image, resolutions, *, crop=False, base=None):
+def frame_to_resolutions(image: Image.Image, resolutions: Sequence[int], *, crop: str | bool | None = False,
+                         base: int | None = None) -> dict[int, NDArray[np.uint8]]:
     """Resize one picture to every resolution in ``resolutions``.
 
     Parameters
@@ -91,12 +98,12 @@ def frame_to_resolutions(image, resolutions, *, crop=False, base=None):
     dict
         ``{r: ndarray (r, r, C) uint8}``, ``C = 1`` for grey and ``3`` for colour.
     """
-    crop = crop_method(crop)
-    if crop != "none":
-        image = image.crop((center_crop_box if crop == "center" else celeba_crop_box)(*image.size))
+    method = crop_method(crop)
+    if method != "none":
+        image = image.crop((center_crop_box if method == "center" else celeba_crop_box)(*image.size))
     top = base or max(resolutions)
     square = image.resize((top, top), RESAMPLING)
-    out = {}
+    out: dict[int, NDArray[np.uint8]] = {}
     for r in resolutions:
         resized = square if r == top else square.resize((r, r), RESAMPLING)
         pixels = np.asarray(resized, dtype=np.uint8)
@@ -104,11 +111,11 @@ def frame_to_resolutions(image, resolutions, *, crop=False, base=None):
     return out
 
 
-def array_to_image(pixels):
+def array_to_image(pixels: ArrayLike) -> Image.Image:
     """Turn one ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` array (uint8, or float in [0, 1]) into a PIL image."""
-    pixels = np.asarray(pixels)
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[:, :, 0]
-    if pixels.dtype != np.uint8:
-        pixels = np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
-    return Image.fromarray(pixels)
+    values: NDArray[Any] = np.asarray(pixels)
+    if values.ndim == 3 and values.shape[2] == 1:
+        values = values[:, :, 0]
+    if values.dtype != np.uint8:
+        values = np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
+    return Image.fromarray(values)

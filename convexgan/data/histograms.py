@@ -9,10 +9,20 @@ The reference (:func:`histogram_reference`) is a seeded random subset of the dat
 in a sorted folder can be one class or one age group), read with the run's crop and filters.
 """
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from convexgan.data.source import ImageSource
 
 
-def histogram_reference(data, resolution, config, *, n=1000, seed=0):
+def histogram_reference(data: str | os.PathLike[str] | NDArray[Any] | ImageSource[Any], resolution: int,
+                        config: dict[str, Any], *, n: int = 1000, seed: int = 0) -> NDArray[np.float32]:
     """The reference images of a run's samples: ``n`` images of ``data`` drawn at random with ``seed``.
 
     Parameters
@@ -38,7 +48,7 @@ def histogram_reference(data, resolution, config, *, n=1000, seed=0):
                        base=config.get("base_resolution") or config["resolutions"][-1])
 
 
-def match_histograms(images, reference):
+def match_histograms(images: ArrayLike, reference: ArrayLike) -> NDArray[np.float32]:
     """Match the per-channel histogram of ``images`` to that of ``reference``.
 
     Parameters

@@ -1,9 +1,15 @@
 """Open any supported image source from a path, and read a whole source at one resolution."""
 
+from __future__ import annotations
+
+import os
 import tarfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan.data.archive import TarSource
 from convexgan.data.arrays import ArraySource, read_idx, read_npz_images
@@ -11,8 +17,11 @@ from convexgan.data.folder import FolderSource
 from convexgan.data.source import ImageSource
 
 
-def open_images(data, *, n_images=None, subset="random", seed=0, include=None, classes=None, crop="none",
-                attributes=None, attributes_file=None, strict=False, key=None):
+def open_images(data: str | os.PathLike[str] | NDArray[Any] | ImageSource[Any], *, n_images: int | None = None,
+                subset: str = "random", seed: int = 0, include: str | Sequence[str] | None = None,
+                classes: str | Sequence[str] | None = None, crop: str | bool = "none",
+                attributes: dict[str, bool] | None = None, attributes_file: str | os.PathLike[str] | None = None,
+                strict: bool = False, key: str | None = None) -> ImageSource[Any]:
     """Open an image source.
 
     Parameters
@@ -51,8 +60,8 @@ def open_images(data, *, n_images=None, subset="random", seed=0, include=None, c
     """
     if isinstance(data, ImageSource):
         return data
-    common = {"n_images": n_images, "subset": subset, "seed": seed, "include": include, "classes": classes,
-              "crop": crop, "strict": strict}
+    common: dict[str, Any] = {"n_images": n_images, "subset": subset, "seed": seed, "include": include,
+                              "classes": classes, "crop": crop, "strict": strict}
     if isinstance(data, np.ndarray):
         return ArraySource(data, **common)
     path = Path(data)
@@ -73,7 +82,8 @@ def open_images(data, *, n_images=None, subset="random", seed=0, include=None, c
         raise ValueError(f"data source {path} is not a folder, tar archive, .npz or IDX file ({err})") from None
 
 
-def load_images(data, resolution, *, chunk_size=256, base=None, **kwargs):
+def load_images(data: str | os.PathLike[str] | NDArray[Any] | ImageSource[Any], resolution: int, *,
+                chunk_size: int = 256, base: int | None = None, **kwargs: Any) -> NDArray[np.float32]:
     """Read every image of a source at one resolution.
 
     Parameters

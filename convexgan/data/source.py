@@ -31,13 +31,18 @@ are resized without a crop (``crop='none'``) are counted and reported once per p
 :class:`convexgan.exceptions.SquashedFramesWarning`.
 """
 
+from __future__ import annotations
+
 import os
 import tarfile
 import warnings
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from convexgan._validation import check_int
@@ -50,8 +55,21 @@ from convexgan.exceptions import SquashedFramesWarning
 READ_ERRORS = (OSError, ValueError, EOFError, tarfile.TarError)
 PREFETCH_CHUNKS = 2
 
+ItemT = TypeVar("ItemT")
+PixelType = type[np.uint8] | type[np.float32] | type[np.float64]
+Frames = dict[int, NDArray[np.uint8]]
+Read = tuple[Frames, bool] | None
+"""What :meth:`ImageSource._read` returns for one item: its pixels per resolution and whether it was squashed."""
 
-def available_cores():
+
+class Progress(Protocol):
+    """A progress bar (such as ``tqdm``): advanced by the number of items read."""
+
+    def update(self, n: int) -> Any:
+        """Advance the bar by ``n``."""
+
+
+def available_cores() -> int:
     """Number of CPU cores this process may run on (``len(os.sched_getaffinity(0))``, else ``os.cpu_count()``)."""
     try:
         return len(os.sched_getaffinity(0))
@@ -59,7 +77,7 @@ def available_cores():
         return os.cpu_count() or 1
 
 
-class ImageSource:
+class ImageSource(Generic[ItemT]):
     """Base class of the image sources (folder, tar archive, arrays).
 
     Subclasses set ``self.items`` (a sorted list of item handles) and implement ``_name(item)`` and
@@ -97,59 +115,68 @@ class ImageSource:
         candidates).
     """
 
-    def __init__(self, description, items, *, n_images=None, subset="random", seed=0, include=None, classes=None,
-                 crop="none", strict=False):
+    def __init__(self, description: str, items: Sequence[ItemT], *, n_images: int | None = None,
+                 subset: str = "random", seed: int = 0, include: Sequence[str] | None = None,
+                 classes: Sequence[str] | None = None, crop: str | bool = "none", strict: bool = False) -> None:
         if not items:
             raise ValueError(f"the image source {description} holds no images")
         names = [self._relative(item) for item in items]
         keep = select_items(names, include=include, classes=classes, description=description)
         self.candidates = [items[i] for i in keep]
         chosen = choose_subset(len(self.candidates), n_images, subset=subset, seed=seed)
-        self.selection = {"candidates": len(self.candidates),
+        self.selection: dict[str, Any] = {"candidates": len(self.candidates),
                           "candidates_sha256": self._list_sha256([names[i] for i in keep]),
                           "subset": subset, "seed": seed, "indices": chosen.tolist()}
         self.description = description
         self.items = [self.candidates[i] for i in chosen]
         self.crop = crop_method(crop)
         self.squashed = 0
-        self._squashed = []
+        self._squashed: list[str] = []
         self.strict = bool(strict)
         self.skipped = 0
         self.mode = self._probe_mode()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.items)
 
-    def __enter__(self):
+    def __enter__(self) -> ImageSource[ItemT]:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         """Release open files (the source cannot be read afterwards)."""
 
-    def restrict(self, indices):
+    def restrict(self, indices: Iterable[int]) -> ImageSource[ItemT]:
         """Read only the candidates at ``indices`` (positions in the sorted candidate list), in that order."""
-        indices = [check_int(int(i), "index", 0, len(self.candidates) - 1) for i in indices]
-        self.items = [self.candidates[i] for i in indices]
-        self.selection = {**self.selection, "indices": indices}
+        positions = [check_int(int(i), "index", 0, len(self.candidates) - 1) for i in indices]
+        self.items = [self.candidates[i] for i in positions]
+        self.selection = {**self.selection, "indices": positions}
         return self
 
-    def _relative(self, item):
+    def _name(self, item: ItemT) -> str:
+        """The item's name in messages (implemented by every subclass)."""
+        raise NotImplementedError
+
+    def _decode(self, item: ItemT, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+        """The item's 8-bit pixels ``(H, W)`` or ``(H, W, 3)`` (implemented by every subclass)."""
+        raise NotImplementedError
+
+    def _relative(self, item: ItemT) -> str:
         """The item's relative name (path in the folder, tar member name), for filters and the list's hash."""
         return self._name(item)
 
-    def _list_sha256(self, names):
+    def _list_sha256(self, names: list[str]) -> str:
         return list_sha256(names)
 
     @property
-    def channels(self):
+    def channels(self) -> int:
         """Number of colour channels of the arrays this source yields (1 or 3)."""
         return 1 if self.mode == "L" else 3
 
-    def _probe_mode(self):
-        first = None
+    def _probe_mode(self) -> str:
+        first: str | None = None
         for item in self.items[:64]:
             try:
                 pixels = self._decode(item)
@@ -161,7 +188,7 @@ class ImageSource:
             f"none of the first {min(len(self.items), 64)} images of {self.description} is readable (first: {first})"
         )
 
-    def _read(self, item, resolutions, base, draft):
+    def _read(self, item: ItemT, resolutions: list[int], base: int | None, draft: tuple[int, int] | None) -> Read:
         """``(pixels per resolution, whether the frame was squashed)``, or None when the item is unreadable."""
         try:
             image = Image.fromarray(self._decode(item, draft))
@@ -173,10 +200,12 @@ class ImageSource:
                 raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {_reason(err)}") from None
             return None
 
-    def _read_items(self, items, resolutions, base, draft):
+    def _read_items(self, items: list[ItemT], resolutions: list[int], base: int | None,
+                    draft: tuple[int, int] | None) -> list[Read]:
         return [self._read(item, resolutions, base, draft) for item in items]
 
-    def _assemble(self, items, results, resolutions, dtype):
+    def _assemble(self, items: list[ItemT], results: list[Read], resolutions: list[int],
+                  dtype: PixelType) -> tuple[dict[int, NDArray[Any]] | None, list[str]]:
         """The chunk's arrays (None when no item was readable) and the names of the unreadable items, in order."""
         self._squashed += [self._name(item) for item, got in zip(items, results) if got is not None and got[1]]
         good = [got[0] for got in results if got is not None]
@@ -187,8 +216,9 @@ class ImageSource:
             return {r: np.stack([f[r] for f in good]) for r in resolutions}, bad
         return {r: np.stack([f[r] for f in good]).astype(dtype) / dtype(255) for r in resolutions}, bad
 
-    def iter_chunks(self, resolutions, chunk_size=256, *, rank=0, world_size=1, progress=None, base=None,
-                    dtype=np.float32, workers=None, draft=False):
+    def iter_chunks(self, resolutions: Iterable[int], chunk_size: int = 256, *, rank: int = 0, world_size: int = 1,
+                    progress: Progress | None = None, base: int | None = None, dtype: PixelType = np.float32,
+                    workers: int | None = None, draft: bool = False) -> Iterator[dict[int, NDArray[Any]]]:
         """Yield the images chunk by chunk at every resolution.
 
         Parameters
@@ -218,32 +248,20 @@ class ImageSource:
         dict
             ``{r: ndarray (b, r, r, C)}`` of ``dtype``, with ``b <= chunk_size``.
         """
-        resolutions = sorted({check_int(r, "resolution", 1, 8192) for r in resolutions})
+        wanted = sorted({check_int(r, "resolution", 1, 8192) for r in resolutions})
         chunk_size = check_int(chunk_size, "chunk_size", 1, 2**31)
         workers = available_cores() if workers is None else check_int(workers, "workers", 1, 4096)
         if dtype not in (np.uint8, np.float32, np.float64):
             raise ValueError(f"dtype={dtype!r} must be np.float32, np.float64 or np.uint8")
-        top = base or max(resolutions)
-        smallest = draft_size(top, self.crop) if draft else None
+        smallest = draft_size(base or max(wanted), self.crop) if draft else None
         mine = self.items[rank::world_size]
         chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
         self.skipped, self._squashed = 0, []
-        skipped_names = []
+        skipped_names: list[str] = []
         pool = ThreadPoolExecutor(max_workers=workers)
-
-        def submit(items):
-            step = max(1, -(-len(items) // (2 * workers)) if workers > 1 else len(items))
-            return [pool.submit(self._read_items, items[i : i + step], resolutions, base, smallest)
-                    for i in range(0, len(items), step)]
-
         try:
-            pending = deque(submit(chunk) for chunk in chunks[:PREFETCH_CHUNKS if workers > 1 else 1])
-            for j, chunk in enumerate(chunks):
-                frames = [frame for part in pending.popleft() for frame in part.result()]
-                ahead = j + len(pending) + 1
-                if ahead < len(chunks):
-                    pending.append(submit(chunks[ahead]))
-                arrays, bad = self._assemble(chunk, frames, resolutions, dtype)
+            for chunk, frames in self._decoded_chunks(pool, workers, chunks, wanted, base, smallest):
+                arrays, bad = self._assemble(chunk, frames, wanted, dtype)
                 self.skipped += len(bad)
                 skipped_names.extend(bad[: max(0, 5 - len(skipped_names))])
                 if progress is not None:
@@ -252,15 +270,40 @@ class ImageSource:
                     yield arrays
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        self._warn_skipped(skipped_names)
+        self._warn_squashed()
+
+    def _decoded_chunks(self, pool: ThreadPoolExecutor, workers: int, chunks: list[list[ItemT]],
+                        resolutions: list[int], base: int | None,
+                        draft: tuple[int, int] | None) -> Iterator[tuple[list[ItemT], list[Read]]]:
+        """Each chunk with what :meth:`_read` returned for its items, in order, while the next chunks decode.
+
+        A chunk is split into about ``2 * workers`` parts submitted to ``pool``; ``PREFETCH_CHUNKS`` chunks (one
+        when ``workers`` is 1) are in flight ahead of the one yielded.
+        """
+        def submit(items: list[ItemT]) -> list[Future[list[Read]]]:
+            step = max(1, -(-len(items) // (2 * workers)) if workers > 1 else len(items))
+            return [pool.submit(self._read_items, items[i : i + step], resolutions, base, draft)
+                    for i in range(0, len(items), step)]
+
+        pending = deque(submit(chunk) for chunk in chunks[:PREFETCH_CHUNKS if workers > 1 else 1])
+        for j, chunk in enumerate(chunks):
+            frames = [frame for part in pending.popleft() for frame in part.result()]
+            ahead = j + len(pending) + 1
+            if ahead < len(chunks):
+                pending.append(submit(chunks[ahead]))
+            yield chunk, frames
+
+    def _warn_skipped(self, first_names: list[str]) -> None:
+        """One warning for the pass: how many items were unreadable, naming the first ones."""
         if self.skipped:
             warnings.warn(
                 f"skipped {self.skipped} unreadable image(s) of {self.description} "
-                f"(first: {', '.join(skipped_names)}); pass strict=True (--strict) to stop instead",
-                stacklevel=2,
+                f"(first: {', '.join(first_names)}); pass strict=True (--strict) to stop instead",
+                stacklevel=3,
             )
-        self._warn_squashed()
 
-    def _warn_squashed(self):
+    def _warn_squashed(self) -> None:
         """One warning for the pass: how many frames were squashed to a square (``crop='none'``), which first."""
         self.squashed = len(self._squashed)
         if self.squashed:
@@ -271,6 +314,6 @@ class ImageSource:
             )
 
 
-def _reason(err):
+def _reason(err: Exception) -> str | Exception:
     """Why an item is unreadable (a decode error's reason without the file name it repeats)."""
     return err.reason if isinstance(err, ImageDecodeError) else err

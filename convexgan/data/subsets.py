@@ -26,16 +26,20 @@ sorted order: for a folder ``find . -type f | sed 's|^./||' | LC_ALL=C sort | sh
 images (UTF-8 byte order equals Python's code point order), for a tar archive its image member names sorted.
 """
 
+from __future__ import annotations
+
 import hashlib
+from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan._validation import check_choice, check_int
 
 SUBSETS = ("random", "first")
 
 
-def random_order(count, seed, purpose="subset"):
+def random_order(count: int, seed: int, purpose: str = "subset") -> NDArray[np.int64]:
     """The candidates ``0 .. count - 1`` in the seeded random order of the module docstring.
 
     Returns
@@ -50,7 +54,8 @@ def random_order(count, seed, purpose="subset"):
     return np.lexsort((np.arange(count), keys)).astype(np.int64)
 
 
-def choose_subset(count, n, *, subset="random", seed=0, purpose="subset"):
+def choose_subset(count: int, n: int | None, *, subset: str = "random", seed: int = 0,
+                  purpose: str = "subset") -> NDArray[np.int64]:
     """Indices (sorted) of ``n`` of ``count`` candidates: a seeded random subset or the first ``n``.
 
     Parameters
@@ -76,7 +81,8 @@ def choose_subset(count, n, *, subset="random", seed=0, purpose="subset"):
     return np.sort(random_order(count, seed, purpose)[:n])
 
 
-def draw_held_out(count, n, *, used=(), seed=0, purpose="evaluate"):
+def draw_held_out(count: int, n: int, *, used: Iterable[int] = (), seed: int = 0,
+                  purpose: str = "evaluate") -> tuple[NDArray[np.int64], int]:
     """``n`` candidates drawn at random, those outside ``used`` first.
 
     The unseen candidates (not in ``used``) are taken in the seeded random order; when fewer than ``n`` exist,
@@ -101,15 +107,15 @@ def draw_held_out(count, n, *, used=(), seed=0, purpose="evaluate"):
     """
     order = random_order(count, seed, purpose)
     taken = np.zeros(count, dtype=bool)
-    used = np.asarray(list(used), dtype=np.int64)
-    if used.size and (used.min() < 0 or used.max() >= count):
-        raise ValueError(f"used indices span [{used.min()}, {used.max()}], outside the {count} candidates")
-    taken[used] = True
+    avoid = np.asarray(list(used), dtype=np.int64)
+    if avoid.size and (avoid.min() < 0 or avoid.max() >= count):
+        raise ValueError(f"used indices span [{avoid.min()}, {avoid.max()}], outside the {count} candidates")
+    taken[avoid] = True
     ranked = np.concatenate([order[~taken[order]], order[taken[order]]])
     return ranked[: min(n, count)], int(count - taken.sum())
 
 
-def list_sha256(names):
+def list_sha256(names: Iterable[str]) -> str:
     """SHA-256 (hex) of ``names`` in the given order, each UTF-8 encoded and followed by a newline."""
     digest = hashlib.sha256()
     for name in names:

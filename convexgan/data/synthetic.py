@@ -6,11 +6,13 @@ positions ``p`` in the unit square, with a few fixed low frequencies ``f_j`` and
 """
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan._validation import check_int
 
 
-def toy_images(n, size=32, *, channels=3, components=12, seed=0):
+def toy_images(n: int, size: int = 32, *, channels: int = 3, components: int = 12,
+               seed: int | None = 0) -> NDArray[np.uint8]:
     """Return ``n`` generated images.
 
     Parameters

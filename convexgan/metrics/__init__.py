@@ -9,6 +9,7 @@ the other metrics only the core install, and none imports CVXPY.
 """
 
 import importlib
+from typing import Any
 
 _HOMES = {
     "SampleSizeWarning": "_sample_size",
@@ -57,11 +58,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'convexgan.metrics' has no attribute {name!r}")
     return getattr(importlib.import_module(f"convexgan.metrics.{_HOMES[name]}"), name)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return __all__

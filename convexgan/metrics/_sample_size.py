@@ -5,7 +5,7 @@ import warnings
 from convexgan.exceptions import SampleSizeWarning
 
 
-def warn_if_few_samples(n, dim, name):
+def warn_if_few_samples(n: int, dim: int, name: str) -> None:
     """Warn with :class:`SampleSizeWarning` when ``n < dim``.
 
     Parameters

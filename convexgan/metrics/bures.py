@@ -12,9 +12,14 @@ with centred samples :math:`A` (``n x d``) and :math:`B` (``m x d``), :math:`C_a
 :math:`A B^T / \sqrt{(n - 1)(m - 1)}`, so no ``d x d`` matrix is formed.
 """
 
+from __future__ import annotations
+
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import as_samples
 from convexgan.exceptions import RoundingWarning
@@ -23,7 +28,7 @@ from convexgan.metrics._sample_size import warn_if_few_samples
 _EPS = np.finfo(np.float64).eps
 
 
-def psd_tolerance(*arrays):
+def psd_tolerance(*arrays: ArrayLike) -> float:
     r"""Relative tolerance for negative eigenvalues of matrices that are PSD up to the rounding of their dtype.
 
     :math:`\max(\sqrt{\epsilon_{64}}, 1000\, \epsilon)` with :math:`\epsilon` the machine epsilon of the
@@ -37,7 +42,7 @@ def psd_tolerance(*arrays):
     return max(np.sqrt(_EPS), 1e3 * float(eps))
 
 
-def psd_sqrt(C, name="C"):
+def psd_sqrt(C: ArrayLike, name: str = "C") -> NDArray[np.float64]:
     r"""Symmetric square root :math:`C^{1/2} = V \operatorname{diag}(\sqrt{\lambda_+}) V^T` of a PSD matrix.
 
     Eigenvalues that are negative by rounding (above :math:`-\tau \lambda_{\max}`, :math:`\tau` from
@@ -61,7 +66,7 @@ def psd_sqrt(C, name="C"):
     return (V * np.sqrt(_clip_rounding(lam, name, tol))) @ V.T
 
 
-def bures_fidelity(cov_a, cov_b):
+def bures_fidelity(cov_a: ArrayLike, cov_b: ArrayLike) -> float:
     r"""The fidelity term :math:`\operatorname{tr}\big(C_a^{1/2} C_b C_a^{1/2}\big)^{1/2}` (float64).
 
     Parameters
@@ -85,7 +90,8 @@ def bures_fidelity(cov_a, cov_b):
     return float(np.sum(np.sqrt(_clip_rounding(lam, "cov_a^(1/2) cov_b cov_a^(1/2)", tol))))
 
 
-def bures_wasserstein(mean_a, cov_a, mean_b, cov_b, *, squared=False):
+def bures_wasserstein(mean_a: ArrayLike, cov_a: ArrayLike, mean_b: ArrayLike, cov_b: ArrayLike, *,
+                      squared: bool = False) -> float:
     r"""2-Wasserstein distance between :math:`\mathcal N(m_a, C_a)` and :math:`\mathcal N(m_b, C_b)`.
 
     .. math::
@@ -118,7 +124,7 @@ def bures_wasserstein(mean_a, cov_a, mean_b, cov_b, *, squared=False):
     return _finish(w2, squared)
 
 
-def gaussian_fit(X, name="X"):
+def gaussian_fit(X: ArrayLike, name: str = "X") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Mean and unbiased covariance of samples: :math:`m = X^T 1 / n`, :math:`C = (X - 1 m^T)^T (X - 1 m^T) / (n - 1)`.
 
     Parameters
@@ -136,7 +142,8 @@ def gaussian_fit(X, name="X"):
     return mean, A.T @ A / (X.shape[0] - 1)
 
 
-def bures_wasserstein_samples(X, Y, *, squared=False, names=("X", "Y")):
+def bures_wasserstein_samples(X: ArrayLike, Y: ArrayLike, *, squared: bool = False,
+                              names: Sequence[str] = ("X", "Y")) -> float:
     r"""Bures-Wasserstein distance between the Gaussian fits (mean, unbiased covariance) of two sample sets.
 
     .. math::
@@ -181,29 +188,30 @@ def bures_wasserstein_samples(X, Y, *, squared=False, names=("X", "Y")):
     return _finish(w2, squared)
 
 
-def _finish(w2, squared):
+def _finish(w2: float, squared: bool) -> float:
     w2 = max(float(w2), 0.0)
     return w2 if squared else float(np.sqrt(w2))
 
 
-def _as_mean(mean, name):
-    mean = np.asarray(mean, dtype=np.float64)
-    if mean.ndim != 1 or not np.all(np.isfinite(mean)):
-        raise ValueError(f"{name} must be a finite 1-D array; got shape {mean.shape}")
-    return mean
+def _as_mean(mean: ArrayLike, name: str) -> NDArray[np.float64]:
+    values = np.asarray(mean, dtype=np.float64)
+    if values.ndim != 1 or not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be a finite 1-D array; got shape {values.shape}")
+    return values
 
 
-def _as_covariance(C, name):
-    C = as_samples(C, name)
-    if C.shape[0] != C.shape[1]:
-        raise ValueError(f"{name} must be a square matrix; got shape {C.shape}")
-    scale = max(np.abs(C).max(), np.finfo(np.float64).tiny)
-    if np.abs(C - C.T).max() > np.sqrt(_EPS) * scale:
-        raise ValueError(f"{name} must be symmetric; max |{name} - {name}^T| = {np.abs(C - C.T).max():.3g}")
-    return (C + C.T) / 2
+def _as_covariance(C: ArrayLike, name: str) -> NDArray[np.float64]:
+    S = as_samples(C, name)
+    if S.shape[0] != S.shape[1]:
+        raise ValueError(f"{name} must be a square matrix; got shape {S.shape}")
+    scale = max(np.abs(S).max(), np.finfo(np.float64).tiny)
+    if np.abs(S - S.T).max() > np.sqrt(_EPS) * scale:
+        raise ValueError(f"{name} must be symmetric; max |{name} - {name}^T| = {np.abs(S - S.T).max():.3g}")
+    symmetric: NDArray[np.float64] = (S + S.T) / 2
+    return symmetric
 
 
-def _clip_rounding(lam, name, tol):
+def _clip_rounding(lam: NDArray[np.floating[Any]], name: str, tol: float) -> NDArray[np.floating[Any]]:
     r"""Eigenvalues ``lam`` with those in ``[-tol * max|lam|, 0)`` set to 0; refuse more negative ones.
 
     Warns (:class:`convexgan.exceptions.RoundingWarning`) when a clipped eigenvalue is below float64's own

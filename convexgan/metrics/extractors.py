@@ -13,15 +13,23 @@ before it loads one. A module without ``forward``, or whose ``forward`` does not
 of features per image, is refused with a ``ValueError`` naming the file and what was expected.
 """
 
+from __future__ import annotations
+
+import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._extras import require
 from convexgan._validation import check_positive
 
-torch = require("train", "torch", user=__name__)
+if TYPE_CHECKING:
+    import torch
+else:
+    torch = require("train", "torch", user=__name__)
 
 _NATIVE = "none: images at their own size (a network that resizes inside does so itself)"
 
@@ -42,17 +50,17 @@ class TorchScriptExtractor:
 
     def __init__(
         self,
-        module,
+        module: torch.jit.ScriptModule,
         *,
-        name,
-        size=None,
-        value_range=255.0,
-        quantize=True,
-        rgb=True,
-        call_kwargs=None,
-        device="cpu",
-        resizer=None,
-    ):
+        name: str,
+        size: int | None = None,
+        value_range: float = 255.0,
+        quantize: bool = True,
+        rgb: bool = True,
+        call_kwargs: dict[str, Any] | None = None,
+        device: str | torch.device = "cpu",
+        resizer: str | None = None,
+    ) -> None:
         self.module = module
         self.name = name
         self.size = size
@@ -67,7 +75,7 @@ class TorchScriptExtractor:
         levels = "quantised to 256 levels, " if self.quantize else ""
         self.input_dtype = f"float32 in [0, {self.value_range:g}], {levels}NCHW"
 
-    def __call__(self, images):
+    def __call__(self, images: ArrayLike) -> NDArray[np.float64]:
         x = torch.as_tensor(np.asarray(images), dtype=torch.float32)
         if x.ndim != 4:
             raise ValueError(f"images must be a 4-D array (b, H, W, C); got shape {tuple(x.shape)}")
@@ -86,21 +94,22 @@ class TorchScriptExtractor:
                 f"extractor {self.name} returned {got} for a batch of {x.shape[0]} image(s); expected one tensor "
                 f"(b, ...) of features, one row per image"
             )
-        return out.reshape(out.shape[0], -1).to(torch.float64).cpu().numpy()
+        features: NDArray[np.float64] = out.reshape(out.shape[0], -1).to(torch.float64).cpu().numpy()
+        return features
 
 
 def load_torchscript_extractor(
-    path,
+    path: str | os.PathLike[str],
     *,
-    name=None,
-    size=None,
-    value_range=255.0,
-    quantize=True,
-    rgb=True,
-    call_kwargs=None,
-    device="cpu",
-    resizer=None,
-):
+    name: str | None = None,
+    size: int | None = None,
+    value_range: float = 255.0,
+    quantize: bool = True,
+    rgb: bool = True,
+    call_kwargs: dict[str, Any] | None = None,
+    device: str | torch.device = "cpu",
+    resizer: str | None = None,
+) -> TorchScriptExtractor:
     """Load a local TorchScript feature network with ``torch.jit.load`` (nothing is downloaded).
 
     Parameters
@@ -140,7 +149,8 @@ def load_torchscript_extractor(
     )
 
 
-def load_inception_2015_12_05(path, *, device="cpu"):
+def load_inception_2015_12_05(path: str | os.PathLike[str], *,
+                              device: str | torch.device = "cpu") -> TorchScriptExtractor:
     """The standard FID Inception from a local ``inception-2015-12-05.pt`` (NVIDIA's TorchScript port).
 
     Images are quantised to 256 levels, passed in [0, 255] at their own size, resized inside the network to
@@ -160,7 +170,7 @@ def load_inception_2015_12_05(path, *, device="cpu"):
     )
 
 
-def load_extractor(path, *, device="cpu"):
+def load_extractor(path: str | os.PathLike[str], *, device: str | torch.device = "cpu") -> TorchScriptExtractor:
     """Load a local TorchScript feature network, choosing the calling convention from its ``forward``.
 
     A ``forward`` with a ``return_features`` argument is called as the FID Inception file is (see
@@ -177,7 +187,8 @@ def load_extractor(path, *, device="cpu"):
     TorchScriptExtractor
     """
     module = _load_module(path, device)
-    arguments = [a.name for a in module.forward.schema.arguments]
+    # a TorchScript method carries its schema; torch's stubs type forward as a plain callable
+    arguments = [a.name for a in module.forward.schema.arguments]  # type: ignore[attr-defined]
     if "return_features" in arguments:
         return TorchScriptExtractor(
             module, name=f"torchscript:{Path(path).name} (return_features=True)", device=device, **_INCEPTION
@@ -185,7 +196,7 @@ def load_extractor(path, *, device="cpu"):
     return TorchScriptExtractor(module, name=f"torchscript:{Path(path).name}", device=device)
 
 
-_INCEPTION = {
+_INCEPTION: dict[str, Any] = {
     "value_range": 255.0,
     "quantize": True,
     "call_kwargs": {"return_features": True},
@@ -193,7 +204,7 @@ _INCEPTION = {
 }
 
 
-def _load_module(path, device):
+def _load_module(path: str | os.PathLike[str], device: str | torch.device) -> torch.jit.ScriptModule:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(

@@ -5,14 +5,22 @@ array or torch tensor). It may declare ``name``, ``resizer`` and ``input_dtype``
 into every result so that numbers made with different networks, resizers or quantisation are never confused.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
 from convexgan._validation import check_int
 
 _UNDECLARED = "undeclared by the extractor"
+
+Extractor = Callable[[NDArray[Any]], Any]
+"""A feature extractor: images ``(b, H, W, C)`` in [0, 1] to features ``(b, D)`` (an array or a tensor)."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,9 @@ class FeatureDistance:
     subset_size: int | None = None
 
     @classmethod
-    def record(cls, metric, value, features_a, features_b, extractor, *, std=None, n_subsets=None,
-               subset_size=None):
+    def record(cls, metric: str, value: float, features_a: NDArray[np.float64], features_b: NDArray[np.float64],
+               extractor: Extractor, *, std: float | None = None, n_subsets: int | None = None,
+               subset_size: int | None = None) -> FeatureDistance:
         """The result of ``metric`` on features ``(n_a, D)`` and ``(n_b, D)`` made by ``extractor``."""
         name, resizer, input_dtype = describe_extractor(extractor)
         return cls(
@@ -64,7 +73,7 @@ class FeatureDistance:
         )
 
 
-def describe_extractor(extractor):
+def describe_extractor(extractor: Extractor) -> tuple[str, str, str]:
     """Return ``(name, resizer, input_dtype)`` declared by an extractor, with readable defaults."""
     name = getattr(extractor, "name", None) or getattr(extractor, "__qualname__", None) or type(extractor).__name__
     return (
@@ -74,7 +83,8 @@ def describe_extractor(extractor):
     )
 
 
-def extract_features(images, extractor, *, batch_size=100, name="images", progress=True):
+def extract_features(images: ArrayLike, extractor: Extractor, *, batch_size: int = 100, name: str = "images",
+                     progress: bool = True) -> NDArray[np.float64]:
     """Features of a set of images, computed batch by batch.
 
     Parameters
@@ -99,11 +109,11 @@ def extract_features(images, extractor, *, batch_size=100, name="images", progre
     if images.ndim != 4 or images.shape[0] < 1:
         raise ValueError(f"{name} must be a non-empty 4-D array (n, H, W, C); got shape {images.shape}")
     batch_size = check_int(batch_size, "batch_size", 1, 10**9)
-    chunks = []
+    chunks: list[NDArray[np.float64]] = []
     for start in tqdm(range(0, images.shape[0], batch_size), desc=f"features of {name}", disable=not progress):
         batch = images[start : start + batch_size]
-        out = extractor(batch)
-        out = out.detach().cpu().numpy() if hasattr(out, "detach") else np.asarray(out)
+        got = extractor(batch)
+        out = got.detach().cpu().numpy() if hasattr(got, "detach") else np.asarray(got)
         out = out.reshape(out.shape[0], -1) if out.ndim > 1 else out
         if out.ndim != 2 or out.shape[0] != batch.shape[0]:
             raise ValueError(

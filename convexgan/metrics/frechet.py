@@ -12,12 +12,16 @@ Reference: M. Heusel, H. Ramsauer, T. Unterthiner, B. Nessler, S. Hochreiter, "G
 Update Rule Converge to a Local Nash Equilibrium", NeurIPS 2017.
 """
 
+from __future__ import annotations
+
+from numpy.typing import ArrayLike
+
 from convexgan._validation import as_samples
 from convexgan.metrics.bures import bures_wasserstein_samples
-from convexgan.metrics.features import FeatureDistance, extract_features
+from convexgan.metrics.features import Extractor, FeatureDistance, extract_features
 
 
-def frechet_distance(features_a, features_b):
+def frechet_distance(features_a: ArrayLike, features_b: ArrayLike) -> float:
     r"""Fréchet distance between the Gaussian fits of two feature sets (float64).
 
     Parameters
@@ -38,7 +42,8 @@ def frechet_distance(features_a, features_b):
     return bures_wasserstein_samples(features_a, features_b, squared=True, names=("features_a", "features_b"))
 
 
-def fid(images_a, images_b, extractor, *, batch_size=100, progress=True):
+def fid(images_a: ArrayLike, images_b: ArrayLike, extractor: Extractor, *, batch_size: int = 100,
+        progress: bool = True) -> FeatureDistance:
     r"""Fréchet distance between two image sets on the features of a caller-supplied extractor.
 
     Parameters
@@ -63,8 +68,8 @@ def fid(images_a, images_b, extractor, *, batch_size=100, progress=True):
     return fid_from_features(fa, fb, extractor)
 
 
-def fid_from_features(features_a, features_b, extractor):
+def fid_from_features(features_a: ArrayLike, features_b: ArrayLike, extractor: Extractor) -> FeatureDistance:
     """:func:`fid` on features already extracted by ``extractor`` (used for its record only)."""
-    features_a = as_samples(features_a, "features_a", min_rows=2)
-    features_b = as_samples(features_b, "features_b", min_rows=2)
-    return FeatureDistance.record("FID", frechet_distance(features_a, features_b), features_a, features_b, extractor)
+    A = as_samples(features_a, "features_a", min_rows=2)
+    B = as_samples(features_b, "features_b", min_rows=2)
+    return FeatureDistance.record("FID", frechet_distance(A, B), A, B, extractor)

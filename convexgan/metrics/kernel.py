@@ -16,21 +16,24 @@ no spread to report: the estimate is computed once, the standard deviation is No
 Reference: M. Bińkowski, D. J. Sutherland, M. Arbel, A. Gretton, "Demystifying MMD GANs", ICLR 2018.
 """
 
+from __future__ import annotations
+
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import as_samples, check_int
 from convexgan.exceptions import SampleSizeWarning
-from convexgan.metrics.features import FeatureDistance, extract_features
+from convexgan.metrics.features import Extractor, FeatureDistance, extract_features
 
 
-def polynomial_kernel(X, Y):
+def polynomial_kernel(X: NDArray[np.float64], Y: NDArray[np.float64]) -> NDArray[np.float64]:
     r"""Gram matrix of :math:`k(x, y) = (x^T y / D + 1)^3` for ``X (n, D)``, ``Y (m, D)``; returns ``(n, m)``."""
     return (X @ Y.T / X.shape[1] + 1.0) ** 3
 
 
-def unbiased_mmd2(X, Y):
+def unbiased_mmd2(X: NDArray[np.float64], Y: NDArray[np.float64]) -> float:
     r"""Unbiased :math:`\widehat{\mathrm{MMD}}^2_u` with the polynomial kernel, for equal-size sets ``(s, D)``."""
     s = X.shape[0]
     k_xx, k_yy = polynomial_kernel(X, X), polynomial_kernel(Y, Y)
@@ -38,7 +41,8 @@ def unbiased_mmd2(X, Y):
     return float(within - 2.0 * polynomial_kernel(X, Y).mean())
 
 
-def kernel_distance(features_a, features_b, *, n_subsets=100, subset_size=1000, seed=0):
+def kernel_distance(features_a: ArrayLike, features_b: ArrayLike, *, n_subsets: int = 100, subset_size: int = 1000,
+                    seed: int | np.random.Generator | None = 0) -> tuple[float, float | None, int]:
     r"""KID of two feature sets: mean and standard deviation of :math:`\widehat{\mathrm{MMD}}^2_u` over subsets.
 
     Parameters
@@ -85,7 +89,9 @@ def kernel_distance(features_a, features_b, *, n_subsets=100, subset_size=1000, 
     return float(np.mean(values)), float(np.std(values)), subset_size
 
 
-def kid(images_a, images_b, extractor, *, n_subsets=100, subset_size=1000, seed=0, batch_size=100, progress=True):
+def kid(images_a: ArrayLike, images_b: ArrayLike, extractor: Extractor, *, n_subsets: int = 100,
+        subset_size: int = 1000, seed: int | np.random.Generator | None = 0, batch_size: int = 100,
+        progress: bool = True) -> FeatureDistance:
     r"""Kernel distance between two image sets on the features of a caller-supplied extractor.
 
     Parameters
@@ -111,7 +117,8 @@ def kid(images_a, images_b, extractor, *, n_subsets=100, subset_size=1000, seed=
     return kid_from_features(fa, fb, extractor, n_subsets=n_subsets, subset_size=subset_size, seed=seed)
 
 
-def kid_from_features(features_a, features_b, extractor, *, n_subsets=100, subset_size=1000, seed=0):
+def kid_from_features(features_a: ArrayLike, features_b: ArrayLike, extractor: Extractor, *, n_subsets: int = 100,
+                      subset_size: int = 1000, seed: int | np.random.Generator | None = 0) -> FeatureDistance:
     """:func:`kid` on features already extracted by ``extractor`` (used for its record only)."""
     features_a = as_samples(features_a, "features_a", min_rows=2)
     features_b = as_samples(features_b, "features_b", min_rows=2)

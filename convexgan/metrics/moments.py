@@ -15,9 +15,13 @@ eigenvalues of :math:`S_X - S_G = C^T W C`, :math:`W = \operatorname{diag}(1/n, 
 the small matrix :math:`R W R^T` (cost :math:`O(d (n + m)^2)` instead of :math:`O(d^3)`).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import as_samples, check_positive
 from convexgan.duality import critic_gap
@@ -53,7 +57,8 @@ class MomentErrors:
     dim: int
 
 
-def moment_errors(G, X, *, beta=None, center=None):
+def moment_errors(G: ArrayLike, X: ArrayLike, *, beta: float | None = None,
+                  center: ArrayLike | None = None) -> MomentErrors:
     r"""Mean error, relative Frobenius error of second moments and constraint value of (C), in float64.
 
     .. math::
@@ -110,7 +115,7 @@ def moment_errors(G, X, *, beta=None, center=None):
     )
 
 
-def small_second_moment_difference_eigenvalues(A, B):
+def small_second_moment_difference_eigenvalues(A: NDArray[np.float64], B: NDArray[np.float64]) -> NDArray[np.float64]:
     r"""Non-zero eigenvalues of :math:`A^T A / n - B^T B / m` through an ``(n + m) x (n + m)`` matrix (float64).
 
     .. math::  [A; B]^T = Q R, \qquad \lambda(A^T A / n - B^T B / m) \setminus \{0\}
@@ -127,7 +132,8 @@ def small_second_moment_difference_eigenvalues(A, B):
     lam : ndarray (n + m,), ascending
     """
     n, m = A.shape[0], B.shape[0]
-    R = np.linalg.qr(np.vstack([A, B]).T, mode="r")
+    # numpy's stubs give every mode the QRResult type; mode="r" returns the matrix R alone
+    R = cast("NDArray[np.float64]", np.linalg.qr(np.vstack([A, B]).T, mode="r"))
     w = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
     M = (R * w) @ R.T
     return np.linalg.eigvalsh((M + M.T) / 2)

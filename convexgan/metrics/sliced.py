@@ -26,9 +26,13 @@ Reference: T. Karras, T. Aila, S. Laine, J. Lehtinen, "Progressive Growing of GA
 Stability, and Variation", ICLR 2018.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from convexgan._validation import check_int
@@ -56,20 +60,20 @@ class SlicedWasserstein:
         ``"8-bit clipped"`` (default) or ``"unclipped float"``: what the distance was measured on.
     """
 
-    resolutions: tuple
-    per_level: tuple
+    resolutions: tuple[int, ...]
+    per_level: tuple[float, ...]
     average: float
     n_descriptors: int
     n_directions: int
     images: str = "8-bit clipped"
 
 
-def quantize_8bit(images):
+def quantize_8bit(images: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
     """Clip images in [0, 1] to that range and round them to 256 levels: ``round(255 clip(x, 0, 1)) / 255``."""
     return np.round(np.clip(images, 0.0, 1.0) * 255.0) / 255.0
 
 
-def pyramid_resolutions(height, min_resolution=16):
+def pyramid_resolutions(height: int, min_resolution: int = 16) -> list[int]:
     """Heights of the pyramid levels: ``height, height / 2, ...`` down to ``min_resolution`` (at least one level)."""
     levels = [height]
     while levels[-1] // 2 >= min_resolution and levels[-1] % 2 == 0:
@@ -77,7 +81,7 @@ def pyramid_resolutions(height, min_resolution=16):
     return levels
 
 
-def laplacian_pyramid(images, n_levels):
+def laplacian_pyramid(images: ArrayLike, n_levels: int) -> list[NDArray[np.float64]]:
     r"""Laplacian pyramid of images: band-pass levels :math:`L_i = G_i - \mathrm{up}(G_{i+1})` and the residual.
 
     :math:`G_0` is the image, :math:`G_{i+1} = \mathrm{down}(G_i)` (5x5 binomial blur, keep even pixels), the last
@@ -94,7 +98,7 @@ def laplacian_pyramid(images, n_levels):
     levels : list of ndarray (n, C, H / 2^i, W / 2^i), float64
     """
     gauss = np.moveaxis(np.asarray(images, dtype=np.float64), -1, 1)
-    levels = []
+    levels: list[NDArray[np.float64]] = []
     for _ in range(n_levels - 1):
         low = _blur(gauss, 1.0)[:, :, ::2, ::2]
         levels.append(gauss - _upsample(low))
@@ -103,7 +107,8 @@ def laplacian_pyramid(images, n_levels):
     return levels
 
 
-def patch_descriptors(level, rng, *, nhood_size=7, nhoods_per_image=128):
+def patch_descriptors(level: NDArray[np.float64], rng: np.random.Generator, *, nhood_size: int = 7,
+                      nhoods_per_image: int = 128) -> NDArray[np.float32]:
     r"""Random ``nhood_size x nhood_size`` neighbourhoods of one pyramid level, normalised per channel.
 
     Parameters
@@ -134,7 +139,8 @@ def patch_descriptors(level, rng, *, nhood_size=7, nhoods_per_image=128):
     return desc.reshape(count, -1)
 
 
-def sliced_wasserstein(A, B, rng, *, n_directions=512, chunk=128):
+def sliced_wasserstein(A: NDArray[np.floating[Any]], B: NDArray[np.floating[Any]], rng: np.random.Generator, *,
+                       n_directions: int = 512, chunk: int = 128) -> float:
     r"""Sliced 1-Wasserstein distance between two equal-size point sets, averaged over random directions.
 
     .. math::
@@ -167,9 +173,9 @@ def sliced_wasserstein(A, B, rng, *, n_directions=512, chunk=128):
 
 
 def sliced_wasserstein_pyramid(
-    images_a, images_b, *, seed=0, nhood_size=7, nhoods_per_image=128, n_directions=512, min_resolution=16,
-    quantize=True,
-):
+    images_a: ArrayLike, images_b: ArrayLike, *, seed: int | np.random.Generator | None = 0, nhood_size: int = 7,
+    nhoods_per_image: int = 128, n_directions: int = 512, min_resolution: int = 16, quantize: bool = True,
+) -> SlicedWasserstein:
     r"""ProGAN's sliced Wasserstein distance between two image sets, per Laplacian-pyramid level and averaged.
 
     Levels go from the image height down to ``min_resolution`` (the reference's 16); an image smaller than
@@ -213,7 +219,7 @@ def sliced_wasserstein_pyramid(
     rng = np.random.default_rng(seed)
     levels_a = laplacian_pyramid(images_a, len(resolutions))
     levels_b = laplacian_pyramid(images_b, len(resolutions))
-    per_level = []
+    per_level: list[float] = []
     for level_a, level_b in zip(levels_a, levels_b):
         desc_a = patch_descriptors(level_a, rng, nhood_size=nhood_size, nhoods_per_image=nhoods_per_image)
         desc_b = patch_descriptors(level_b, rng, nhood_size=nhood_size, nhoods_per_image=nhoods_per_image)
@@ -228,7 +234,7 @@ def sliced_wasserstein_pyramid(
     )
 
 
-def _as_images(images, name):
+def _as_images(images: ArrayLike, name: str) -> NDArray[Any]:
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"{name} must be a 4-D array (n, H, W, C); got shape {images.shape}")
@@ -237,13 +243,13 @@ def _as_images(images, name):
     return images
 
 
-def _blur(x, gain):
+def _blur(x: NDArray[np.float64], gain: float) -> NDArray[np.float64]:
     r"""Separable 5x5 binomial filter (OpenCV's pyramid kernel times ``gain**2``) on the last two axes, mirrored."""
     kernel = _BINOMIAL * gain
     return ndimage.convolve1d(ndimage.convolve1d(x, kernel, axis=2, mode="mirror"), kernel, axis=3, mode="mirror")
 
 
-def _upsample(x):
+def _upsample(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """OpenCV's ``pyrUp``: insert zeros between pixels, then blur with 4 times the kernel."""
     n, c, h, w = x.shape
     up = np.zeros((n, c, 2 * h, 2 * w), dtype=x.dtype)
