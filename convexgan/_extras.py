@@ -15,11 +15,9 @@ use, so that importing the duality registries (``convexgan solve --help`` lists 
 import importlib
 import types
 
+from convexgan.exceptions import MissingExtraError
+
 PACKAGES = {"PIL": "Pillow", "sklearn": "scikit-learn"}  # import name -> distribution name, where they differ
-
-
-class MissingExtraError(ImportError):
-    """An optional dependency is not installed; the message names the extra that installs it."""
 
 
 def require(extra, name, *, user):

@@ -20,10 +20,7 @@ torch tensors alike.
 import numpy as np
 
 from convexgan._validation import as_samples, check_int, check_positive
-
-
-class InfeasibleError(ValueError):
-    """The constraint (C) cannot be met by the given generator; the message names the smallest feasible beta."""
+from convexgan.exceptions import InfeasibleError
 
 
 def second_moment(X):

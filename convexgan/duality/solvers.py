@@ -19,6 +19,7 @@ import numpy as np
 
 from convexgan._extras import cvxpy as cp
 from convexgan._validation import check_choice
+from convexgan.exceptions import SolverError
 
 DEFAULT_SOLVERS = {"SOCP": "CLARABEL", "SDP": "SCS"}
 SOLVER_OPTIONS = {
@@ -29,10 +30,6 @@ SOLVER_OPTIONS = {
 MAX_SDP_DIMENSION = 300
 ACCURACY = {"SCS": 1e-9, "CLARABEL": 1e-9, "MOSEK": 1e-8, "closed_form": float(np.finfo(np.float64).eps)}
 RANK_FACTOR = 100.0
-
-
-class SolverError(RuntimeError):
-    """A solver failed or returned a status other than optimal; the message names the solver and status."""
 
 
 def rank_tolerance(solver):
