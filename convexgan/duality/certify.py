@@ -12,7 +12,7 @@ claim it makes (``"exact"``, or a weaker claim such as "moments optimal for tr S
    bound (below); a dual above the primal by more than that means the primal point is infeasible beyond rounding
    or the bound is wrong, and fails the check too.
 
-Otherwise the label is ``"inaccurate: ..."`` with the measured numbers, and :func:`convexgan.duality.solve` warns
+Otherwise the label is ``"inaccurate: ..."`` (:data:`convexgan.duality.certificate.INACCURATE`) with the measured numbers, and :func:`convexgan.duality.solve` warns
 with :class:`convexgan.exceptions.InaccurateSolutionWarning`.
 
 Certified lower bounds (weak duality holds for every *feasible* dual point, so each is made feasible first):
@@ -35,9 +35,10 @@ Certified lower bounds (weak duality holds for every *feasible* dual point, so e
 
 import numpy as np
 
+from convexgan.duality.certificate import EXACT, INACCURATE
+
 VIOLATION_RTOL = 1e-6
 GAP_RTOL = 1e-6
-EXACT = "exact"
 
 
 def evidence(run, *, violation, constraint_scale, primal, dual, objective_scale, claim=EXACT):
@@ -83,7 +84,7 @@ def evidence(run, *, violation, constraint_scale, primal, dual, objective_scale,
         )
     if not failures:
         return claim, tolerance
-    return f"inaccurate: {'; '.join(failures)} (claim not certified: {claim})", tolerance
+    return f"{INACCURATE}: {'; '.join(failures)} (claim not certified: {claim})", tolerance
 
 
 def linear_critic_dual(u, v, mu_X, beta, c):

@@ -35,7 +35,8 @@ import time
 import numpy as np
 
 from convexgan.duality import closed_form as cf
-from convexgan.duality.certify import EXACT, linear_critic_dual, polynomial_critic_dual, quadratic_critic_dual
+from convexgan.duality.certificate import EXACT
+from convexgan.duality.certify import linear_critic_dual, polynomial_critic_dual, quadratic_critic_dual
 from convexgan.duality.critics import Critic, check_polynomial, moments, neurons_from_moment_matrix
 from convexgan.duality.generators import min_norm_weights, realize_moments, recover_samples
 from convexgan.duality.lifted import mean_program, polynomial_program, second_moment_program

@@ -158,7 +158,7 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
     entry = PROGRAMS[(generator, critic)]
     chosen = _pick_method(entry, method, generator, critic)
     solution = entry[chosen](X, Z=Z, beta=beta, k=k, solver=solver, m=m, **params)
-    if str(solution.certificate["optimality"]).startswith("inaccurate"):
+    if solution.certificate.inaccurate:
         warnings.warn(
             f"solver {solution.certificate['solver']} returned {solution.certificate['status']!r}; the result is "
             f"{solution.certificate['optimality']}; measured violation of (C): critic_gap - beta = "

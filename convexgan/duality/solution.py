@@ -1,6 +1,6 @@
 r"""The result of a solve: optimal generator, optimal critic and the certificate (docs/theory.md section 4).
 
-The certificate is a dict with
+The certificate is a :class:`convexgan.duality.certificate.Certificate` (a dict with typed properties) with
 
 - ``primal``: the generator objective reached (:math:`\|W\|_F^2` or :math:`\operatorname{tr} S_G`);
 - ``dual``: a certified lower bound on the optimum (a dual objective at a dual-feasible point, see
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convexgan.duality.certificate import Certificate
 from convexgan.duality.certify import evidence
 from convexgan.duality.critics import CRITIC_GAPS, Critic
 from convexgan.exceptions import RoundingWarning
@@ -48,8 +49,9 @@ class Solution:
         The generator objective: :math:`\\|W\\|_F^2` (linear) or :math:`\\operatorname{tr} S_G` (free).
     critic : Critic
         The optimal critic, callable on ``(n, d)`` arrays, with its neurons.
-    certificate : dict
-        See the module docstring.
+    certificate : Certificate
+        A dict of the entries in the module docstring, with typed properties (``.optimality``,
+        ``.inaccurate``, ...).
     method : str
         ``"closed_form"`` or ``"cvxpy"`` (or a method another pairing registers).
     beta : float
@@ -106,14 +108,14 @@ def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, gener
             f"(C) is met only to rounding: critic_gap - beta = {violation:.3e} exceeds beta = {beta:.3e}, which is "
             f"{beta / gap_0:.1e} of the zero generator's gap {gap_0:.3e} (float64 resolves about 1e-16 of it); "
             f"the label below is relative to the data's scale", RoundingWarning, stacklevel=3)
-    certificate = {
+    certificate = Certificate({
         "primal": float(value),
         "dual": None if dual is None else float(dual),
         "gap": None if dual is None else float(value - dual),
         "violation": violation,
         **run,
         "optimality": optimality,
-    }
+    })
     if objective_scale is not None:
         constraint_scale = max(beta, float(gap(X, np.zeros((1, X.shape[1])), **params)))
         primal, bound = (value, dual) if checked is None else checked
