@@ -24,8 +24,10 @@ the cone, :math:`\Pi_{K}(c) = c + A^T \lambda^*` with :math:`K = \{A u \ge 0\}` 
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._extras import cvxpy as cp, lsq_linear, nnls
 from convexgan._validation import as_samples, check_int, check_positive
@@ -55,14 +57,14 @@ class ReluCriticGap:
     """
 
     value: float
-    direction: np.ndarray
+    direction: NDArray[np.float64]
     sign: float
     exact: bool
     n_patterns: int
     method: str
 
 
-def relu_gap_at(X, G, U):
+def relu_gap_at(X: NDArray[np.float64], G: NDArray[np.float64], U: NDArray[np.float64]) -> NDArray[np.float64]:
     r"""The critic gap :math:`E_X (x^T u)_+ - E_G (g^T u)_+` at given neurons.
 
     Parameters
@@ -79,7 +81,7 @@ def relu_gap_at(X, G, U):
     return np.maximum(X @ U.T, 0).mean(axis=0) - np.maximum(G @ U.T, 0).mean(axis=0)
 
 
-def _cone_projection_norm(A, c):
+def _cone_projection_norm(A: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
     r"""Return :math:`(\|\Pi_K(c)\|, \Pi_K(c))` for :math:`K = \{y : A y \ge 0\}`.
 
     By Moreau's decomposition :math:`\Pi_K(c) = c + A^T \lambda` with
@@ -100,14 +102,14 @@ def _cone_projection_norm(A, c):
     return float(np.linalg.norm(proj)), proj
 
 
-def _projection_kkt(A, c, lam, rtol=1e-9):
+def _projection_kkt(A: NDArray[np.float64], c: NDArray[np.float64], lam: NDArray[np.float64], rtol: float = 1e-9) -> bool:
     """Whether ``lam >= 0`` satisfies the KKT conditions of the cone projection of ``c`` (relative ``rtol``)."""
     slack = A @ (c + A.T @ lam)
     tol = rtol * max(np.linalg.norm(A) * np.linalg.norm(c), np.finfo(float).tiny)
     return bool(np.all(slack >= -tol) and abs(lam @ slack) <= tol * max(1.0, np.abs(lam).sum()))
 
 
-def _planar_gap(T, weights):
+def _planar_gap(T: NDArray[np.float64], weights: NDArray[np.float64]) -> tuple[float, NDArray[np.float64], float, int]:
     r"""Closed-form critic gap in the plane: :math:`\max_\theta |f(\theta)|`, :math:`f(\theta) = \sum_i w_i
     (t_i^T u_\theta)_+`, :math:`u_\theta = (\cos\theta, \sin\theta)`, in :math:`O(N \log N)`.
 
@@ -161,7 +163,8 @@ def _planar_gap(T, weights):
     return (*best, len(cuts))
 
 
-def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None, seed=None):
+def relu_critic_gap(X: ArrayLike, G: ArrayLike, *, method: str = "auto", max_patterns: int = 100000,
+                    n_samples: int | None = None, seed: int | np.random.Generator | None = None) -> ReluCriticGap:
     r"""Exact ReLU critic gap :math:`\max_{\|u\|_2 \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+|`.
 
     In the plane (rank 2) the maximum over each arc between consecutive cuts is in closed form
@@ -186,10 +189,16 @@ def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None,
     -------
     ReluCriticGap
     """
-    X = as_samples(X, "X")
-    G = as_samples(G, "G")
-    if G.shape[1] != X.shape[1]:
-        raise ValueError(f"G must have d={X.shape[1]} columns like X; got shape {G.shape}")
+    real = as_samples(X, "X")
+    fake = as_samples(G, "G")
+    if fake.shape[1] != real.shape[1]:
+        raise ValueError(f"G must have d={real.shape[1]} columns like X; got shape {fake.shape}")
+    return _samples_gap(real, fake, method, max_patterns, n_samples, seed)
+
+
+def _samples_gap(X: NDArray[np.float64], G: NDArray[np.float64], method: str, max_patterns: int,
+                 n_samples: int | None, seed: int | np.random.Generator | None) -> ReluCriticGap:
+    """:func:`relu_critic_gap` of validated float64 samples ``X`` (n, d) and ``G`` (m, d)."""
     n, m = X.shape[0], G.shape[0]
     S = np.vstack([X, G])
     if not np.any(S):
@@ -230,7 +239,8 @@ def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None,
     return ReluCriticGap(value, direction, sign, arrangement.exact, len(arrangement), arrangement.method)
 
 
-def relu_critic_value(X, G, *, max_patterns=100000, n_samples=None, seed=0):
+def relu_critic_value(X: ArrayLike, G: ArrayLike, *, max_patterns: int = 100000, n_samples: int | None = None,
+                      seed: int | np.random.Generator | None = 0) -> float:
     r"""The ReLU critic gap as a float (the ``CRITIC_GAPS["relu"]`` entry): :func:`relu_critic_gap` ``.value``.
 
     Exact when :func:`convexgan.duality.arrangements.max_chamber_count` of ``[X; G]`` is at most
@@ -278,20 +288,20 @@ class ReluSolve:
         Per iteration: start, regulariser, slack, critic gap, number of neurons.
     """
 
-    G: np.ndarray
-    W: np.ndarray
+    G: NDArray[np.float64]
+    W: NDArray[np.float64] | None
     value: float
     lower_bound: float
     critic: ReluCriticGap
-    neurons: np.ndarray
-    weights: np.ndarray
+    neurons: NDArray[np.float64]
+    weights: NDArray[np.float64]
     feasible: bool
     iterations: int
     seconds: float
-    history: list = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def relu_lower_bound(X, beta, Z=None):
+def relu_lower_bound(X: NDArray[np.float64], beta: float, Z: NDArray[np.float64] | None = None) -> float:
     r"""A valid lower bound on the optimal regulariser of the ReLU-critic problem.
 
     Since :math:`(t)_+ - (-t)_+ = t`, the constraint at :math:`\pm u` implies
@@ -322,7 +332,7 @@ def relu_lower_bound(X, beta, Z=None):
     return max(bounds) ** 2
 
 
-def _fake_patterns(X, G, U, beta):
+def _fake_patterns(X: NDArray[np.float64], G: NDArray[np.float64], U: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
     r"""Fixed patterns :math:`p_{jk}` for the restriction at the current samples ``G`` and neurons ``U``.
 
     :math:`p_{jk} = 1[g_j^T u_k \ge -\epsilon]` with :math:`\epsilon = 10^{-6} (1 + \max |X|)` (a sample on
@@ -343,7 +353,8 @@ def _fake_patterns(X, G, U, beta):
     return patterns.astype(float)
 
 
-def _restriction(X, beta, U, patterns, Z, m, d, rho):
+def _restriction(X: NDArray[np.float64], beta: float, U: NDArray[np.float64], patterns: NDArray[np.float64], Z: NDArray[np.float64] | None, m: int, d: int,
+                 rho: float) -> tuple[Any, Any, Any, Any, list[Any]]:
     r"""The convex restriction at fixed fake patterns ``patterns`` ``(m, K)`` and neurons ``U`` ``(K, d)``."""
     a = np.maximum(X @ U.T, 0).mean(axis=0)
     t = cp.Variable(nonneg=True)
