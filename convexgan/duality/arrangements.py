@@ -67,7 +67,9 @@ class Arrangement:
         return self.patterns.shape[0]
 
 
-def random_generator(seed: int | np.integer[Any] | np.random.Generator | None, name: str = "seed") -> np.random.Generator:
+def random_generator(
+    seed: int | np.integer[Any] | np.random.Generator | None, name: str = "seed"
+) -> np.random.Generator:
     """Return ``numpy.random.default_rng(seed)`` after checking that ``seed`` is None, an int >= 0 or a Generator."""
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
