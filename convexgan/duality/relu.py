@@ -24,7 +24,7 @@ the cone, :math:`\Pi_{K}(c) = c + A^T \lambda^*` with :math:`K = \{A u \ge 0\}` 
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -375,10 +375,35 @@ def _restriction(X: NDArray[np.float64], beta: float, U: NDArray[np.float64], pa
     return problem, G, W, t, constraints
 
 
-def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
+def _regulariser(G: NDArray[np.float64], W: NDArray[np.float64] | None, m: int) -> float:
+    """The generator regulariser: ``||G||_F^2 / m`` for free samples (``W`` None), else ``||W||_F^2``."""
+    return float(np.sum(G**2) / m if W is None else np.sum(W**2))
+
+
+_State = tuple[
+    float, NDArray[np.float64], NDArray[np.float64] | None, ReluCriticGap, NDArray[np.float64], NDArray[np.float64]
+]
+"""A point of the cutting-plane method: ``(value, G, W, critic gap, neurons, critic weights)``."""
+
+_Run = tuple[_State | None, _State]
+"""One start's result: ``(best feasible state or None, last state)``."""
+
+
+def _descend(
+    X: NDArray[np.float64],
+    beta: float,
+    Z: NDArray[np.float64] | None,
+    G_cur: NDArray[np.float64],
+    W_cur: NDArray[np.float64] | None,
+    U: list[NDArray[np.float64]],
+    tol: float,
+    max_iter: int,
+    solver: str,
+    options: dict[str, Any],
+) -> tuple[_State | None, _State, list[dict[str, Any]]]:
     """One run of the cutting-plane method from ``G_cur``; returns (best feasible or None, last, history).
 
-    Each state is ``(value, G, W, critic gap, neurons, critic weights)``.
+    Each state is ``(value, G, W, critic gap, neurons, critic weights)`` (:data:`_State`).
     """
     m, d = G_cur.shape
     critic = relu_critic_gap(X, G_cur, **options)
@@ -386,19 +411,22 @@ def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
         U = U + [critic.direction]
     rho = 10.0 * (1.0 + np.sqrt(np.mean(np.sum(X**2, axis=1))))
     rho_max = 1e4 * rho
-    value = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
+    value = _regulariser(G_cur, W_cur, m)
     last = (value, G_cur, W_cur, critic, np.array(U), np.zeros(len(U)))
-    best = last if critic.value <= beta * (1 + tol) else None
-    history = []
+    best: _State | None = last if critic.value <= beta * (1 + tol) else None
+    history: list[dict[str, Any]] = []
     for _ in range(max_iter):
         Uarr = np.array(U)
         patterns = _fake_patterns(X, G_cur if best is None else best[1], Uarr, beta)
         problem, G_var, W_var, t, constraints = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
         solvers.run(problem, solver, "SOCP")
         weights = np.asarray(constraints[1].dual_value) - np.asarray(constraints[0].dual_value)
-        W_cur = None if W_var is None else W_var.value
-        G_cur = G_var.value if Z is None else Z @ W_cur
-        value = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
+        if Z is None:
+            W_cur, G_cur = None, G_var.value
+        else:
+            W_cur = W_var.value
+            G_cur = Z @ W_cur
+        value = _regulariser(G_cur, W_cur, m)
         slack = float(t.value)
         critic = relu_critic_gap(X, G_cur, **options)
         feasible = critic.value <= beta * (1 + tol)
@@ -420,19 +448,19 @@ def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
 
 
 def solve_relu_critic(
-    X,
-    beta,
+    X: ArrayLike,
+    beta: float,
     *,
-    Z=None,
-    m=None,
-    tol=1e-3,
-    max_iter=60,
-    solver="CLARABEL",
-    seed=0,
-    restarts=4,
-    max_patterns=100000,
-    n_samples=None,
-):
+    Z: ArrayLike | None = None,
+    m: int | None = None,
+    tol: float = 1e-3,
+    max_iter: int = 60,
+    solver: str = "CLARABEL",
+    seed: int | np.random.Generator | None = 0,
+    restarts: int = 4,
+    max_patterns: int = 100000,
+    n_samples: int | None = None,
+) -> ReluSolve:
     r"""A feasible generator against a ReLU critic, local to tolerance, by convex restrictions and cutting planes.
 
     The problem (docs/theory.md sections 1 and 5), with :math:`R_g = \|G\|_F^2 / m` (free samples) or
@@ -490,47 +518,21 @@ def solve_relu_critic(
     ReluSolve
     """
     start = time.perf_counter()
-    X = as_samples(X, "X")
+    real = as_samples(X, "X")
     beta = check_positive(beta, "beta")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", 1, 10**6)
     restarts = check_int(restarts, "restarts", 1, 10**4)
-    n, d = X.shape
     rng = random_generator(seed)
-    if Z is not None:
-        Z = as_samples(Z, "Z")
-        m = Z.shape[0]
-    m = n if m is None else check_int(m, "m", 1, 10**7)
+    noise, m = _check_generator(real, Z, m)
     options = {"max_patterns": max_patterns, "n_samples": n_samples, "seed": rng}
-    top = relu_critic_gap(X, np.zeros((1, d)), **options)
-    feasible_start = Z is None and m == n
-    runs, history = [], []
-    for run in range(1 if feasible_start else restarts):
-        rows = np.arange(n) if feasible_start else rng.choice(n, m, replace=m > n)
-        W_start = None if Z is None else np.linalg.lstsq(Z, X[rows], rcond=None)[0]
-        G_start = X[rows] if Z is None else Z @ W_start
-        best, last, steps = _descend(X, beta, Z, G_start, W_start, [top.direction, -top.direction], tol,
-                                     max_iter, solver, options)
-        runs.append((best, last))
-        history.extend({"start": run, **step} for step in steps)
-    found = [best for best, _ in runs if best is not None]
-    if found:
-        best = min(found, key=lambda item: item[0])
-    else:
-        best = min((last for _, last in runs), key=lambda item: item[3].value)
-        warnings.warn(
-            f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
-            f"from {len(runs)} start(s) of {max_iter} iterations (smallest gap {best[3].value!r}); the problem may be "
-            f"infeasible for this generator, or raise beta, restarts or max_iter",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    value, G, W, critic, neurons, weights = best
+    runs, history = _run_starts(real, beta, noise, m, rng, tol, max_iter, restarts, solver, options)
+    value, G, W, critic, neurons, weights = _best_run(runs, beta, tol, max_iter)
     return ReluSolve(
         G=G,
         W=W,
         value=value,
-        lower_bound=relu_lower_bound(X, beta, Z),
+        lower_bound=relu_lower_bound(real, beta, noise),
         critic=critic,
         neurons=neurons,
         weights=weights,
@@ -539,3 +541,70 @@ def solve_relu_critic(
         seconds=time.perf_counter() - start,
         history=history,
     )
+
+
+def _check_generator(
+    X: NDArray[np.float64], Z: ArrayLike | None, m: int | None
+) -> tuple[NDArray[np.float64] | None, int]:
+    """The validated generator input ``Z`` (or None) and the number of generated samples ``m`` (``len(Z)``
+    when ``Z`` is given, else ``m``, default ``n``)."""
+    noise = None
+    if Z is not None:
+        noise = as_samples(Z, "Z")
+        m = noise.shape[0]
+    return noise, X.shape[0] if m is None else check_int(m, "m", 1, 10**7)
+
+
+def _run_starts(
+    X: NDArray[np.float64],
+    beta: float,
+    Z: NDArray[np.float64] | None,
+    m: int,
+    rng: np.random.Generator,
+    tol: float,
+    max_iter: int,
+    restarts: int,
+    solver: str,
+    options: dict[str, Any],
+) -> tuple[list[_Run], list[dict[str, Any]]]:
+    """Run :func:`_descend` from each start: the data rows once when that start is feasible (free samples,
+    ``m = n``), else ``restarts`` random choices of data rows (fitted by least squares when ``Z`` is given).
+
+    Every run starts with the two neurons of the top critic gap (against zero samples) as cuts. Returns the
+    runs and their concatenated history, each step tagged with its start.
+    """
+    n, d = X.shape
+    top = relu_critic_gap(X, np.zeros((1, d)), **options)
+    feasible_start = Z is None and m == n
+    runs: list[_Run] = []
+    history: list[dict[str, Any]] = []
+    for run in range(1 if feasible_start else restarts):
+        rows = np.arange(n) if feasible_start else rng.choice(n, m, replace=m > n)
+        W_start: NDArray[np.float64] | None = None
+        if Z is None:
+            G_start = X[rows]
+        else:
+            W_start = cast(NDArray[np.float64], np.linalg.lstsq(Z, X[rows], rcond=None)[0])
+            G_start = Z @ W_start
+        best, last, steps = _descend(X, beta, Z, G_start, W_start, [top.direction, -top.direction], tol,
+                                     max_iter, solver, options)
+        runs.append((best, last))
+        history.extend({"start": run, **step} for step in steps)
+    return runs, history
+
+
+def _best_run(runs: list[_Run], beta: float, tol: float, max_iter: int) -> _State:
+    """The feasible state of least regulariser over all runs; if no run found one, the last state of least
+    critic gap, with a :class:`ConvergenceWarning` (attributed to the caller of :func:`solve_relu_critic`)."""
+    found = [best for best, _ in runs if best is not None]
+    if found:
+        return min(found, key=lambda item: item[0])
+    best = min((last for _, last in runs), key=lambda item: item[3].value)
+    warnings.warn(
+        f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
+        f"from {len(runs)} start(s) of {max_iter} iterations (smallest gap {best[3].value!r}); the problem may be "
+        f"infeasible for this generator, or raise beta, restarts or max_iter",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+    return best
