@@ -14,15 +14,15 @@ use, so that importing the duality registries (``convexgan solve --help`` lists 
 
 import importlib
 import types
+from collections.abc import Callable
+from typing import Any
+
+from convexgan.exceptions import MissingExtraError
 
 PACKAGES = {"PIL": "Pillow", "sklearn": "scikit-learn"}  # import name -> distribution name, where they differ
 
 
-class MissingExtraError(ImportError):
-    """An optional dependency is not installed; the message names the extra that installs it."""
-
-
-def require(extra, name, *, user):
+def require(extra: str, name: str, *, user: str) -> types.ModuleType:
     """Import and return the module ``name`` of an extra, or raise a one-line :class:`MissingExtraError`.
 
     Parameters
@@ -58,14 +58,14 @@ def require(extra, name, *, user):
 class LazyModule(types.ModuleType):
     """A stand-in for the module ``name`` that imports it on the first attribute access and forwards to it."""
 
-    def __getattr__(self, attr):
+    def __getattr__(self, attr: str) -> Any:
         return getattr(importlib.import_module(self.__name__), attr)
 
 
-def deferred(module, name):
+def deferred(module: str, name: str) -> Callable[..., Any]:
     """The function ``module.name``, imported on its first call."""
 
-    def call(*args, **kwargs):
+    def call(*args: Any, **kwargs: Any) -> Any:
         return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
     call.__name__ = call.__qualname__ = name

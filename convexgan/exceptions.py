@@ -1,4 +1,6 @@
-"""convexgan's own warning classes, under one base so that they can be filtered together.
+"""convexgan's own warning and error classes.
+
+The warnings derive from one base so that they can be filtered together:
 
 .. code-block:: python
 
@@ -9,6 +11,11 @@
 
 Numerical warnings (an inaccurate solve, no convergence) also derive from :class:`RuntimeWarning`, the
 class numpy and scipy use for numerical trouble, so existing ``RuntimeWarning`` filters keep catching them.
+
+The errors derive from the built-in class a caller would catch for that kind of failure (``ValueError``,
+``RuntimeError``, ``ImportError``); the modules that raise them re-export them under their old names
+(``from convexgan.duality.solvers import SolverError`` keeps working). This module imports nothing, so that
+it stays importable without torch or CVXPY.
 """
 
 
@@ -51,3 +58,28 @@ class TrainingImagesWarning(ConvexGANWarning):
 
 class CorruptCacheWarning(ConvexGANWarning):
     """A run folder's pixel cache differs from the checksum recorded when it was written: it is rebuilt."""
+
+
+class SolverError(RuntimeError):
+    """A solver failed or returned a status other than optimal; the message names the solver and status."""
+
+
+class InfeasibleError(ValueError):
+    """The constraint (C) cannot be met by the given generator; the message names the smallest feasible beta."""
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
+class ImageDecodeError(ValueError):
+    """An image file that cannot be turned into pixels; ``str(err)`` is ``"NAME (reason)"``."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name} ({reason})")
+        self.name = name
+        self.reason = reason
+
+
+class RunFolderLockedError(RuntimeError):
+    """Another live process owns the run folder."""

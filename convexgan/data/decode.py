@@ -40,13 +40,7 @@ COLOUR_MODES = ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB"
 PILLOW_ERRORS = (OSError, ValueError, EOFError, SyntaxError, TypeError, IndexError, KeyError, MemoryError)
 
 
-class ImageDecodeError(ValueError):
-    """An image file that cannot be turned into pixels; ``str(err)`` is ``"NAME (reason)"``."""
-
-    def __init__(self, name, reason):
-        super().__init__(f"{name} ({reason})")
-        self.name = name
-        self.reason = reason
+from convexgan.exceptions import ImageDecodeError
 
 
 def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,

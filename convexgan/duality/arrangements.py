@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import numbers
 from itertools import combinations
 from math import comb
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._extras import linprog
 from convexgan._validation import as_samples, check_choice, check_int
@@ -50,22 +52,24 @@ class Arrangement:
         ``"angles"``, ``"vertices"``, ``"incremental"`` or ``"sampled"``.
     """
 
-    patterns: np.ndarray
-    directions: np.ndarray
-    basis: np.ndarray
+    patterns: NDArray[np.bool_]
+    directions: NDArray[np.float64]
+    basis: NDArray[np.float64]
     exact: bool
     method: str
 
     @property
-    def rank(self):
+    def rank(self) -> int:
         """Rank ``r`` of the point set."""
         return self.basis.shape[1]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.patterns.shape[0]
 
 
-def random_generator(seed, name="seed"):
+def random_generator(
+    seed: int | np.integer[Any] | np.random.Generator | None, name: str = "seed"
+) -> np.random.Generator:
     """Return ``numpy.random.default_rng(seed)`` after checking that ``seed`` is None, an int >= 0 or a Generator."""
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
@@ -74,7 +78,7 @@ def random_generator(seed, name="seed"):
     return np.random.default_rng(int(seed))
 
 
-def pattern_count_bound(N, r):
+def pattern_count_bound(N: int, r: int) -> float:
     r"""Upper bound :math:`2 r (e (N - 1) / r)^r` on the number of chambers of ``N`` points of rank ``r``.
 
     Parameters
@@ -98,7 +102,7 @@ def pattern_count_bound(N, r):
     return float(2 * r * (np.e * (N - 1) / r) ** r)
 
 
-def max_chamber_count(N, r):
+def max_chamber_count(N: int, r: int) -> int:
     r"""Largest number of chambers of ``N`` hyperplanes through the origin of rank ``r``.
 
     .. math::  2 \sum_{k=0}^{r-1} \binom{N-1}{k},
@@ -110,7 +114,7 @@ def max_chamber_count(N, r):
     return 2 * sum(comb(N - 1, k) for k in range(r))
 
 
-def row_space(S, tol=None):
+def row_space(S: NDArray[np.float64], tol: float | None = None) -> NDArray[np.float64]:
     """Orthonormal basis ``(d, r)`` of the row space of ``S``.
 
     The rank counts singular values above ``tol`` (default ``RANK_RTOL`` times the largest, the tolerance at which
@@ -125,12 +129,12 @@ def row_space(S, tol=None):
     return Vt[:r].T
 
 
-def _nonzero_rows(S, basis):
+def _nonzero_rows(S: NDArray[np.float64], basis: NDArray[np.float64]) -> NDArray[np.bool_]:
     scale = np.abs(S).max(initial=0.0)
     return np.linalg.norm(S @ basis, axis=1) > max(scale, 1.0) * S.shape[1] * np.finfo(np.float64).eps
 
 
-def _unique_rows(B):
+def _unique_rows(B: NDArray[np.bool_]) -> NDArray[np.intp]:
     """Indices of the first occurrence of each distinct row of a boolean matrix ``B`` (p, N), in sorted order.
 
     Rows are packed into 64-bit words and sorted with ``lexsort`` (much faster than ``np.unique(axis=0)``).
@@ -145,7 +149,7 @@ def _unique_rows(B):
     return order[new]
 
 
-def _chambers_by_angles(T):
+def _chambers_by_angles(T: NDArray[np.float64]) -> NDArray[np.float64]:
     """Chambers of the lines ``t_i^T y = 0`` in the plane; ``T`` is ``(N, 2)``, rows nonzero."""
     normal = np.arctan2(T[:, 1], T[:, 0])
     cuts = np.mod(np.concatenate([normal + np.pi / 2, normal - np.pi / 2]), 2 * np.pi)
@@ -155,7 +159,7 @@ def _chambers_by_angles(T):
     return np.stack([np.cos(mids), np.sin(mids)], axis=1)
 
 
-def _chambers_by_vertices(T, chunk=4096):
+def _chambers_by_vertices(T: NDArray[np.float64], chunk: int = 4096) -> NDArray[np.float64]:
     """Chambers of the hyperplanes ``t_i^T y = 0`` (``T`` of full column rank ``r``), from their extreme rays.
 
     In an essential arrangement of rank ``r >= 3`` every chamber is a pointed cone with an extreme ray ``v`` on
@@ -170,7 +174,8 @@ def _chambers_by_vertices(T, chunk=4096):
     lengths = np.linalg.norm(T, axis=1)
     tol = RANK_RTOL * lengths.max()
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * (r - 1), indexing="ij")).reshape(r - 1, -1)
-    points, degenerate = [], []
+    points: list[NDArray[np.float64]] = []
+    degenerate: list[NDArray[np.float64]] = []
     subsets = np.array(list(combinations(range(N), r - 1)), dtype=np.intp)
     for start in range(0, len(subsets), chunk):
         J = subsets[start : start + chunk]
@@ -205,14 +210,14 @@ def _chambers_by_vertices(T, chunk=4096):
     return Y[_unique_rows(Y @ T.T > 0)]
 
 
-def _separates_every_hyperplane(Y, T):
+def _separates_every_hyperplane(Y: NDArray[np.float64], T: NDArray[np.float64]) -> bool:
     """Whether chambers ``Y`` (p, r) lie on both sides of every hyperplane ``t_i^T y = 0``: a necessary condition
     for a complete enumeration (each hyperplane bounds a chamber on either side), checked before claiming it."""
     sides = Y @ T.T > 0
     return len(Y) >= 2 and bool(np.all(sides.any(axis=0) & (~sides).any(axis=0)))
 
 
-def _strict_point(A):
+def _strict_point(A: NDArray[np.float64]) -> NDArray[np.float64] | None:
     """A unit ``y`` with ``A y >= 1`` scaled (strictly inside ``{A y > 0}``), or None if the cone has no interior."""
     r = A.shape[1]
     res = linprog(
@@ -224,16 +229,18 @@ def _strict_point(A):
     return y / np.linalg.norm(y)
 
 
-def _chambers_incremental(T):
+def _chambers_incremental(T: NDArray[np.float64]) -> NDArray[np.float64]:
     """Chambers of the hyperplanes ``t_i^T y = 0`` by adding one hyperplane at a time.
 
     Each chamber keeps an interior point; a new hyperplane splits it iff the side its point is not on is also
     open, which one linear program decides (``A y >= 1`` with the chamber's sign-adjusted rows).
     """
     first = T[0] / np.linalg.norm(T[0])
-    points, signs = [first, -first], [np.array([1.0]), np.array([-1.0])]
+    points: list[NDArray[np.float64]] = [first, -first]
+    signs: list[NDArray[np.float64]] = [np.array([1.0]), np.array([-1.0])]
     for i in range(1, T.shape[0]):
-        new_points, new_signs = [], []
+        new_points: list[NDArray[np.float64]] = []
+        new_signs: list[NDArray[np.float64]] = []
         for y, s in zip(points, signs):
             side = 1.0 if T[i] @ y > 0 else -1.0
             new_points.append(y)
@@ -248,7 +255,7 @@ def _chambers_incremental(T):
     return np.array(points)
 
 
-def _recentre(T, s, y):
+def _recentre(T: NDArray[np.float64], s: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
     """Keep the interior point away from the walls: if ``y`` is too close to one, move it by a linear program."""
     margins = s * (T @ y)
     if margins.min() > 1e-9 * np.abs(T).max():
@@ -257,12 +264,12 @@ def _recentre(T, s, y):
     return y if better is None else better
 
 
-def _sampled_directions(r, n_samples, rng):
+def _sampled_directions(r: int, n_samples: int, rng: np.random.Generator) -> NDArray[np.float64]:
     y = rng.standard_normal((n_samples, r))
     return y / np.linalg.norm(y, axis=1, keepdims=True)
 
 
-def _distinct_hyperplanes(T):
+def _distinct_hyperplanes(T: NDArray[np.float64]) -> NDArray[np.float64]:
     """Rows of ``T`` normalised and with repeated hyperplanes (parallel rows, either sign) removed."""
     unit = T / np.linalg.norm(T, axis=1, keepdims=True)
     pivot = np.argmax(np.abs(unit) > 1e-12, axis=1)
@@ -271,7 +278,14 @@ def _distinct_hyperplanes(T):
     return unit[np.sort(first)]
 
 
-def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None, seed=None):
+def activation_patterns(
+    S: ArrayLike,
+    *,
+    method: str = "auto",
+    max_patterns: int = 100000,
+    n_samples: int | None = None,
+    seed: int | np.integer[Any] | np.random.Generator | None = None,
+) -> Arrangement:
     r"""Enumerate (or sample) the chambers of the arrangement :math:`\{u : s_i^T u = 0\}`.
 
     Parameters
@@ -299,16 +313,16 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
     Arrangement
         Patterns ``(p, N)``, interior unit directions ``(p, d)``, the row-space basis, and whether it is exact.
     """
-    S = as_samples(S, "S")
+    points = as_samples(S, "S")
     method = check_choice(method, "method", METHODS)
     rng = random_generator(seed)
     max_patterns = check_int(max_patterns, "max_patterns", 2, np.iinfo(np.int64).max)
-    basis = row_space(S)
+    basis = row_space(points)
     r = basis.shape[1]
     if r == 0:
         raise ValueError("S must have a nonzero row; got an all-zero point set (every pattern is all ones)")
-    active = _nonzero_rows(S, basis)
-    T = _distinct_hyperplanes(S[active] @ basis)
+    active = _nonzero_rows(points, basis)
+    T = _distinct_hyperplanes(points[active] @ basis)
     worst = max_chamber_count(T.shape[0], r)
     if method == "auto":
         method = "angles" if r <= 2 else "vertices" if worst <= max_patterns else "sampled"
@@ -331,7 +345,7 @@ def activation_patterns(S, *, method="auto", max_patterns=100000, n_samples=None
         n_samples = max_patterns if n_samples is None else check_int(n_samples, "n_samples", 1, 10**9)
         Y = _sampled_directions(r, n_samples, rng)
     U = Y @ basis.T
-    patterns = (S @ U.T >= 0).T
+    patterns = (points @ U.T >= 0).T
     patterns[:, ~active] = True
     first = _unique_rows(patterns)
     return Arrangement(patterns[first], U[first], basis, exact=method != "sampled", method=method)

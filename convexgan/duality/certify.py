@@ -12,7 +12,7 @@ claim it makes (``"exact"``, or a weaker claim such as "moments optimal for tr S
    bound (below); a dual above the primal by more than that means the primal point is infeasible beyond rounding
    or the bound is wrong, and fails the check too.
 
-Otherwise the label is ``"inaccurate: ..."`` with the measured numbers, and :func:`convexgan.duality.solve` warns
+Otherwise the label is ``"inaccurate: ..."`` (:data:`convexgan.duality.certificate.INACCURATE`) with the measured numbers, and :func:`convexgan.duality.solve` warns
 with :class:`convexgan.exceptions.InaccurateSolutionWarning`.
 
 Certified lower bounds (weak duality holds for every *feasible* dual point, so each is made feasible first):
@@ -33,14 +33,19 @@ Certified lower bounds (weak duality holds for every *feasible* dual point, so e
   :math:`t \le 1` until :math:`B \succ 0`; the best of a few ``t`` is kept.
 """
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from convexgan.duality.certificate import EXACT, INACCURATE
 
 VIOLATION_RTOL = 1e-6
 GAP_RTOL = 1e-6
-EXACT = "exact"
 
 
-def evidence(run, *, violation, constraint_scale, primal, dual, objective_scale, claim=EXACT):
+def evidence(run: dict[str, Any], *, violation: float, constraint_scale: float, primal: float, dual: float | None,
+             objective_scale: float, claim: str = EXACT) -> tuple[str, dict[str, float]]:
     """The certificate's label and the tolerances it was checked against.
 
     Parameters
@@ -69,7 +74,7 @@ def evidence(run, *, violation, constraint_scale, primal, dual, objective_scale,
         "violation": VIOLATION_RTOL * float(constraint_scale),
         "gap": GAP_RTOL * max(abs(float(primal)), float(objective_scale)),
     }
-    failures = []
+    failures: list[str] = []
     if run["status"] != "optimal":
         failures.append(f"solver status {run['status']!r}")
     if violation > tolerance["violation"]:
@@ -83,19 +88,19 @@ def evidence(run, *, violation, constraint_scale, primal, dual, objective_scale,
         )
     if not failures:
         return claim, tolerance
-    return f"inaccurate: {'; '.join(failures)} (claim not certified: {claim})", tolerance
+    return f"{INACCURATE}: {'; '.join(failures)} (claim not certified: {claim})", tolerance
 
 
-def linear_critic_dual(u, v, mu_X, beta, c):
+def linear_critic_dual(u: ArrayLike, v: float, mu_X: NDArray[np.float64], beta: float, c: float) -> float:
     r"""Certified lower bound :math:`v\, u^T \mu_X - \beta v - v^2 c \|u\|^2 / 4` after :math:`v \leftarrow v_+`,
     :math:`u \leftarrow u / \max(1, \|u\|)`; ``c`` is 1 (free generator) or :math:`\|\mu_Z\|^2`."""
     v = max(float(v), 0.0)
-    u = np.asarray(u, dtype=np.float64)
-    u = u / max(1.0, float(np.linalg.norm(u)))
-    return v * float(u @ mu_X) - beta * v - v * v * c * float(u @ u) / 4
+    unit = np.asarray(u, dtype=np.float64)
+    unit = unit / max(1.0, float(np.linalg.norm(unit)))
+    return v * float(unit @ mu_X) - beta * v - v * v * c * float(unit @ unit) / 4
 
 
-def quadratic_critic_dual(A, S_X, beta):
+def quadratic_critic_dual(A: NDArray[np.float64], S_X: NDArray[np.float64], beta: float) -> float:
     r"""Certified lower bound :math:`\langle A', S_X \rangle - \beta \|A'\|_*`, ``A'`` = ``A`` with eigenvalues
     clipped at 1 (the dual feasibility :math:`Y_+ - Y_- \preceq I` of the quadratic-critic SDP)."""
     alpha, V = np.linalg.eigh((A + A.T) / 2)
@@ -103,19 +108,20 @@ def quadratic_critic_dual(A, S_X, beta):
     return float(np.sum(alpha * np.einsum("ij,jk,ki->i", V.T, S_X, V)) - beta * np.abs(alpha).sum())
 
 
-def _psd(Y):
+def _psd(Y: NDArray[np.float64]) -> NDArray[np.float64]:
     e, V = np.linalg.eigh((Y + Y.T) / 2)
     return (V * np.maximum(e, 0.0)) @ V.T
 
 
-def _corner_at_least_trace(Y):
+def _corner_at_least_trace(Y: NDArray[np.float64]) -> NDArray[np.float64]:
     d = Y.shape[0] - 1
     Y = Y.copy()
     Y[d, d] = max(Y[d, d], float(np.trace(Y[:d, :d])))
     return Y
 
 
-def polynomial_critic_dual(Y_plus, Y_minus, mu_X, S_X, beta, a, b):
+def polynomial_critic_dual(Y_plus: NDArray[np.float64], Y_minus: NDArray[np.float64], mu_X: NDArray[np.float64],
+                           S_X: NDArray[np.float64], beta: float, a: float, b: float) -> float:
     """Certified lower bound on the polynomial-critic SDP from approximate dual matrices (module docstring)."""
     d = S_X.shape[0]
     Y_plus, Y_minus = _corner_at_least_trace(_psd(Y_plus)), _corner_at_least_trace(_psd(Y_minus))

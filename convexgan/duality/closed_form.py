@@ -17,22 +17,22 @@ The functions that take eigenpairs use only ``*``, ``@``, ``.T`` and ``** 0.5``,
 torch tensors alike.
 """
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import as_samples, check_int, check_positive
+from convexgan.exceptions import InfeasibleError
 
 
-class InfeasibleError(ValueError):
-    """The constraint (C) cannot be met by the given generator; the message names the smallest feasible beta."""
-
-
-def second_moment(X):
+def second_moment(X: ArrayLike) -> NDArray[np.float64]:
     r"""Return :math:`S_X = X^T X / n` for samples ``X`` of shape ``(n, d)``."""
-    X = np.asarray(X)
-    return X.T @ X / X.shape[0]
+    A = np.asarray(X)
+    return A.T @ A / A.shape[0]
 
 
-def eigh_descending(S):
+def eigh_descending(S: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Eigen-decomposition of a symmetric matrix with eigenvalues in descending order.
 
     Signs are made deterministic: the largest-magnitude entry of each eigenvector is positive.
@@ -49,7 +49,7 @@ def eigh_descending(S):
     return lam, V
 
 
-def moment_spectrum(A):
+def moment_spectrum(A: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Eigenpairs of :math:`A^T A / n` (descending, signs as :func:`eigh_descending`) without forming it when
     ``n < d``.
 
@@ -63,33 +63,32 @@ def moment_spectrum(A):
     lam : ndarray (min(n, d),) or (d,)
     V : ndarray (d, len(lam))
     """
-    A = np.asarray(A, dtype=np.float64)
-    n, d = A.shape
+    samples = np.asarray(A, dtype=np.float64)
+    n, d = samples.shape
     if n >= d:
-        return eigh_descending(second_moment(A))
-    _, s, Vt = np.linalg.svd(A, full_matrices=False)
+        return eigh_descending(second_moment(samples))
+    _, s, Vt = np.linalg.svd(samples, full_matrices=False)
     V = Vt.T
     pivot = np.argmax(np.abs(V), axis=0)
     V = V * np.sign(V[pivot, np.arange(V.shape[1])])
     return s * s / n, V
 
 
-def numerical_rank(eigenvalues, size, rtol=None, reference=0.0):
+def numerical_rank(eigenvalues: ArrayLike, size: int, rtol: float | None = None, reference: float = 0.0) -> int:
     """Number of eigenvalues of a PSD Gram matrix above ``rtol * max(largest, reference)``.
 
     ``rtol=None`` takes ``size * eps`` (numpy's ``matrix_rank`` rule, for matrices computed in closed form); a
     matrix returned by a solver takes :func:`convexgan.duality.solvers.rank_tolerance` of that solver, and
     ``reference`` the scale the solver's accuracy is relative to (the data's).
     """
-    eigenvalues = np.asarray(eigenvalues)
-    if eigenvalues.size == 0 or eigenvalues.max() <= 0:
+    values = np.asarray(eigenvalues)
+    if values.size == 0 or values.max() <= 0:
         return 0
-    if rtol is None:
-        rtol = size * np.finfo(eigenvalues.dtype).eps
-    return int(np.count_nonzero(eigenvalues > rtol * max(float(eigenvalues.max()), float(reference))))
+    relative = size * np.finfo(values.dtype).eps if rtol is None else rtol
+    return int(np.count_nonzero(values > relative * max(float(values.max()), float(reference))))
 
 
-def k_from_beta(X, beta):
+def k_from_beta(X: ArrayLike, beta: float) -> int:
     r"""Number of components the quadratic critic keeps: :math:`k = \#\{i : \lambda_i(S_X) > \beta\}`.
 
     Parameters
@@ -105,21 +104,21 @@ def k_from_beta(X, beta):
     return int(np.count_nonzero(lam > beta))
 
 
-def tie_tolerance(lam, size):
+def tie_tolerance(lam: ArrayLike, size: int) -> float:
     """Absolute gap below which two eigenvalues of a second moment count as tied: ``10 * size * eps * lam_1``."""
-    return 10.0 * size * np.finfo(np.float64).eps * max(float(np.max(lam, initial=0.0)), 0.0)
+    return 10.0 * size * float(np.finfo(np.float64).eps) * max(float(np.max(lam, initial=0.0)), 0.0)
 
 
-def attainable_k(lam, size):
+def attainable_k(lam: ArrayLike, size: int) -> list[int]:
     r"""The ``k`` in ``1 .. rank - 1`` that some beta attains: :math:`\lambda_k - \lambda_{k+1}` above
     :func:`tie_tolerance` (at a tie, :math:`\beta = \lambda_{k+1}` also removes :math:`\lambda_k`)."""
-    lam = np.asarray(lam)
-    rank = numerical_rank(lam, size)
-    gaps = lam[: max(rank - 1, 0)] - lam[1:rank]
-    return [int(k) for k in np.flatnonzero(gaps > tie_tolerance(lam, size)) + 1]
+    values = np.asarray(lam)
+    rank = numerical_rank(values, size)
+    gaps = values[: max(rank - 1, 0)] - values[1:rank]
+    return [int(k) for k in np.flatnonzero(gaps > tie_tolerance(values, size)) + 1]
 
 
-def beta_from_k(X, k):
+def beta_from_k(X: ArrayLike, k: int) -> float:
     r"""The regularisation that keeps exactly ``k`` components: :math:`\beta = \lambda_{k+1}(S_X)`.
 
     Parameters
@@ -136,9 +135,9 @@ def beta_from_k(X, k):
         :func:`tie_tolerance`) every beta keeps fewer or more than ``k`` components; the message lists the
         nearest attainable ``k``.
     """
-    X = as_samples(X)
-    lam = moment_spectrum(X)[0]
-    size = max(X.shape)
+    samples = as_samples(X)
+    lam = moment_spectrum(samples)[0]
+    size = max(samples.shape)
     rank = numerical_rank(lam, size)
     if rank < 2:
         raise ValueError(f"k={k!r} cannot be used: S_X has rank {rank}, so no k in 1..rank-1 exists; pass beta instead")
@@ -156,12 +155,12 @@ def beta_from_k(X, k):
     return float(lam[k])
 
 
-def soft_threshold(lam, beta):
+def soft_threshold(lam: ArrayLike, beta: float) -> NDArray[np.float64]:
     r"""Return :math:`(\lambda - \beta)_+`, elementwise."""
     return np.maximum(np.asarray(lam) - beta, 0.0)
 
 
-def quadratic_critic_weights(lam, V, s2, Q, beta):
+def quadratic_critic_weights(lam: Any, V: Any, s2: Any, Q: Any, beta: float) -> Any:
     r"""Minimum-norm linear generator for the quadratic critic, from eigenpairs.
 
     .. math::  W^* = Q_k \operatorname{diag}\big(\sqrt{(\lambda_k - \beta) / s_k^2}\big) V_k^T,
@@ -189,42 +188,42 @@ def quadratic_critic_weights(lam, V, s2, Q, beta):
     return (Q * scale) @ V.T
 
 
-def quadratic_critic_value(lam, s2, beta):
+def quadratic_critic_value(lam: ArrayLike, s2: ArrayLike, beta: float) -> float:
     r"""Optimal :math:`\|W^*\|_F^2 = \sum_{i \le k} (\lambda_i - \beta) / s_i^2` for the kept pairs."""
     return float(np.sum((np.asarray(lam) - beta) / np.asarray(s2)))
 
 
-def smallest_feasible_beta(lam, rank_Z):
+def smallest_feasible_beta(lam: ArrayLike, rank_Z: int) -> float:
     r"""Smallest beta a generator of input rank ``rank_Z`` can meet: :math:`\lambda_{\operatorname{rank}(Z)+1}(S_X)`."""
-    lam = np.asarray(lam)
-    return float(lam[rank_Z]) if rank_Z < lam.size else 0.0
+    values = np.asarray(lam)
+    return float(values[rank_Z]) if rank_Z < values.size else 0.0
 
 
-def linear_critic_mean(mu_X, beta):
+def linear_critic_mean(mu_X: ArrayLike, beta: float) -> NDArray[np.float64]:
     r"""Soft-thresholded mean :math:`\mu_G^* = \mu_X (1 - \beta / \|\mu_X\|)_+` (the linear critic's optimum)."""
-    mu_X = np.asarray(mu_X, dtype=np.float64)
-    norm = np.linalg.norm(mu_X)
+    mean = np.asarray(mu_X, dtype=np.float64)
+    norm = np.linalg.norm(mean)
     if norm <= beta:
-        return np.zeros_like(mu_X)
-    return mu_X * (1.0 - beta / norm)
+        return np.zeros_like(mean)
+    return mean * (1.0 - beta / norm)
 
 
-def check_mean_feasible(mu_X, mu_Z, beta):
+def check_mean_feasible(mu_X: ArrayLike, mu_Z: ArrayLike, beta: float) -> None:
     r"""Raise :class:`InfeasibleError` if ``G = Z W`` cannot meet :math:`\|\mu_X - W^T \mu_Z\| \le \beta`.
 
     That happens when :math:`\mu_Z = 0` and :math:`\|\mu_X\| > \beta`; the smallest feasible beta is then
     :math:`\|\mu_X\|`.
     """
-    mu_Z = np.asarray(mu_Z, dtype=np.float64)
+    mean_Z = np.asarray(mu_Z, dtype=np.float64)
     norm_X = float(np.linalg.norm(mu_X))
-    if norm_X > beta and float(mu_Z @ mu_Z) <= (np.finfo(np.float64).eps * mu_Z.size) ** 2:
+    if norm_X > beta and float(mean_Z @ mean_Z) <= (np.finfo(np.float64).eps * mean_Z.size) ** 2:
         raise InfeasibleError(
             f"Z has zero mean, so G = Z W has zero mean and cannot meet ||mu_X - mu_G|| <= beta={beta!r}; "
             f"the smallest feasible beta is ||mu_X|| = {norm_X!r} (or append a ones column to Z)"
         )
 
 
-def check_rank_feasible(lam, rank_Z, beta):
+def check_rank_feasible(lam: ArrayLike, rank_Z: int, beta: float) -> None:
     r"""Raise :class:`InfeasibleError` if :math:`k = \#\{i : \lambda_i > \beta\} > \operatorname{rank}(Z)`.
 
     A linear generator ``G = Z W`` has :math:`\operatorname{rank} S_G \le \operatorname{rank} Z`, while every
@@ -239,7 +238,7 @@ def check_rank_feasible(lam, rank_Z, beta):
         )
 
 
-def linear_critic_weights(mu_X, mu_Z, beta):
+def linear_critic_weights(mu_X: ArrayLike, mu_Z: ArrayLike, beta: float) -> NDArray[np.float64]:
     r"""Minimum-norm linear generator for the linear critic.
 
     .. math::  W^* = \mu_Z \mu_X^T (1 - \beta / \|\mu_X\|)_+ / \|\mu_Z\|^2 .
@@ -249,10 +248,10 @@ def linear_critic_weights(mu_X, mu_Z, beta):
     InfeasibleError
         If ``mu_Z = 0`` while ``||mu_X|| > beta``; the smallest feasible beta is then ``||mu_X||``.
     """
-    mu_X = np.asarray(mu_X, dtype=np.float64)
-    mu_Z = np.asarray(mu_Z, dtype=np.float64)
-    check_mean_feasible(mu_X, mu_Z, beta)
-    target = linear_critic_mean(mu_X, beta)
+    mean_X = np.asarray(mu_X, dtype=np.float64)
+    mean_Z = np.asarray(mu_Z, dtype=np.float64)
+    check_mean_feasible(mean_X, mean_Z, beta)
+    target = linear_critic_mean(mean_X, beta)
     if not np.any(target):
-        return np.zeros((mu_Z.size, mu_X.size))
-    return np.outer(mu_Z, target) / float(mu_Z @ mu_Z)
+        return np.zeros((mean_Z.size, mean_X.size))
+    return np.outer(mean_Z, target) / float(mean_Z @ mean_Z)

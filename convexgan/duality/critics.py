@@ -22,19 +22,22 @@ signature, so registering a new critic is one new entry here (and one in ``ACTIV
 
 import inspect
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._extras import brentq
 from convexgan._validation import as_samples, check_choice
 from convexgan.duality.relu import relu_critic_value
 
 
-def _polynomial(t, a, b, c):
+def _polynomial(t: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
     return a * t * t + b * t + c
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[..., NDArray[np.float64]]] = {
     "linear": lambda t: t,
     "quadratic": lambda t: t * t,
     "polynomial": _polynomial,
@@ -57,37 +60,37 @@ class Critic:
         Parameters of the activation (``a, b, c`` for the polynomial).
     """
 
-    def __init__(self, activation, U, v, **params):
+    def __init__(self, activation: str, U: ArrayLike, v: ArrayLike, **params: float) -> None:
         self.activation = activation
         self.U = np.asarray(U, dtype=np.float64)
         self.v = np.asarray(v, dtype=np.float64).reshape(-1)
         self.params = dict(params)
 
-    def __call__(self, X):
+    def __call__(self, X: ArrayLike) -> NDArray[np.float64]:
         """Evaluate the critic on the rows of ``X`` (shape ``(n, d)``); returns shape ``(n,)``."""
-        X = as_samples(X)
-        return ACTIVATIONS[self.activation](X @ self.U, **self.params) @ self.v
+        samples = as_samples(X)
+        return ACTIVATIONS[self.activation](samples @ self.U, **self.params) @ self.v
 
     @property
-    def neurons(self):
+    def neurons(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The pairs :math:`(u_j, v_j)` as ``(U, v)`` with ``U`` of shape ``(d, p)``."""
         return self.U, self.v
 
     @property
-    def penalty(self):
+    def penalty(self) -> float:
         r""":math:`\sum_j |v_j|`, the critic's weight-decay term divided by beta."""
         return float(np.abs(self.v).sum())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Critic({self.activation!r}, {self.U.shape[1]} neurons, d={self.U.shape[0]}, params={self.params})"
 
 
-def moments(G):
+def moments(G: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Return :math:`(\mu_G, S_G) = (G^T 1 / m, G^T G / m)` of samples ``G`` (shape ``(m, d)``)."""
     return G.mean(axis=0), G.T @ G / G.shape[0]
 
 
-def max_quadratic_on_ball(A, g):
+def max_quadratic_on_ball(A: NDArray[np.float64], g: NDArray[np.float64]) -> float:
     r"""Exact :math:`\max_{\|u\|_2 \le 1} u^T A u + g^T u` for a symmetric ``A`` (d, d) and ``g`` (d,).
 
     By the S-lemma (exact: :math:`u = 0` is strictly feasible) the value is the one-dimensional convex minimum
@@ -109,12 +112,12 @@ def max_quadratic_on_ball(A, g):
     scale = max(1.0, float(np.abs(a).max()), float(np.sqrt(g2.sum())))
     active = g2 > (1e3 * np.finfo(np.float64).eps * scale) ** 2
 
-    def half_norm_sq(lam):
+    def half_norm_sq(lam: float) -> float:
         gap = lam - a[active]
         with np.errstate(divide="ignore"):
             return float(np.sum(g2[active] / (gap * gap))) / 4.0
 
-    def secular(lam):
+    def secular(lam: float) -> float:
         norm2 = half_norm_sq(lam)
         return 1.0 / np.sqrt(norm2) - 1.0 if norm2 > 0 else np.inf
 
@@ -126,20 +129,20 @@ def max_quadratic_on_ball(A, g):
     return float(lam + np.sum(g2[active] / (lam - a[active])) / 4.0)
 
 
-def polynomial_moment_gap(D1, D2, a, b):
+def polynomial_moment_gap(D1: NDArray[np.float64], D2: NDArray[np.float64], a: float, b: float) -> float:
     r""":math:`\max_{\|u\| \le 1} |a u^T D_2 u + b D_1^T u|` from moment differences ``D1`` (d,) and ``D2`` (d, d)."""
     return max(max_quadratic_on_ball(a * D2, b * D1), max_quadratic_on_ball(-a * D2, -b * D1))
 
 
-def _check_samples_pair(X, G):
-    X = as_samples(X, "X")
-    G = as_samples(G, "G")
-    if G.shape[1] != X.shape[1]:
-        raise ValueError(f"G must have d={X.shape[1]} columns like X; got shape {G.shape}")
-    return X, G
+def _check_samples_pair(X: ArrayLike, G: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    real = as_samples(X, "X")
+    fake = as_samples(G, "G")
+    if fake.shape[1] != real.shape[1]:
+        raise ValueError(f"G must have d={real.shape[1]} columns like X; got shape {fake.shape}")
+    return real, fake
 
 
-def _in_row_space(X, G):
+def _in_row_space(X: NDArray[np.float64], G: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""``(X Q, G Q)`` with ``Q`` (d, n + m) an orthonormal basis of the span of the rows when ``n + m < d``.
 
     The quadratic and polynomial gaps only see :math:`u` through :math:`S_X - S_G` and :math:`\mu_X - \mu_G`,
@@ -152,47 +155,47 @@ def _in_row_space(X, G):
     return X @ Q, G @ Q
 
 
-def _check_real(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+def _check_real(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(np.asarray(value)):
         raise ValueError(f"{name}={value!r} must be a finite real number")
     return float(value)
 
 
-def linear_critic_gap(X, G):
+def linear_critic_gap(X: ArrayLike, G: ArrayLike) -> float:
     r"""Left side of (C) for the linear critic: :math:`\|\mu_X - \mu_G\|_2`."""
-    X, G = _check_samples_pair(X, G)
-    return float(np.linalg.norm(X.mean(axis=0) - G.mean(axis=0)))
+    real, fake = _check_samples_pair(X, G)
+    return float(np.linalg.norm(real.mean(axis=0) - fake.mean(axis=0)))
 
 
-def quadratic_critic_gap(X, G):
+def quadratic_critic_gap(X: ArrayLike, G: ArrayLike) -> float:
     r"""Left side of (C) for the quadratic critic: :math:`\|S_X - S_G\|_2 = \max_i |\lambda_i(S_X - S_G)|`."""
-    X, G = _in_row_space(*_check_samples_pair(X, G))
-    D2 = moments(X)[1] - moments(G)[1]
+    real, fake = _in_row_space(*_check_samples_pair(X, G))
+    D2 = moments(real)[1] - moments(fake)[1]
     return float(np.abs(np.linalg.eigvalsh((D2 + D2.T) / 2)).max())
 
 
-def polynomial_critic_gap(X, G, *, a=0.09, b=0.5, c=0.47):
+def polynomial_critic_gap(X: ArrayLike, G: ArrayLike, *, a: float = 0.09, b: float = 0.5, c: float = 0.47) -> float:
     r"""Left side of (C) for :math:`\sigma(t) = a t^2 + b t + c` (``c`` cancels between the two means).
 
     .. math::  \max_{\|u\|_2 \le 1} \big| a\, u^T (S_X - S_G) u + b\, (\mu_X - \mu_G)^T u \big| .
     """
-    X, G = _in_row_space(*_check_samples_pair(X, G))
+    real, fake = _in_row_space(*_check_samples_pair(X, G))
     a, b = check_polynomial(a, b, c)
-    mu_X, S_X = moments(X)
-    mu_G, S_G = moments(G)
+    mu_X, S_X = moments(real)
+    mu_G, S_G = moments(fake)
     return polynomial_moment_gap(mu_X - mu_G, S_X - S_G, a, b)
 
 
-def check_polynomial(a, b, c):
+def check_polynomial(a: object, b: object, c: object) -> tuple[float, float]:
     """Validate the polynomial activation's coefficients; return ``(a, b)`` as floats."""
-    a, b = _check_real(a, "a"), _check_real(b, "b")
+    a_real, b_real = _check_real(a, "a"), _check_real(b, "b")
     _check_real(c, "c")
-    if a == 0 and b == 0:
+    if a_real == 0 and b_real == 0:
         raise ValueError("a=0 and b=0 make the polynomial critic constant; expected a != 0 or b != 0")
-    return a, b
+    return a_real, b_real
 
 
-CRITIC_GAPS = {
+CRITIC_GAPS: dict[str, Callable[..., float]] = {
     "linear": linear_critic_gap,
     "quadratic": quadratic_critic_gap,
     "polynomial": polynomial_critic_gap,
@@ -200,7 +203,7 @@ CRITIC_GAPS = {
 }
 
 
-def critic_parameters(critic, params):
+def critic_parameters(critic: str, params: dict[str, Any]) -> dict[str, Any]:
     """Check ``params`` against the keyword-only parameters of ``CRITIC_GAPS[critic]``; return them with defaults.
 
     Raises
@@ -220,7 +223,7 @@ def critic_parameters(critic, params):
     return {**accepted, **params}
 
 
-def critic_gap(X, G, critic, **critic_params):
+def critic_gap(X: ArrayLike, G: ArrayLike, critic: str, **critic_params: Any) -> float:
     r"""The left side of constraint (C) for real samples ``X`` (n, d) and generated samples ``G`` (m, d).
 
     Computed from moments by norms, eigenvalues or the S-lemma, independently of any solver.
@@ -243,7 +246,7 @@ def critic_gap(X, G, critic, **critic_params):
     return float(CRITIC_GAPS[critic](X, G, **params))
 
 
-def rotation_root(qa, qb, qc):
+def rotation_root(qa: float, qb: float, qc: float) -> float:
     r"""A root :math:`\alpha` of :math:`q_a \alpha^2 + q_b \alpha + q_c = 0` with :math:`q_a q_c < 0`, computed without
     cancellation.
 
@@ -253,11 +256,11 @@ def rotation_root(qa, qb, qc):
     :math:`-q_c / q_b` of the linear equation when :math:`q_a \to 0`.
     """
     disc = np.sqrt(max(qb * qb - 4.0 * qa * qc, 0.0))
-    q = -0.5 * (qb + np.copysign(disc, qb))
+    q = -0.5 * (qb + float(np.copysign(disc, qb)))
     return qc / q
 
 
-def neurons_from_moment_matrix(Y):
+def neurons_from_moment_matrix(Y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Split a PSD :math:`Y = [[Y_{11}, y], [y^T, y_0]]` with :math:`\operatorname{tr} Y_{11} \le y_0` into neurons.
 
     Returns ``U`` (d, p) and ``w`` (p,) > 0 with
@@ -291,7 +294,7 @@ def neurons_from_moment_matrix(Y):
     sign = np.ones(d + 1)
     sign[d] = -1.0
 
-    def form(p):
+    def form(p: NDArray[np.float64]) -> float:
         return float(p @ (sign * p))
 
     tol = np.finfo(np.float64).eps * max(1.0, float(np.trace(np.abs(Y)))) * 16

@@ -27,15 +27,18 @@ not certified in ``certificate["optimality"]``:
 
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan.duality import closed_form as cf
 from convexgan.duality.critics import Critic
 from convexgan.duality.game import solve_game
 from convexgan.duality.generators import recover_samples
 from convexgan.duality.relu import solve_relu_critic
-from convexgan.duality.solution import make_solution
+from convexgan.duality.solution import Solution, make_solution
 from convexgan.duality.two_layer import fit_quadratic_generator, fit_relu_generator
 from convexgan.exceptions import ConvergenceWarning
 
@@ -43,7 +46,8 @@ RELU_TOL = 1e-3
 GAME_TOL = 1e-8
 
 
-def relu_cutting_plane(X, *, Z, beta, k, solver, m, max_patterns, n_samples, seed):
+def relu_cutting_plane(X: NDArray[np.float64], *, Z: NDArray[np.float64] | None, beta: float, k: int | None, solver: str | None, m: int | None,
+                       max_patterns: int, n_samples: int | None, seed: int | np.random.Generator | None) -> Solution:
     r"""ReLU critic by fixed-pattern restrictions and cutting planes (local to tolerance, feasibility certified).
 
     .. math::  \min_G R_g \ \text{s.t.}\ \max_{\|u\| \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+| \le \beta,
@@ -71,7 +75,7 @@ def relu_cutting_plane(X, *, Z, beta, k, solver, m, max_patterns, n_samples, see
     return solution
 
 
-def quadratic_game(X, *, Z, beta, k, solver, m):
+def quadratic_game(X: NDArray[np.float64], *, Z: None, beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Quadratic critic, free generator, by extragradient on the bounded lifted game (duality gap certified).
 
     .. math::  \min_{S \succeq 0,\ \operatorname{tr} S \le \tau} \ \max_{\|A\|_2 \le \rho}
@@ -109,15 +113,17 @@ def quadratic_game(X, *, Z, beta, k, solver, m):
     return solution
 
 
-def _pick_first(entry):
+def _pick_first(entry: dict[str, Callable[..., Solution]]) -> Callable[..., Solution]:
+    """The closed form of a registry entry if it has one, else its CVXPY program, else its first method."""
     return entry[next(name for name in ("closed_form", "cvxpy", *entry) if name in entry)]
 
 
-def two_step(architecture, first_step, critic):
+def two_step(architecture: str, first_step: Callable[..., Solution], critic: str) -> Callable[..., Solution]:
     r"""Registry function for a two-layer generator: ``G*`` from ``first_step`` (a linear-generator entry), then
     the least-weight-decay ``architecture`` (``"relu"`` or ``"quadratic"``) network mapping ``Z`` to ``G*``."""
 
-    def fn(X, *, Z, beta, k, solver, m, **params):
+    def fn(X: NDArray[np.float64], *, Z: NDArray[np.float64], beta: float, k: int | None, solver: str | None, m: int | None,
+           **params: Any) -> Solution:
         start = time.perf_counter()
         samples = first_step(X, Z=Z, beta=beta, k=k, solver=solver, m=m, **params)
         if architecture == "relu":
@@ -149,7 +155,9 @@ def two_step(architecture, first_step, critic):
     return fn
 
 
-def two_layer_pairings(programs):
+def two_layer_pairings(
+    programs: dict[tuple[str, str], dict[str, Callable[..., Solution]]],
+) -> dict[tuple[str, str], dict[str, Callable[..., Solution]]]:
     """Registry entries ``(relu2 | quadratic2, critic) -> {"two_step": fn}`` for every critic paired with the
     linear generator in ``programs``."""
     return {

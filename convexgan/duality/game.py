@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
 from convexgan._validation import as_samples, check_choice, check_int, check_positive
@@ -72,9 +73,9 @@ class GameResult:
         The bounds of the generator and critic sets.
     """
 
-    S: np.ndarray
-    A: np.ndarray
-    gaps: np.ndarray
+    S: NDArray[np.float64]
+    A: NDArray[np.float64]
+    gaps: NDArray[np.float64]
     converged: bool
     method: str
     iterations: int
@@ -83,16 +84,17 @@ class GameResult:
     rho: float
 
     @property
-    def gap(self):
+    def gap(self) -> float:
         """The last duality gap."""
         return float(self.gaps[-1])
 
 
-def _symmetric_eig(M):
+def _symmetric_eig(M: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Eigenpairs (ascending) of the symmetric part of ``M``."""
     return np.linalg.eigh((M + M.T) / 2)
 
 
-def project_bounded_psd(S, tau):
+def project_bounded_psd(S: NDArray[np.float64], tau: float) -> NDArray[np.float64]:
     r"""Euclidean projection onto :math:`\{S \succeq 0, \operatorname{tr} S \le \tau\}`.
 
     The eigenvalues :math:`\lambda` of :math:`S` are projected onto :math:`\{x \ge 0, \sum x \le \tau\}`:
@@ -110,7 +112,7 @@ def project_bounded_psd(S, tau):
     return (V * x) @ V.T
 
 
-def prox_critic(A, threshold, rho):
+def prox_critic(A: NDArray[np.float64], threshold: float, rho: float) -> NDArray[np.float64]:
     r"""Proximal map of :math:`t \|A\|_* + \iota\{\|A\|_2 \le \rho\}` on symmetric matrices: eigenvalues
     soft-thresholded by ``threshold`` :math:`= t`, then clipped to :math:`[-\rho, \rho]`."""
     lam, V = _symmetric_eig(A)
@@ -118,7 +120,7 @@ def prox_critic(A, threshold, rho):
     return (V * x) @ V.T
 
 
-def duality_gap(S, A, S_X, beta, tau, rho):
+def duality_gap(S: NDArray[np.float64], A: NDArray[np.float64], S_X: NDArray[np.float64], beta: float, tau: float, rho: float) -> float:
     r"""The duality gap of :math:`(S, A)` for the bounded game (module docstring); zero exactly at saddle points.
 
     Returns
@@ -133,8 +135,9 @@ def duality_gap(S, A, S_X, beta, tau, rho):
     return float(primal - dual)
 
 
-def solve_game(X, beta, *, method="extragradient", tau=None, rho=2.0, step=0.5, max_iter=5000, tol=1e-8,
-               progress=False):
+def solve_game(X: ArrayLike, beta: float, *, method: str = "extragradient", tau: float | None = None,
+               rho: float = 2.0, step: float = 0.5, max_iter: int = 5000, tol: float = 1e-8,
+               progress: bool = False) -> GameResult:
     r"""First-order solve of the lifted quadratic-critic game, reporting the duality gap at every iteration.
 
     Parameters
@@ -169,7 +172,7 @@ def solve_game(X, beta, *, method="extragradient", tau=None, rho=2.0, step=0.5, 
         is; ``S`` and the gaps are returned in the data's units.
     """
     start = time.perf_counter()
-    X = as_samples(X, "X")
+    samples = as_samples(X, "X")
     beta = check_positive(beta, "beta")
     method = check_choice(method, "method", METHODS)
     rho = check_positive(rho, "rho")
@@ -178,30 +181,39 @@ def solve_game(X, beta, *, method="extragradient", tau=None, rho=2.0, step=0.5, 
     step = check_positive(step, "step")
     max_iter = check_int(max_iter, "max_iter", 1, 10**8)
     tol = check_positive(tol, "tol")
-    S_X = second_moment(X)
+    S_X = second_moment(samples)
     scale = float(np.trace(S_X))
     if scale == 0.0:
         raise ValueError("X must have a nonzero entry; got all-zero samples (the optimum is G = 0)")
     tau = scale if tau is None else check_positive(tau, "tau")
-    S_X, beta_s, tau_s = S_X / scale, beta / scale, tau / scale
-    d = S_X.shape[0]
-    identity = np.eye(d)
-    S, A = np.zeros((d, d)), np.zeros((d, d))
-    gaps = []
-    for _ in tqdm(range(max_iter), desc=f"game ({method})", disable=not progress):
-        S_half = project_bounded_psd(S - step * (identity - A), tau_s)
-        A_half = prox_critic(A + step * (S_X - S), step * beta_s, rho)
-        if method == "extragradient":
-            S, A = (
-                project_bounded_psd(S - step * (identity - A_half), tau_s),
-                prox_critic(A + step * (S_X - S_half), step * beta_s, rho),
-            )
-        else:
-            S, A = S_half, A_half
-        gaps.append(duality_gap(S, A, S_X, beta_s, tau_s, rho))
-        if gaps[-1] <= tol:
-            break
-    gaps = scale * np.array(gaps)
+    S, A, scaled_gaps = _iterate(S_X / scale, beta / scale, tau / scale, rho, step, max_iter, tol, method, progress)
+    gaps = scale * np.array(scaled_gaps)
     return GameResult(
         scale * S, A, gaps, bool(gaps[-1] <= tol * scale), method, gaps.size, time.perf_counter() - start, tau, rho
     )
+
+
+def _iterate(S_X: NDArray[np.float64], beta: float, tau: float, rho: float, step: float, max_iter: int, tol: float,
+             method: str, progress: bool) -> tuple[NDArray[np.float64], NDArray[np.float64], list[float]]:
+    """Run ``method`` from ``S = A = 0`` on the normalised game; return the last ``(S, A)`` and the gaps.
+
+    Stops after ``max_iter`` iterations or when the duality gap is at most ``tol``.
+    """
+    d = S_X.shape[0]
+    identity = np.eye(d)
+    S, A = np.zeros((d, d)), np.zeros((d, d))
+    gaps: list[float] = []
+    for _ in tqdm(range(max_iter), desc=f"game ({method})", disable=not progress):
+        S_half = project_bounded_psd(S - step * (identity - A), tau)
+        A_half = prox_critic(A + step * (S_X - S), step * beta, rho)
+        if method == "extragradient":
+            S, A = (
+                project_bounded_psd(S - step * (identity - A_half), tau),
+                prox_critic(A + step * (S_X - S_half), step * beta, rho),
+            )
+        else:
+            S, A = S_half, A_half
+        gaps.append(duality_gap(S, A, S_X, beta, tau, rho))
+        if gaps[-1] <= tol:
+            break
+    return S, A, gaps

@@ -12,6 +12,7 @@ generator of least :math:`\|W\|_F^2` with a prescribed second moment (docs/theor
 """
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan.duality.closed_form import (
     InfeasibleError,
@@ -22,7 +23,7 @@ from convexgan.duality.closed_form import (
 )
 
 
-def gram_factor(K, rows, name="rows", rtol=None):
+def gram_factor(K: NDArray[np.float64], rows: int, name: str = "rows", rtol: float | None = None) -> NDArray[np.float64]:
     r"""Return ``F`` of shape ``(rows, p)`` with :math:`F^T F = K` for a PSD ``K`` (p, p) of rank at most ``rows``.
 
     Built from the eigen-decomposition :math:`K = V \operatorname{diag}(e) V^T`: the first rows are
@@ -44,7 +45,7 @@ def gram_factor(K, rows, name="rows", rtol=None):
     return F
 
 
-def reflect_column(F, j, target):
+def reflect_column(F: NDArray[np.float64], j: int, target: NDArray[np.float64]) -> NDArray[np.float64]:
     r"""Apply the Householder reflection :math:`H = I - 2 w w^T / w^T w`, :math:`w = F_{:, j} - t`, to ``F``.
 
     ``target`` ``t`` must have the norm of column ``j``; afterwards column ``j`` equals ``t`` and
@@ -57,7 +58,8 @@ def reflect_column(F, j, target):
     return F - np.outer(w, (2.0 / ww) * (w @ F))
 
 
-def scaled_lifted_moments(M, g, corner=1.0, scale=None):
+def scaled_lifted_moments(M: NDArray[np.float64], g: NDArray[np.float64], corner: float = 1.0,
+                          scale: float | None = None) -> tuple[NDArray[np.float64], float]:
     r"""``(K, c)``: the lifted matrix :math:`K = [[M / c, g / \sqrt c], [g^T / \sqrt c, \text{corner}]]` and ``c``.
 
     :math:`c = \max(\operatorname{tr} M, \text{scale})` (1 when that is not positive). Scaling by
@@ -73,7 +75,8 @@ def scaled_lifted_moments(M, g, corner=1.0, scale=None):
     return K, c
 
 
-def recover_samples(M, g, m, rtol=None, scale=None):
+def recover_samples(M: NDArray[np.float64], g: NDArray[np.float64], m: int, rtol: float | None = None,
+                    scale: float | None = None) -> NDArray[np.float64]:
     r"""Samples ``G`` (m, d) with :math:`G^T G / m = M` and :math:`G^T 1 / m = g`.
 
     Factor :math:`m K = F^T F` with ``F`` (m, d+1), reflect its last column onto :math:`1_m`, keep the first ``d``
@@ -101,7 +104,7 @@ def recover_samples(M, g, m, rtol=None, scale=None):
     return np.sqrt(c) * reflect_column(F, d, np.ones(m))[:, :d]
 
 
-def min_norm_weights(S_G, Z, rtol=None, scale=0.0):
+def min_norm_weights(S_G: NDArray[np.float64], Z: NDArray[np.float64], rtol: float | None = None, scale: float = 0.0) -> NDArray[np.float64]:
     r"""The least-:math:`\|W\|_F^2` weights with :math:`W^T (Z^T Z / m) W = S_G` (docs/theory.md section 2).
 
     With :math:`S_G = U \operatorname{diag}(\sigma) U^T` and :math:`Z^T Z / m = Q \operatorname{diag}(s^2) Q^T`
@@ -123,10 +126,12 @@ def min_norm_weights(S_G, Z, rtol=None, scale=0.0):
         raise InfeasibleError(
             f"Z has rank {rank_Z} but the optimal second moment has rank {r}; expected rank(Z) >= {r}"
         )
-    return quadratic_critic_weights(sigma[:r], U[:, :r], s2[:r], Q[:, :r], 0.0)
+    weights: NDArray[np.float64] = quadratic_critic_weights(sigma[:r], U[:, :r], s2[:r], Q[:, :r], 0.0)
+    return weights
 
 
-def realize_moments(Z, M, g, rtol=None, scale=None):
+def realize_moments(Z: NDArray[np.float64], M: NDArray[np.float64], g: NDArray[np.float64], rtol: float | None = None,
+                    scale: float | None = None) -> NDArray[np.float64]:
     r"""Weights ``W`` (d_z, d) such that ``G = Z W`` has second moment ``M`` and mean ``g``.
 
     The columns of :math:`[G, 1] / \sqrt m` must lie in the column space of ``Z`` except for the ones vector,

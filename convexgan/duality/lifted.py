@@ -37,18 +37,22 @@ The program solved at data scale :math:`10^{-6}` or :math:`10^{6}` is then the o
 rounding), and so is the relative accuracy of its answer.
 """
 
+from typing import Any, SupportsFloat
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._extras import cvxpy as cp
 from convexgan.duality import solvers
 
 
-def _positive_or(value, fallback):
-    value = float(value)
-    return value if value > 0 else float(fallback)
+def _positive_or(value: SupportsFloat, fallback: float) -> float:
+    number = float(value)
+    return number if number > 0 else float(fallback)
 
 
-def mean_program(mu_X, beta, solver, mu_Z=None):
+def mean_program(mu_X: NDArray[np.float64], beta: float, solver: str | None,
+                 mu_Z: NDArray[np.float64] | None = None) -> tuple[NDArray[np.float64], float, dict[str, Any]]:
     """Solve the linear-critic SOCP on normalised data; return ``(x, multiplier, run)`` in the data's units.
 
     ``x`` is the optimal mean (d,) when ``mu_Z`` is None, else the optimal ``W`` (d_z, d); ``multiplier`` is the
@@ -69,12 +73,13 @@ def mean_program(mu_X, beta, solver, mu_Z=None):
     return (sigma / zeta) * np.asarray(x.value), (sigma / zeta**2) * float(constraint.dual_value), run
 
 
-def _sym(Y):
-    Y = np.asarray(Y, dtype=np.float64)
-    return (Y + Y.T) / 2
+def _sym(Y: ArrayLike) -> NDArray[np.float64]:
+    M = np.asarray(Y, dtype=np.float64)
+    return (M + M.T) / 2
 
 
-def second_moment_program(S_X, beta, solver):
+def second_moment_program(S_X: NDArray[np.float64], beta: float,
+                          solver: str | None) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], dict[str, Any]]:
     """Solve the quadratic-critic SDP on normalised data; return ``(M, Y_plus, Y_minus, run)`` in the data's units.
 
     ``Y_plus``, ``Y_minus`` (d, d) are the dual matrices of the two LMIs; the optimal critic is
@@ -92,7 +97,8 @@ def second_moment_program(S_X, beta, solver):
     return scale * _sym(M.value), _sym(upper.dual_value), _sym(lower.dual_value), run
 
 
-def polynomial_program(mu_X, S_X, beta, a, b, solver):
+def polynomial_program(mu_X: NDArray[np.float64], S_X: NDArray[np.float64], beta: float, a: float, b: float,
+                       solver: str | None) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], dict[str, Any]]:
     """Solve the polynomial-critic SDP on normalised data; return ``(M, g, Y_plus, Y_minus, run)`` in the data's
     units.
 

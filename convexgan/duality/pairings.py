@@ -31,25 +31,30 @@ The optimal critic of the linear generator is the lifted program's (docs/theory.
 """
 
 import time
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan.duality import closed_form as cf
-from convexgan.duality.certify import EXACT, linear_critic_dual, polynomial_critic_dual, quadratic_critic_dual
+from convexgan.duality.certificate import EXACT
+from convexgan.duality.certify import linear_critic_dual, polynomial_critic_dual, quadratic_critic_dual
 from convexgan.duality.critics import Critic, check_polynomial, moments, neurons_from_moment_matrix
 from convexgan.duality.generators import min_norm_weights, realize_moments, recover_samples
 from convexgan.duality.lifted import mean_program, polynomial_program, second_moment_program
-from convexgan.duality.solution import make_solution
+from convexgan.duality.solution import Solution, make_solution
 from convexgan.duality.solvers import rank_tolerance, refuse_large_sdp
 
 MOMENTS_CLAIM = "moments optimal for tr(S_G); ||W||_F^2 not certified minimal"
 
 
-def _closed_form_run(start):
+def _closed_form_run(start: float) -> dict[str, Any]:
+    """The run record of a closed form started at ``time.perf_counter()`` ``start``."""
     return {"solver": "closed_form", "status": "optimal", "iterations": 0, "seconds": time.perf_counter() - start}
 
 
-def _unit(x):
+def _unit(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``x / ||x||``, or the first unit vector when ``x`` is zero."""
     norm = float(np.linalg.norm(x))
     if norm == 0:
         e = np.zeros_like(x)
@@ -58,19 +63,21 @@ def _unit(x):
     return x / norm
 
 
-def _quadratic_critic(A):
+def _quadratic_critic(A: NDArray[np.float64]) -> Critic:
+    """The quadratic critic of the symmetric matrix ``A``: its eigenpairs above rounding as neurons and weights."""
     e, U = cf.eigh_descending(A)
     keep = np.abs(e) > 1e-9 * max(1.0, float(np.abs(e).max()))
     return Critic("quadratic", U[:, keep], e[keep])
 
 
-def _polynomial_critic(Y_plus, Y_minus, a, b, c):
+def _polynomial_critic(Y_plus: NDArray[np.float64], Y_minus: NDArray[np.float64], a: float, b: float, c: float) -> Critic:
+    """The polynomial critic of the S-lemma dual matrices: their neurons, with weights of opposite signs."""
     U_p, w_p = neurons_from_moment_matrix(Y_plus)
     U_m, w_m = neurons_from_moment_matrix(Y_minus)
     return Critic("polynomial", np.hstack([U_p, U_m]), np.concatenate([w_p, -w_m]), a=a, b=b, c=c)
 
 
-def _free_m(X, m):
+def _free_m(X: NDArray[np.float64], m: int | None) -> int:
     """``m``, by default ``n``, or ``n + 1`` when ``n <= d`` (zero-mean samples of rank ``n`` need ``n + 1`` rows)."""
     if m is not None:
         return m
@@ -78,7 +85,7 @@ def _free_m(X, m):
     return n + 1 if n <= d else n
 
 
-def free_linear_closed_form(X, *, Z, beta, k, solver, m):
+def free_linear_closed_form(X: NDArray[np.float64], *, Z: None, beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Free generator, linear critic: :math:`\mu_G = \mu_X (1 - \beta / \|\mu_X\|)_+`, all samples equal."""
     start = time.perf_counter()
     mu_X = X.mean(axis=0)
@@ -93,7 +100,7 @@ def free_linear_closed_form(X, *, Z, beta, k, solver, m):
     )
 
 
-def free_linear_cvxpy(X, *, Z, beta, k, solver, m):
+def free_linear_cvxpy(X: NDArray[np.float64], *, Z: None, beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Free generator, linear critic by the SOCP :math:`\min \|\mu\|^2 \text{ s.t. } \|\mu_X - \mu\| \le \beta`."""
     mu_X = X.mean(axis=0)
     mu, v, run = mean_program(mu_X, beta, solver)
@@ -107,7 +114,7 @@ def free_linear_cvxpy(X, *, Z, beta, k, solver, m):
     )
 
 
-def free_quadratic_closed_form(X, *, Z, beta, k, solver, m):
+def free_quadratic_closed_form(X: NDArray[np.float64], *, Z: None, beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Free generator, quadratic critic: :math:`S_G = (S_X - \beta I)_+`, critic :math:`\|V_k^T x\|^2`.
 
     The samples have zero mean: the quadratic critic does not see the mean and :math:`\operatorname{tr} S_G` is
@@ -128,7 +135,7 @@ def free_quadratic_closed_form(X, *, Z, beta, k, solver, m):
     )
 
 
-def free_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
+def free_quadratic_cvxpy(X: NDArray[np.float64], *, Z: None, beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Free generator, quadratic critic by the SDP :math:`\min \operatorname{tr} M` s.t. the two LMIs."""
     refuse_large_sdp(X.shape[1], closed_form=True)
     S_X = cf.second_moment(X)
@@ -143,7 +150,7 @@ def free_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
     )
 
 
-def free_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
+def free_polynomial_cvxpy(X: NDArray[np.float64], *, Z: None, beta: float, k: int | None, solver: str | None, m: int | None, a: float, b: float, c: float) -> Solution:
     r"""Free generator, polynomial critic by the lifted S-lemma SDP (no closed form).
 
     .. math::  \min_{M, g, \ell_\pm \ge 0} \operatorname{tr} M \ \text{s.t.}\
@@ -165,7 +172,7 @@ def free_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
     )
 
 
-def linear_linear_closed_form(X, *, Z, beta, k, solver, m):
+def linear_linear_closed_form(X: NDArray[np.float64], *, Z: NDArray[np.float64], beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Linear generator, linear critic: :math:`W^* = \mu_Z \mu_X^T (1 - \beta / \|\mu_X\|)_+ / \|\mu_Z\|^2`."""
     start = time.perf_counter()
     mu_X, mu_Z = X.mean(axis=0), Z.mean(axis=0)
@@ -180,7 +187,7 @@ def linear_linear_closed_form(X, *, Z, beta, k, solver, m):
     )
 
 
-def linear_linear_cvxpy(X, *, Z, beta, k, solver, m):
+def linear_linear_cvxpy(X: NDArray[np.float64], *, Z: NDArray[np.float64], beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Linear generator, linear critic, by the SOCP.
 
     .. math::  \min_W \|W\|_F^2 \quad \text{s.t.} \quad \|\mu_X - W^T \mu_Z\|_2 \le \beta .
@@ -198,14 +205,15 @@ def linear_linear_cvxpy(X, *, Z, beta, k, solver, m):
     )
 
 
-def _spectra(X, Z, beta):
+def _spectra(X: NDArray[np.float64], Z: NDArray[np.float64], beta: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], int]:
+    """Spectra of ``S_X`` and ``S_Z`` and the kept count, after checking that ``Z`` has the rank ``beta`` needs."""
     lam, V = cf.moment_spectrum(X)
     s2, Q = cf.moment_spectrum(Z)
     cf.check_rank_feasible(lam, cf.numerical_rank(s2, max(Z.shape)), beta)
     return lam, V, s2, Q, int(np.count_nonzero(lam > beta))
 
 
-def linear_quadratic_closed_form(X, *, Z, beta, k, solver, m):
+def linear_quadratic_closed_form(X: NDArray[np.float64], *, Z: NDArray[np.float64], beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Linear generator, quadratic critic (ProCoGAN stage), docs/theory.md section 2.
 
     .. math::  \min_W \|W\|_F^2 \ \text{s.t.}\ \|S_X - W^T S_Z W\|_2 \le \beta, \qquad
@@ -225,7 +233,7 @@ def linear_quadratic_closed_form(X, *, Z, beta, k, solver, m):
     )
 
 
-def linear_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
+def linear_quadratic_cvxpy(X: NDArray[np.float64], *, Z: NDArray[np.float64], beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
     r"""Linear generator, quadratic critic: the lifted SDP in :math:`S_G`, then the minimum-norm ``W``.
 
     Exact: the lifted optimum :math:`(S_X - \beta I)_+` is the smallest feasible second moment in every
@@ -244,7 +252,7 @@ def linear_quadratic_cvxpy(X, *, Z, beta, k, solver, m):
     )
 
 
-def linear_polynomial_cvxpy(X, *, Z, beta, k, solver, m, a, b, c):
+def linear_polynomial_cvxpy(X: NDArray[np.float64], *, Z: NDArray[np.float64], beta: float, k: int | None, solver: str | None, m: int | None, a: float, b: float, c: float) -> Solution:
     r"""Linear generator, polynomial critic: the lifted S-lemma SDP, then a ``W`` realising its moments.
 
     The lifted program minimises :math:`\operatorname{tr} S_G` (:math:`R_g = \|ZW\|_F^2 / m`), not

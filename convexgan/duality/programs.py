@@ -21,17 +21,23 @@ their defaults (from :func:`convexgan.duality.critics.critic_parameters`). ``met
 """
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import as_samples, check_choice, check_int, check_positive
 from convexgan.duality import extra_pairings, pairings
 from convexgan.duality.closed_form import beta_from_k
 from convexgan.duality.critics import CRITIC_GAPS, critic_parameters
+from convexgan.duality.solution import Solution
 from convexgan.duality.solvers import check_solver_name
 from convexgan.exceptions import InaccurateSolutionWarning
 
-PROGRAMS = {
+Program = Callable[..., Solution]
+
+PROGRAMS: dict[tuple[str, str], dict[str, Program]] = {
     ("free", "linear"): {"closed_form": pairings.free_linear_closed_form, "cvxpy": pairings.free_linear_cvxpy},
     ("free", "quadratic"): {
         "closed_form": pairings.free_quadratic_closed_form,
@@ -54,7 +60,7 @@ K_CRITICS = ("quadratic",)
 AUTO_ORDER = ("closed_form", "cvxpy")
 
 
-def _check_moment_range(A, name):
+def _check_moment_range(A: NDArray[np.float64], name: str) -> NDArray[np.float64]:
     """Raise ``ValueError`` when the second moment :math:`A^T A / n` of finite samples would overflow float64."""
     peak = float(np.max(np.abs(A)))
     if peak > np.sqrt(np.finfo(np.float64).max / A.shape[0]):
@@ -65,11 +71,12 @@ def _check_moment_range(A, name):
     return A
 
 
-def _resolve_beta(X, critic, beta, k):
-    if (beta is None) == (k is None):
-        raise ValueError(f"pass exactly one of beta and k; got beta={beta!r}, k={k!r}")
-    if beta is not None:
+def _resolve_beta(X: NDArray[np.float64], critic: str, beta: float | None, k: int | None) -> float:
+    """``beta``, or ``beta_from_k(X, k)`` for a critic in ``K_CRITICS``; exactly one of them must be given."""
+    if beta is not None and k is None:
         return check_positive(beta, "beta")
+    if beta is not None or k is None:
+        raise ValueError(f"pass exactly one of beta and k; got beta={beta!r}, k={k!r}")
     if critic not in K_CRITICS:
         raise ValueError(
             f"k={k!r} (kept components) is defined for critic in {K_CRITICS}, not critic={critic!r}; pass beta"
@@ -77,7 +84,8 @@ def _resolve_beta(X, critic, beta, k):
     return beta_from_k(X, k)
 
 
-def _pick_method(entry, method, generator, critic):
+def _pick_method(entry: dict[str, Program], method: str, generator: str, critic: str) -> str:
+    """``method``, or for ``"auto"`` the first of ``AUTO_ORDER`` (then of ``entry``) that ``entry`` has."""
     if method == "auto":
         return next(name for name in (*AUTO_ORDER, *entry) if name in entry)
     if method not in entry:
@@ -88,8 +96,45 @@ def _pick_method(entry, method, generator, critic):
     return method
 
 
-def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="auto", solver=None, m=None,
-          **critic_params):
+def _check_generator_input(generator: str, Z: ArrayLike | None, m: int | None) -> tuple[NDArray[np.float64] | None, int | None]:
+    """Validate ``Z`` and ``m`` for ``generator``: ``Z`` only (and always) for generators outside
+    ``GENERATORS_WITHOUT_Z``, ``m`` only for those in it; return ``(Z as float64 or None, m)``."""
+    if generator in GENERATORS_WITHOUT_Z:
+        if Z is not None:
+            raise ValueError(f"Z is not used by generator={generator!r}; pass Z=None (or generator='linear')")
+        return None, None if m is None else check_int(m, "m", 1, np.iinfo(np.int64).max)
+    if Z is None:
+        raise ValueError(f"generator={generator!r} needs Z, an (m, d_z) array of generator inputs; got None")
+    if m is not None:
+        raise ValueError(f"m={m!r} is set by the rows of Z for generator={generator!r}; pass m=None")
+    return _check_moment_range(as_samples(Z, "Z"), "Z"), None
+
+
+def _check_pairing(critic: str, generator: str) -> None:
+    """Raise ``ValueError`` unless ``critic`` and ``generator`` are registered and some program pairs them."""
+    check_choice(critic, "critic", tuple(CRITIC_GAPS))
+    generators = tuple(dict.fromkeys(g for g, _ in PROGRAMS))
+    check_choice(generator, "generator", generators)
+    if (generator, critic) not in PROGRAMS:
+        raise ValueError(f"no program pairs generator={generator!r} with critic={critic!r}")
+
+
+def _warn_if_inaccurate(solution: Solution, beta: float) -> None:
+    """Warn with :class:`InaccurateSolutionWarning` and the measured numbers when the label is inaccurate."""
+    certificate = solution.certificate
+    if certificate.inaccurate:
+        warnings.warn(
+            f"solver {certificate.solver} returned {certificate.status!r}; the result is "
+            f"{certificate.optimality}; measured violation of (C): critic_gap - beta = "
+            f"{certificate.violation:.3e} (beta={beta:.6g})",
+            InaccurateSolutionWarning,
+            stacklevel=3,
+        )
+
+
+def solve(X: ArrayLike, critic: str, generator: str = "free", *, Z: ArrayLike | None = None,
+          beta: float | None = None, k: int | None = None, method: str = "auto", solver: str | None = None,
+          m: int | None = None, **critic_params: float) -> Solution:
     r"""Solve the WGAN with a two-layer critic exactly (closed form or convex program) and certify it.
 
     Parameters
@@ -97,9 +142,10 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
     X : array-like (n, d)
         Real samples (any real dtype; computations and outputs are float64).
     critic : str
-        ``"linear"``, ``"quadratic"`` or ``"polynomial"`` (or a critic another module registers).
+        ``"linear"``, ``"quadratic"``, ``"polynomial"`` or ``"relu"`` (or a critic another module registers).
     generator : str
-        ``"free"`` (the generated samples are the variable) or ``"linear"`` (``G = Z W``).
+        ``"free"`` (the generated samples are the variable), ``"linear"`` (``G = Z W``), or the two-layer
+        ``"relu2"`` and ``"quadratic2"``.
     Z : array-like (m, d_z), optional
         Generator input, required by every generator except ``"free"``.
     beta : float > 0, optional
@@ -109,7 +155,13 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
         and ``k``; a ``k`` at a tie :math:`\lambda_k = \lambda_{k+1}` is refused with the nearest attainable ``k``
         (:func:`convexgan.duality.closed_form.beta_from_k`).
     method : str
-        ``"auto"`` (closed form where one exists, else CVXPY), ``"closed_form"`` or ``"cvxpy"``.
+        A method of ``PROGRAMS[(generator, critic)]``: ``"auto"`` (closed form where the pairing has one, else
+        CVXPY, else its only method), ``"closed_form"`` (linear and quadratic critics, free and linear
+        generators), ``"cvxpy"`` (linear, quadratic and polynomial critics, free and linear generators),
+        ``"extragradient"`` (quadratic critic, free generator: :mod:`convexgan.duality.game`),
+        ``"cutting_plane"`` (ReLU critic, free and linear generators: :func:`convexgan.duality.relu.solve_relu_critic`)
+        or ``"two_step"`` (two-layer generators ``"relu2"`` and ``"quadratic2"``); see
+        :mod:`convexgan.duality.extra_pairings` for what the last three certify.
     solver : str, optional
         ``"SCS"``, ``"CLARABEL"`` or ``"MOSEK"``; None picks per problem class
         (see :mod:`convexgan.duality.solvers`).
@@ -117,7 +169,8 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
         Number of samples the free generator returns (default ``n``, or ``n + 1`` when ``n <= d``; at least the
         rank of the optimal moments).
     **critic_params
-        The critic's parameters: ``a, b, c`` for the polynomial (defaults 0.09, 0.5, 0.47).
+        The critic's parameters: ``a, b, c`` for the polynomial (defaults 0.09, 0.5, 0.47); ``max_patterns``,
+        ``n_samples``, ``seed`` for the ReLU critic.
 
     Returns
     -------
@@ -135,35 +188,14 @@ def solve(X, critic, generator="free", *, Z=None, beta=None, k=None, method="aut
         measured violation or certified gap beyond the tolerances of :mod:`convexgan.duality.certify`) gives an
         :class:`convexgan.exceptions.InaccurateSolutionWarning` with the numbers.
     """
-    X = _check_moment_range(as_samples(X, "X"), "X")
-    check_choice(critic, "critic", tuple(CRITIC_GAPS))
-    generators = tuple(dict.fromkeys(g for g, _ in PROGRAMS))
-    check_choice(generator, "generator", generators)
-    if (generator, critic) not in PROGRAMS:
-        raise ValueError(f"no program pairs generator={generator!r} with critic={critic!r}")
+    samples = _check_moment_range(as_samples(X, "X"), "X")
+    _check_pairing(critic, generator)
     params = critic_parameters(critic, critic_params)
-    solver = check_solver_name(solver)
-    if generator in GENERATORS_WITHOUT_Z:
-        if Z is not None:
-            raise ValueError(f"Z is not used by generator={generator!r}; pass Z=None (or generator='linear')")
-        if m is not None:
-            m = check_int(m, "m", 1, np.iinfo(np.int64).max)
-    else:
-        if Z is None:
-            raise ValueError(f"generator={generator!r} needs Z, an (m, d_z) array of generator inputs; got None")
-        if m is not None:
-            raise ValueError(f"m={m!r} is set by the rows of Z for generator={generator!r}; pass m=None")
-        Z = _check_moment_range(as_samples(Z, "Z"), "Z")
-    beta = _resolve_beta(X, critic, beta, k)
+    solver_name = check_solver_name(solver)
+    inputs, count = _check_generator_input(generator, Z, m)
+    resolved = _resolve_beta(samples, critic, beta, k)
     entry = PROGRAMS[(generator, critic)]
     chosen = _pick_method(entry, method, generator, critic)
-    solution = entry[chosen](X, Z=Z, beta=beta, k=k, solver=solver, m=m, **params)
-    if str(solution.certificate["optimality"]).startswith("inaccurate"):
-        warnings.warn(
-            f"solver {solution.certificate['solver']} returned {solution.certificate['status']!r}; the result is "
-            f"{solution.certificate['optimality']}; measured violation of (C): critic_gap - beta = "
-            f"{solution.certificate['violation']:.3e} (beta={beta:.6g})",
-            InaccurateSolutionWarning,
-            stacklevel=2,
-        )
+    solution = entry[chosen](samples, Z=inputs, beta=resolved, k=k, solver=solver_name, m=count, **params)
+    _warn_if_inaccurate(solution, resolved)
     return solution

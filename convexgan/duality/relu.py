@@ -24,8 +24,10 @@ the cone, :math:`\Pi_{K}(c) = c + A^T \lambda^*` with :math:`K = \{A u \ge 0\}` 
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._extras import cvxpy as cp, lsq_linear, nnls
 from convexgan._validation import as_samples, check_int, check_positive
@@ -55,14 +57,14 @@ class ReluCriticGap:
     """
 
     value: float
-    direction: np.ndarray
+    direction: NDArray[np.float64]
     sign: float
     exact: bool
     n_patterns: int
     method: str
 
 
-def relu_gap_at(X, G, U):
+def relu_gap_at(X: NDArray[np.float64], G: NDArray[np.float64], U: NDArray[np.float64]) -> NDArray[np.float64]:
     r"""The critic gap :math:`E_X (x^T u)_+ - E_G (g^T u)_+` at given neurons.
 
     Parameters
@@ -79,7 +81,7 @@ def relu_gap_at(X, G, U):
     return np.maximum(X @ U.T, 0).mean(axis=0) - np.maximum(G @ U.T, 0).mean(axis=0)
 
 
-def _cone_projection_norm(A, c):
+def _cone_projection_norm(A: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
     r"""Return :math:`(\|\Pi_K(c)\|, \Pi_K(c))` for :math:`K = \{y : A y \ge 0\}`.
 
     By Moreau's decomposition :math:`\Pi_K(c) = c + A^T \lambda` with
@@ -100,14 +102,14 @@ def _cone_projection_norm(A, c):
     return float(np.linalg.norm(proj)), proj
 
 
-def _projection_kkt(A, c, lam, rtol=1e-9):
+def _projection_kkt(A: NDArray[np.float64], c: NDArray[np.float64], lam: NDArray[np.float64], rtol: float = 1e-9) -> bool:
     """Whether ``lam >= 0`` satisfies the KKT conditions of the cone projection of ``c`` (relative ``rtol``)."""
     slack = A @ (c + A.T @ lam)
     tol = rtol * max(np.linalg.norm(A) * np.linalg.norm(c), np.finfo(float).tiny)
     return bool(np.all(slack >= -tol) and abs(lam @ slack) <= tol * max(1.0, np.abs(lam).sum()))
 
 
-def _planar_gap(T, weights):
+def _planar_gap(T: NDArray[np.float64], weights: NDArray[np.float64]) -> tuple[float, NDArray[np.float64], float, int]:
     r"""Closed-form critic gap in the plane: :math:`\max_\theta |f(\theta)|`, :math:`f(\theta) = \sum_i w_i
     (t_i^T u_\theta)_+`, :math:`u_\theta = (\cos\theta, \sin\theta)`, in :math:`O(N \log N)`.
 
@@ -161,7 +163,8 @@ def _planar_gap(T, weights):
     return (*best, len(cuts))
 
 
-def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None, seed=None):
+def relu_critic_gap(X: ArrayLike, G: ArrayLike, *, method: str = "auto", max_patterns: int = 100000,
+                    n_samples: int | None = None, seed: int | np.random.Generator | None = None) -> ReluCriticGap:
     r"""Exact ReLU critic gap :math:`\max_{\|u\|_2 \le 1} |E_X (x^T u)_+ - E_G (g^T u)_+|`.
 
     In the plane (rank 2) the maximum over each arc between consecutive cuts is in closed form
@@ -186,10 +189,16 @@ def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None,
     -------
     ReluCriticGap
     """
-    X = as_samples(X, "X")
-    G = as_samples(G, "G")
-    if G.shape[1] != X.shape[1]:
-        raise ValueError(f"G must have d={X.shape[1]} columns like X; got shape {G.shape}")
+    real = as_samples(X, "X")
+    fake = as_samples(G, "G")
+    if fake.shape[1] != real.shape[1]:
+        raise ValueError(f"G must have d={real.shape[1]} columns like X; got shape {fake.shape}")
+    return _samples_gap(real, fake, method, max_patterns, n_samples, seed)
+
+
+def _samples_gap(X: NDArray[np.float64], G: NDArray[np.float64], method: str, max_patterns: int,
+                 n_samples: int | None, seed: int | np.random.Generator | None) -> ReluCriticGap:
+    """:func:`relu_critic_gap` of validated float64 samples ``X`` (n, d) and ``G`` (m, d)."""
     n, m = X.shape[0], G.shape[0]
     S = np.vstack([X, G])
     if not np.any(S):
@@ -230,7 +239,8 @@ def relu_critic_gap(X, G, *, method="auto", max_patterns=100000, n_samples=None,
     return ReluCriticGap(value, direction, sign, arrangement.exact, len(arrangement), arrangement.method)
 
 
-def relu_critic_value(X, G, *, max_patterns=100000, n_samples=None, seed=0):
+def relu_critic_value(X: ArrayLike, G: ArrayLike, *, max_patterns: int = 100000, n_samples: int | None = None,
+                      seed: int | np.random.Generator | None = 0) -> float:
     r"""The ReLU critic gap as a float (the ``CRITIC_GAPS["relu"]`` entry): :func:`relu_critic_gap` ``.value``.
 
     Exact when :func:`convexgan.duality.arrangements.max_chamber_count` of ``[X; G]`` is at most
@@ -278,20 +288,20 @@ class ReluSolve:
         Per iteration: start, regulariser, slack, critic gap, number of neurons.
     """
 
-    G: np.ndarray
-    W: np.ndarray
+    G: NDArray[np.float64]
+    W: NDArray[np.float64] | None
     value: float
     lower_bound: float
     critic: ReluCriticGap
-    neurons: np.ndarray
-    weights: np.ndarray
+    neurons: NDArray[np.float64]
+    weights: NDArray[np.float64]
     feasible: bool
     iterations: int
     seconds: float
-    history: list = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def relu_lower_bound(X, beta, Z=None):
+def relu_lower_bound(X: NDArray[np.float64], beta: float, Z: NDArray[np.float64] | None = None) -> float:
     r"""A valid lower bound on the optimal regulariser of the ReLU-critic problem.
 
     Since :math:`(t)_+ - (-t)_+ = t`, the constraint at :math:`\pm u` implies
@@ -322,7 +332,7 @@ def relu_lower_bound(X, beta, Z=None):
     return max(bounds) ** 2
 
 
-def _fake_patterns(X, G, U, beta):
+def _fake_patterns(X: NDArray[np.float64], G: NDArray[np.float64], U: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
     r"""Fixed patterns :math:`p_{jk}` for the restriction at the current samples ``G`` and neurons ``U``.
 
     :math:`p_{jk} = 1[g_j^T u_k \ge -\epsilon]` with :math:`\epsilon = 10^{-6} (1 + \max |X|)` (a sample on
@@ -343,7 +353,8 @@ def _fake_patterns(X, G, U, beta):
     return patterns.astype(float)
 
 
-def _restriction(X, beta, U, patterns, Z, m, d, rho):
+def _restriction(X: NDArray[np.float64], beta: float, U: NDArray[np.float64], patterns: NDArray[np.float64], Z: NDArray[np.float64] | None, m: int, d: int,
+                 rho: float) -> tuple[Any, Any, Any, Any, list[Any]]:
     r"""The convex restriction at fixed fake patterns ``patterns`` ``(m, K)`` and neurons ``U`` ``(K, d)``."""
     a = np.maximum(X @ U.T, 0).mean(axis=0)
     t = cp.Variable(nonneg=True)
@@ -364,10 +375,35 @@ def _restriction(X, beta, U, patterns, Z, m, d, rho):
     return problem, G, W, t, constraints
 
 
-def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
+def _regulariser(G: NDArray[np.float64], W: NDArray[np.float64] | None, m: int) -> float:
+    """The generator regulariser: ``||G||_F^2 / m`` for free samples (``W`` None), else ``||W||_F^2``."""
+    return float(np.sum(G**2) / m if W is None else np.sum(W**2))
+
+
+_State = tuple[
+    float, NDArray[np.float64], NDArray[np.float64] | None, ReluCriticGap, NDArray[np.float64], NDArray[np.float64]
+]
+"""A point of the cutting-plane method: ``(value, G, W, critic gap, neurons, critic weights)``."""
+
+_Run = tuple[_State | None, _State]
+"""One start's result: ``(best feasible state or None, last state)``."""
+
+
+def _descend(
+    X: NDArray[np.float64],
+    beta: float,
+    Z: NDArray[np.float64] | None,
+    G_cur: NDArray[np.float64],
+    W_cur: NDArray[np.float64] | None,
+    U: list[NDArray[np.float64]],
+    tol: float,
+    max_iter: int,
+    solver: str,
+    options: dict[str, Any],
+) -> tuple[_State | None, _State, list[dict[str, Any]]]:
     """One run of the cutting-plane method from ``G_cur``; returns (best feasible or None, last, history).
 
-    Each state is ``(value, G, W, critic gap, neurons, critic weights)``.
+    Each state is ``(value, G, W, critic gap, neurons, critic weights)`` (:data:`_State`).
     """
     m, d = G_cur.shape
     critic = relu_critic_gap(X, G_cur, **options)
@@ -375,19 +411,22 @@ def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
         U = U + [critic.direction]
     rho = 10.0 * (1.0 + np.sqrt(np.mean(np.sum(X**2, axis=1))))
     rho_max = 1e4 * rho
-    value = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
+    value = _regulariser(G_cur, W_cur, m)
     last = (value, G_cur, W_cur, critic, np.array(U), np.zeros(len(U)))
-    best = last if critic.value <= beta * (1 + tol) else None
-    history = []
+    best: _State | None = last if critic.value <= beta * (1 + tol) else None
+    history: list[dict[str, Any]] = []
     for _ in range(max_iter):
         Uarr = np.array(U)
         patterns = _fake_patterns(X, G_cur if best is None else best[1], Uarr, beta)
         problem, G_var, W_var, t, constraints = _restriction(X, beta, Uarr, patterns, Z, m, d, rho)
         solvers.run(problem, solver, "SOCP")
         weights = np.asarray(constraints[1].dual_value) - np.asarray(constraints[0].dual_value)
-        W_cur = None if W_var is None else W_var.value
-        G_cur = G_var.value if Z is None else Z @ W_cur
-        value = float(np.sum(G_cur**2) / m if Z is None else np.sum(W_cur**2))
+        if Z is None:
+            W_cur, G_cur = None, G_var.value
+        else:
+            W_cur = W_var.value
+            G_cur = Z @ W_cur
+        value = _regulariser(G_cur, W_cur, m)
         slack = float(t.value)
         critic = relu_critic_gap(X, G_cur, **options)
         feasible = critic.value <= beta * (1 + tol)
@@ -409,19 +448,19 @@ def _descend(X, beta, Z, G_cur, W_cur, U, tol, max_iter, solver, options):
 
 
 def solve_relu_critic(
-    X,
-    beta,
+    X: ArrayLike,
+    beta: float,
     *,
-    Z=None,
-    m=None,
-    tol=1e-3,
-    max_iter=60,
-    solver="CLARABEL",
-    seed=0,
-    restarts=4,
-    max_patterns=100000,
-    n_samples=None,
-):
+    Z: ArrayLike | None = None,
+    m: int | None = None,
+    tol: float = 1e-3,
+    max_iter: int = 60,
+    solver: str = "CLARABEL",
+    seed: int | np.random.Generator | None = 0,
+    restarts: int = 4,
+    max_patterns: int = 100000,
+    n_samples: int | None = None,
+) -> ReluSolve:
     r"""A feasible generator against a ReLU critic, local to tolerance, by convex restrictions and cutting planes.
 
     The problem (docs/theory.md sections 1 and 5), with :math:`R_g = \|G\|_F^2 / m` (free samples) or
@@ -479,47 +518,21 @@ def solve_relu_critic(
     ReluSolve
     """
     start = time.perf_counter()
-    X = as_samples(X, "X")
+    real = as_samples(X, "X")
     beta = check_positive(beta, "beta")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", 1, 10**6)
     restarts = check_int(restarts, "restarts", 1, 10**4)
-    n, d = X.shape
     rng = random_generator(seed)
-    if Z is not None:
-        Z = as_samples(Z, "Z")
-        m = Z.shape[0]
-    m = n if m is None else check_int(m, "m", 1, 10**7)
+    noise, m = _check_generator(real, Z, m)
     options = {"max_patterns": max_patterns, "n_samples": n_samples, "seed": rng}
-    top = relu_critic_gap(X, np.zeros((1, d)), **options)
-    feasible_start = Z is None and m == n
-    runs, history = [], []
-    for run in range(1 if feasible_start else restarts):
-        rows = np.arange(n) if feasible_start else rng.choice(n, m, replace=m > n)
-        W_start = None if Z is None else np.linalg.lstsq(Z, X[rows], rcond=None)[0]
-        G_start = X[rows] if Z is None else Z @ W_start
-        best, last, steps = _descend(X, beta, Z, G_start, W_start, [top.direction, -top.direction], tol,
-                                     max_iter, solver, options)
-        runs.append((best, last))
-        history.extend({"start": run, **step} for step in steps)
-    found = [best for best, _ in runs if best is not None]
-    if found:
-        best = min(found, key=lambda item: item[0])
-    else:
-        best = min((last for _, last in runs), key=lambda item: item[3].value)
-        warnings.warn(
-            f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
-            f"from {len(runs)} start(s) of {max_iter} iterations (smallest gap {best[3].value!r}); the problem may be "
-            f"infeasible for this generator, or raise beta, restarts or max_iter",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    value, G, W, critic, neurons, weights = best
+    runs, history = _run_starts(real, beta, noise, m, rng, tol, max_iter, restarts, solver, options)
+    value, G, W, critic, neurons, weights = _best_run(runs, beta, tol, max_iter)
     return ReluSolve(
         G=G,
         W=W,
         value=value,
-        lower_bound=relu_lower_bound(X, beta, Z),
+        lower_bound=relu_lower_bound(real, beta, noise),
         critic=critic,
         neurons=neurons,
         weights=weights,
@@ -528,3 +541,70 @@ def solve_relu_critic(
         seconds=time.perf_counter() - start,
         history=history,
     )
+
+
+def _check_generator(
+    X: NDArray[np.float64], Z: ArrayLike | None, m: int | None
+) -> tuple[NDArray[np.float64] | None, int]:
+    """The validated generator input ``Z`` (or None) and the number of generated samples ``m`` (``len(Z)``
+    when ``Z`` is given, else ``m``, default ``n``)."""
+    noise = None
+    if Z is not None:
+        noise = as_samples(Z, "Z")
+        m = noise.shape[0]
+    return noise, X.shape[0] if m is None else check_int(m, "m", 1, 10**7)
+
+
+def _run_starts(
+    X: NDArray[np.float64],
+    beta: float,
+    Z: NDArray[np.float64] | None,
+    m: int,
+    rng: np.random.Generator,
+    tol: float,
+    max_iter: int,
+    restarts: int,
+    solver: str,
+    options: dict[str, Any],
+) -> tuple[list[_Run], list[dict[str, Any]]]:
+    """Run :func:`_descend` from each start: the data rows once when that start is feasible (free samples,
+    ``m = n``), else ``restarts`` random choices of data rows (fitted by least squares when ``Z`` is given).
+
+    Every run starts with the two neurons of the top critic gap (against zero samples) as cuts. Returns the
+    runs and their concatenated history, each step tagged with its start.
+    """
+    n, d = X.shape
+    top = relu_critic_gap(X, np.zeros((1, d)), **options)
+    feasible_start = Z is None and m == n
+    runs: list[_Run] = []
+    history: list[dict[str, Any]] = []
+    for run in range(1 if feasible_start else restarts):
+        rows = np.arange(n) if feasible_start else rng.choice(n, m, replace=m > n)
+        W_start: NDArray[np.float64] | None = None
+        if Z is None:
+            G_start = X[rows]
+        else:
+            W_start = cast(NDArray[np.float64], np.linalg.lstsq(Z, X[rows], rcond=None)[0])
+            G_start = Z @ W_start
+        best, last, steps = _descend(X, beta, Z, G_start, W_start, [top.direction, -top.direction], tol,
+                                     max_iter, solver, options)
+        runs.append((best, last))
+        history.extend({"start": run, **step} for step in steps)
+    return runs, history
+
+
+def _best_run(runs: list[_Run], beta: float, tol: float, max_iter: int) -> _State:
+    """The feasible state of least regulariser over all runs; if no run found one, the last state of least
+    critic gap, with a :class:`ConvergenceWarning` (attributed to the caller of :func:`solve_relu_critic`)."""
+    found = [best for best, _ in runs if best is not None]
+    if found:
+        return min(found, key=lambda item: item[0])
+    best = min((last for _, last in runs), key=lambda item: item[3].value)
+    warnings.warn(
+        f"the ReLU cutting-plane solve found no samples with critic gap <= beta (1 + tol) = {beta * (1 + tol)!r} "
+        f"from {len(runs)} start(s) of {max_iter} iterations (smallest gap {best[3].value!r}); the problem may be "
+        f"infeasible for this generator, or raise beta, restarts or max_iter",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+    return best

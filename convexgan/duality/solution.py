@@ -1,6 +1,6 @@
 r"""The result of a solve: optimal generator, optimal critic and the certificate (docs/theory.md section 4).
 
-The certificate is a dict with
+The certificate is a :class:`convexgan.duality.certificate.Certificate` (a dict with typed properties) with
 
 - ``primal``: the generator objective reached (:math:`\|W\|_F^2` or :math:`\operatorname{tr} S_G`);
 - ``dual``: a certified lower bound on the optimum (a dual objective at a dual-feasible point, see
@@ -21,12 +21,18 @@ The certificate is a dict with
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from convexgan.duality.certificate import Certificate
 from convexgan.duality.certify import evidence
 from convexgan.duality.critics import CRITIC_GAPS, Critic
 from convexgan.exceptions import RoundingWarning
+
+if TYPE_CHECKING:
+    from convexgan.duality.two_layer import TwoLayerGenerator
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,9 @@ class Solution:
         The generator objective: :math:`\\|W\\|_F^2` (linear) or :math:`\\operatorname{tr} S_G` (free).
     critic : Critic
         The optimal critic, callable on ``(n, d)`` arrays, with its neurons.
-    certificate : dict
-        See the module docstring.
+    certificate : Certificate
+        A dict of the entries in the module docstring, with typed properties (``.optimality``,
+        ``.inaccurate``, ...).
     method : str
         ``"closed_form"`` or ``"cvxpy"`` (or a method another pairing registers).
     beta : float
@@ -61,22 +68,26 @@ class Solution:
         The fitted two-layer generator (``generator="relu2"`` or ``"quadratic2"``), callable on ``Z``; else None.
     """
 
-    G: np.ndarray
-    W: np.ndarray
-    mean: np.ndarray
-    second_moment: np.ndarray
+    G: NDArray[np.float64]
+    W: NDArray[np.float64] | None
+    mean: NDArray[np.float64]
+    second_moment: NDArray[np.float64]
     value: float
     critic: Critic
-    certificate: dict
+    certificate: Certificate
     method: str
     beta: float
-    k: int
+    k: int | None
     generator: str
-    network: object = None
+    network: "TwoLayerGenerator | None" = None
 
 
-def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, generator, method, dual, run, optimality,
-                  network=None, objective_scale=None, checked=None, extra=None):
+def make_solution(X: NDArray[np.float64], G: ArrayLike, *, W: NDArray[np.float64] | None, value: float, critic: Critic, critic_name: str,
+                  params: dict[str, Any], beta: float, k: int | None, generator: str, method: str,
+                  dual: float | None, run: dict[str, Any], optimality: str,
+                  network: "TwoLayerGenerator | None" = None, objective_scale: float | None = None,
+                  checked: tuple[float, float | None] | None = None,
+                  extra: dict[str, Any] | None = None) -> Solution:
     """Assemble a :class:`Solution`; the violation of (C) is measured here from ``G`` with ``CRITIC_GAPS``.
 
     Parameters
@@ -97,23 +108,23 @@ def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, gener
     extra : dict, optional
         More certificate entries.
     """
-    G = np.asarray(G, dtype=np.float64)
+    samples = np.asarray(G, dtype=np.float64)
     gap = CRITIC_GAPS[critic_name]
-    violation = float(gap(X, G, **params)) - beta
+    violation = float(gap(X, samples, **params)) - beta
     if violation > beta:
         gap_0 = float(gap(X, np.zeros((1, X.shape[1])), **params))
         warnings.warn(
             f"(C) is met only to rounding: critic_gap - beta = {violation:.3e} exceeds beta = {beta:.3e}, which is "
             f"{beta / gap_0:.1e} of the zero generator's gap {gap_0:.3e} (float64 resolves about 1e-16 of it); "
             f"the label below is relative to the data's scale", RoundingWarning, stacklevel=3)
-    certificate = {
+    certificate = Certificate({
         "primal": float(value),
         "dual": None if dual is None else float(dual),
         "gap": None if dual is None else float(value - dual),
         "violation": violation,
         **run,
         "optimality": optimality,
-    }
+    })
     if objective_scale is not None:
         constraint_scale = max(beta, float(gap(X, np.zeros((1, X.shape[1])), **params)))
         primal, bound = (value, dual) if checked is None else checked
@@ -123,10 +134,10 @@ def make_solution(X, G, *, W, value, critic, critic_name, params, beta, k, gener
         )
     certificate.update(extra or {})
     return Solution(
-        G=G,
+        G=samples,
         W=W,
-        mean=G.mean(axis=0),
-        second_moment=G.T @ G / G.shape[0],
+        mean=samples.mean(axis=0),
+        second_moment=samples.T @ samples / samples.shape[0],
         value=float(value),
         critic=critic,
         certificate=certificate,

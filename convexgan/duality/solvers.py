@@ -14,11 +14,13 @@ CVXPY's own default would pick it and fail. SDPs with ``d > MAX_SDP_DIMENSION`` 
 
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
 from convexgan._extras import cvxpy as cp
 from convexgan._validation import check_choice
+from convexgan.exceptions import SolverError
 
 DEFAULT_SOLVERS = {"SOCP": "CLARABEL", "SDP": "SCS"}
 SOLVER_OPTIONS = {
@@ -31,11 +33,7 @@ ACCURACY = {"SCS": 1e-9, "CLARABEL": 1e-9, "MOSEK": 1e-8, "closed_form": float(n
 RANK_FACTOR = 100.0
 
 
-class SolverError(RuntimeError):
-    """A solver failed or returned a status other than optimal; the message names the solver and status."""
-
-
-def rank_tolerance(solver):
+def rank_tolerance(solver: str) -> float:
     r"""Relative tolerance below which an eigenvalue of a moment matrix returned by ``solver`` counts as zero.
 
     ``RANK_FACTOR * ACCURACY[solver]``: a solver run at (relative, the programs being normalised) accuracy
@@ -50,7 +48,7 @@ def rank_tolerance(solver):
     return RANK_FACTOR * ACCURACY[solver]
 
 
-def mosek_licensed():
+def mosek_licensed() -> None:
     """Raise a :class:`SolverError` unless the ``mosek`` package imports and a licence can be checked out."""
     try:
         import mosek
@@ -65,7 +63,7 @@ def mosek_licensed():
         raise SolverError(f"solver='MOSEK': no usable MOSEK licence ({err}); use solver='SCS' or 'CLARABEL'") from None
 
 
-def check_solver_name(solver):
+def check_solver_name(solver: object) -> str | None:
     """Return ``solver`` upper-cased (or None) after checking it names a supported solver."""
     if solver is None:
         return None
@@ -74,7 +72,7 @@ def check_solver_name(solver):
     return check_choice(solver.upper(), "solver", tuple(SOLVER_OPTIONS))
 
 
-def choose_solver(solver, kind):
+def choose_solver(solver: str | None, kind: str) -> str:
     """Return the solver name for a problem of class ``kind`` (``"SOCP"`` or ``"SDP"``), checking availability."""
     solver = check_solver_name(solver)
     if solver is None:
@@ -86,7 +84,7 @@ def choose_solver(solver, kind):
     return solver
 
 
-def refuse_large_sdp(d, closed_form):
+def refuse_large_sdp(d: int, closed_form: bool) -> None:
     """Raise ``ValueError`` when an SDP in dimension ``d`` exceeds ``MAX_SDP_DIMENSION``.
 
     ``closed_form`` says whether this pairing has a closed form to point to.
@@ -100,7 +98,7 @@ def refuse_large_sdp(d, closed_form):
         raise ValueError(f"d={d} is too large for a generic SDP solver (limit d <= {MAX_SDP_DIMENSION}); {hint}")
 
 
-def run(problem, solver, kind):
+def run(problem: Any, solver: str | None, kind: str) -> dict[str, Any]:
     """Solve a CVXPY ``problem`` with ``solver`` (or the default for ``kind``); return the run record.
 
     Returns

@@ -36,8 +36,10 @@ Both fits are convex programs in CVXPY; the recovered weights are checked by run
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._extras import cvxpy as cp, sparse as sp
 from convexgan._validation import as_samples, check_positive
@@ -63,24 +65,26 @@ class TwoLayerGenerator:
     """
 
     architecture: str
-    W1: np.ndarray
-    W2: np.ndarray
-    gates: np.ndarray = None
+    W1: NDArray[np.float64]
+    W2: NDArray[np.float64]
+    gates: NDArray[np.float64] | None = None
 
-    def __call__(self, Z):
+    def __call__(self, Z: ArrayLike) -> NDArray[np.float64]:
         """Generated samples ``(m, d)`` for noise ``Z`` ``(m, d_z)``."""
-        Z = as_samples(Z, "Z")
-        H = Z @ self.W1
+        noise = as_samples(Z, "Z")
+        H = noise @ self.W1
         if self.architecture == "relu":
             H = np.maximum(H, 0.0)
         elif self.architecture == "gated_relu":
-            H = H * (Z @ self.gates >= 0)
+            if self.gates is None:
+                raise TypeError("a gated_relu generator needs gates (d_z, h); got None")
+            H = H * (noise @ self.gates >= 0)
         else:
             H = H * H
         return H @ self.W2
 
     @property
-    def weight_decay(self):
+    def weight_decay(self) -> float:
         r"""The degree-matched weight decay: :math:`\tfrac12 \sum_j (\|w_j\|^p + \|a_j\|^2)` with ``p = 2`` (ReLU)
         or ``p = 4`` (quadratic)."""
         power = 4 if self.architecture == "quadratic" else 2
@@ -113,15 +117,15 @@ class TwoLayerFit:
     seconds: float
 
 
-def _check_pair(Z, G_star):
-    Z = as_samples(Z, "Z")
-    G_star = as_samples(G_star, "G_star")
-    if G_star.shape[0] != Z.shape[0]:
-        raise ValueError(f"G_star must have one row per row of Z ({Z.shape[0]}); got shape {G_star.shape}")
-    return Z, G_star
+def _check_pair(Z: ArrayLike, G_star: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    noise = as_samples(Z, "Z")
+    target = as_samples(G_star, "G_star")
+    if target.shape[0] != noise.shape[0]:
+        raise ValueError(f"G_star must have one row per row of Z ({noise.shape[0]}); got shape {target.shape}")
+    return noise, target
 
 
-def _solve(problem, solver, what):
+def _solve(problem: Any, solver: str, what: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
@@ -137,7 +141,16 @@ def _solve(problem, solver, what):
         raise RuntimeError(f"solver {solver} returned status {problem.status!r} on the {what} fit")
 
 
-def _finish(generator, problem, Z, G_star, exact_patterns, solver, start, tol):
+def _finish(
+    generator: TwoLayerGenerator,
+    problem: Any,
+    Z: NDArray[np.float64],
+    G_star: NDArray[np.float64],
+    exact_patterns: bool,
+    solver: str,
+    start: float,
+    tol: float,
+) -> TwoLayerFit:
     residual = float(np.abs(generator(Z) - G_star).max())
     scale = max(1.0, float(np.abs(G_star).max()))
     if residual > tol * scale:
@@ -159,7 +172,16 @@ def _finish(generator, problem, Z, G_star, exact_patterns, solver, start, tol):
     )
 
 
-def fit_relu_generator(Z, G_star, *, cone=True, solver="CLARABEL", tol=1e-4, max_patterns=20000, seed=0):
+def fit_relu_generator(
+    Z: ArrayLike,
+    G_star: ArrayLike,
+    *,
+    cone: bool = True,
+    solver: str = "CLARABEL",
+    tol: float = 1e-4,
+    max_patterns: int = 20000,
+    seed: int | np.random.Generator | None = 0,
+) -> TwoLayerFit:
     r"""Least-weight-decay two-layer ReLU generator with ``f(Z) = G_star`` (module docstring).
 
     Parameters
@@ -214,7 +236,7 @@ def fit_relu_generator(Z, G_star, *, cone=True, solver="CLARABEL", tol=1e-4, max
     return _finish(generator, problem, Z, G_star, arrangement.exact, solver, start, tol)
 
 
-def _relu_neurons(V, U, d, p):
+def _relu_neurons(V: NDArray[np.float64], U: NDArray[np.float64], d: int, p: int) -> TwoLayerGenerator:
     """Neurons ``w = v / sqrt(||v||)``, ``a = +-sqrt(||v||) e_c`` from the columns of ``V``, ``U`` (d_z, p d)."""
     columns = np.hstack([V, U])
     norms = np.linalg.norm(columns, axis=0)
@@ -227,12 +249,17 @@ def _relu_neurons(V, U, d, p):
     return TwoLayerGenerator("relu", W1, W2)
 
 
-def _gated_neurons(V, gate_directions, Z, D):
+def _gated_neurons(
+    V: NDArray[np.float64], gate_directions: NDArray[np.float64], Z: NDArray[np.float64], D: NDArray[np.float64]
+) -> TwoLayerGenerator:
     r"""Neurons of the gated network from the blocks :math:`V_i = \sum_s \sigma_s q_s r_s^T` (SVD):
     :math:`w = \sqrt{\sigma} q`, :math:`a = \sqrt{\sigma} r`, gate :math:`h_i`; a ReLU network if
     :math:`(2 D_i - 1) \odot Z w \ge 0` for every neuron (then the gate is the neuron's own sign)."""
-    scale = max(max(np.linalg.norm(Vi) for Vi in V), 1.0)
-    W1, W2, gates, relu = [], [], [], True
+    scale = max(max(float(np.linalg.norm(Vi)) for Vi in V), 1.0)
+    neurons: list[NDArray[np.float64]] = []
+    outputs: list[NDArray[np.float64]] = []
+    neuron_gates: list[NDArray[np.float64]] = []
+    relu = True
     for Vi, h, Di in zip(V, gate_directions, D):
         Q, sv, Rt = np.linalg.svd(Vi, full_matrices=False)
         for s in np.flatnonzero(sv > 1e-6 * scale):
@@ -243,16 +270,18 @@ def _gated_neurons(V, gate_directions, Z, D):
                     w, a = -w, -a
                 else:
                     relu = False
-            W1.append(w)
-            W2.append(a)
-            gates.append(h)
-    W1, W2, gates = np.array(W1).T, np.array(W2), np.array(gates).T
+            neurons.append(w)
+            outputs.append(a)
+            neuron_gates.append(h)
+    W1, W2, gates = np.array(neurons).T, np.array(outputs), np.array(neuron_gates).T
     if relu:
         return TwoLayerGenerator("relu", W1, W2)
     return TwoLayerGenerator("gated_relu", W1, W2, gates)
 
 
-def fit_quadratic_generator(Z, G_star, *, solver="SCS", tol=1e-4):
+def fit_quadratic_generator(
+    Z: ArrayLike, G_star: ArrayLike, *, solver: str = "SCS", tol: float = 1e-4
+) -> TwoLayerFit:
     r"""Least-weight-decay two-layer quadratic-activation generator with ``f(Z) = G_star`` (module docstring).
 
     Parameters
@@ -280,7 +309,8 @@ def fit_quadratic_generator(Z, G_star, *, solver="SCS", tol=1e-4):
     objective = sum(cp.trace(P[c]) + cp.trace(N[c]) for c in range(d))
     problem = cp.Problem(cp.Minimize(objective), constraints)
     _solve(problem, solver, "quadratic")
-    W1, W2 = [], []
+    W1: list[NDArray[np.float64]] = []
+    W2: list[NDArray[np.float64]] = []
     for c in range(d):
         lam, Q = np.linalg.eigh(P[c].value - N[c].value)
         for j in np.flatnonzero(np.abs(lam) > 1e-7 * max(np.abs(lam).max(), 1.0)):

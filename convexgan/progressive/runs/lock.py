@@ -24,8 +24,7 @@ from convexgan.exceptions import ConvexGANWarning
 LOCK = ".convexgan.lock"
 
 
-class RunFolderLockedError(RuntimeError):
-    """Another live process owns the run folder."""
+from convexgan.exceptions import RunFolderLockedError
 
 
 def owner_record():
