@@ -99,8 +99,9 @@ def exact_problem(images: NDArray[Any], seed: int) -> tuple[NDArray[np.float64],
     }
     beta = solutions["closed form"].beta
     uncentred = pixels.reshape(pixels.shape[0], -1).astype(np.float64)
+    a, b, c = (POLYNOMIAL[name] for name in "abc")
     solutions["polynomial SDP (SCS)"] = solve(uncentred, "polynomial", "free", beta=beta, method="cvxpy", solver="SCS",
-                                              **POLYNOMIAL)
+                                              a=a, b=b, c=c)
     return X, solutions
 
 
