@@ -98,7 +98,7 @@ class TarSource(ImageSource[tarfile.TarInfo]):
     def _name(self, item: tarfile.TarInfo) -> str:
         return f"{self.path}:{item.name}"
 
-    def _decode(self, item: tarfile.TarInfo, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+    def _decode(self, item: tarfile.TarInfo, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         """Read the member with a cap (its declared size first, then the bytes actually decompressed), decode it."""
         limit = max_image_file_bytes()
         if item.size > limit:
@@ -108,4 +108,4 @@ class TarSource(ImageSource[tarfile.TarInfo]):
             data = self._member(item).read(item.size + 1)
         if len(data) > item.size:
             raise ImageDecodeError(self._name(item), f"member holds more than the {item.size} bytes it declares")
-        return decode_image(io.BytesIO(data), self._name(item), draft)
+        return decode_image(io.BytesIO(data), self._name(item), draft_frame)

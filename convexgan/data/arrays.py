@@ -137,5 +137,5 @@ class ArraySource(ImageSource[int]):
     def _name(self, item: int) -> str:
         return f"{self.description}[{item}]"
 
-    def _decode(self, item: int, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+    def _decode(self, item: int, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         return np.asarray(array_to_image(self.images[item]))

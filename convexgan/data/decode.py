@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,7 +44,7 @@ from convexgan.exceptions import ImageDecodeError
 
 
 def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
-                 draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+                 draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
     """Decode one image file into 8-bit pixels (see the module docstring for each mode).
 
     Parameters
@@ -53,7 +53,7 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
         The image file (a path, an open file, or ``io.BytesIO`` of its bytes).
     name : str
         How messages name the file.
-    draft : (int, int) or None
+    draft_frame : (int, int) or None
         JPEG only: let libjpeg decode at 1/2, 1/4 or 1/8 scale as long as the frame stays at least this
         ``(width, height)`` (``PIL.Image.draft``; changes the pixels, see :mod:`convexgan.data.source`).
 
@@ -71,8 +71,8 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(file) as image:
-                if draft is not None and image.format == "JPEG":
-                    image.draft(None, tuple(draft))
+                if draft_frame is not None and image.format == "JPEG":
+                    image.draft(None, tuple(draft_frame))
                 image.load()
                 return pixels_8bit(ImageOps.exif_transpose(image), name)
     except Image.DecompressionBombError as err:

@@ -59,5 +59,5 @@ class FolderSource(ImageSource[Path]):
     def _name(self, item: Path) -> str:
         return str(item)
 
-    def _decode(self, item: Path, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
-        return decode_image(item, str(item), draft)
+    def _decode(self, item: Path, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+        return decode_image(item, str(item), draft_frame)

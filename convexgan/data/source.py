@@ -81,8 +81,8 @@ class ImageSource(Generic[ItemT]):
     """Base class of the image sources (folder, tar archive, arrays).
 
     Subclasses set ``self.items`` (a sorted list of item handles) and implement ``_name(item)`` and
-    ``_decode(item, draft=None)``, which returns 8-bit pixels ``(H, W)`` (grey) or ``(H, W, 3)`` (colour), for
-    files through :func:`convexgan.data.decode.decode_image` (``draft``: the smallest frame size a JPEG may be
+    ``_decode(item, draft_frame=None)``, which returns 8-bit pixels ``(H, W)`` (grey) or ``(H, W, 3)`` (colour), for
+    files through :func:`convexgan.data.decode.decode_image` (``draft_frame``: the smallest frame size a JPEG may be
     decoded at), or raises one of ``READ_ERRORS`` when unreadable. ``_decode`` may run in several threads at
     once.
 
@@ -159,7 +159,7 @@ class ImageSource(Generic[ItemT]):
         """The item's name in messages (implemented by every subclass)."""
         raise NotImplementedError
 
-    def _decode(self, item: ItemT, draft: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+    def _decode(self, item: ItemT, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         """The item's 8-bit pixels ``(H, W)`` or ``(H, W, 3)`` (implemented by every subclass)."""
         raise NotImplementedError
 
@@ -188,10 +188,10 @@ class ImageSource(Generic[ItemT]):
             f"none of the first {min(len(self.items), 64)} images of {self.description} is readable (first: {first})"
         )
 
-    def _read(self, item: ItemT, resolutions: list[int], base: int | None, draft: tuple[int, int] | None) -> Read:
+    def _read(self, item: ItemT, resolutions: list[int], base: int | None, draft_frame: tuple[int, int] | None) -> Read:
         """``(pixels per resolution, whether the frame was squashed)``, or None when the item is unreadable."""
         try:
-            image = Image.fromarray(self._decode(item, draft))
+            image = Image.fromarray(self._decode(item, draft_frame))
             image = image if image.mode == self.mode else image.convert(self.mode)
             squashed = is_squashed(*image.size, self.crop)
             return frame_to_resolutions(image, resolutions, crop=self.crop, base=base), squashed
@@ -201,8 +201,8 @@ class ImageSource(Generic[ItemT]):
             return None
 
     def _read_items(self, items: list[ItemT], resolutions: list[int], base: int | None,
-                    draft: tuple[int, int] | None) -> list[Read]:
-        return [self._read(item, resolutions, base, draft) for item in items]
+                    draft_frame: tuple[int, int] | None) -> list[Read]:
+        return [self._read(item, resolutions, base, draft_frame) for item in items]
 
     def _assemble(self, items: list[ItemT], results: list[Read], resolutions: list[int],
                   dtype: PixelType) -> tuple[dict[int, NDArray[Any]] | None, list[str]]:
@@ -275,7 +275,7 @@ class ImageSource(Generic[ItemT]):
 
     def _decoded_chunks(self, pool: ThreadPoolExecutor, workers: int, chunks: list[list[ItemT]],
                         resolutions: list[int], base: int | None,
-                        draft: tuple[int, int] | None) -> Iterator[tuple[list[ItemT], list[Read]]]:
+                        draft_frame: tuple[int, int] | None) -> Iterator[tuple[list[ItemT], list[Read]]]:
         """Each chunk with what :meth:`_read` returned for its items, in order, while the next chunks decode.
 
         A chunk is split into about ``2 * workers`` parts submitted to ``pool``; ``PREFETCH_CHUNKS`` chunks (one
@@ -283,7 +283,7 @@ class ImageSource(Generic[ItemT]):
         """
         def submit(items: list[ItemT]) -> list[Future[list[Read]]]:
             step = max(1, -(-len(items) // (2 * workers)) if workers > 1 else len(items))
-            return [pool.submit(self._read_items, items[i : i + step], resolutions, base, draft)
+            return [pool.submit(self._read_items, items[i : i + step], resolutions, base, draft_frame)
                     for i in range(0, len(items), step)]
 
         pending = deque(submit(chunk) for chunk in chunks[:PREFETCH_CHUNKS if workers > 1 else 1])
