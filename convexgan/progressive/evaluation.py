@@ -202,9 +202,9 @@ def compare(images: NDArray[Any], real: NDArray[Any], *, beta: float, seed: int,
     return row
 
 
-def evaluate_run(run: str | os.PathLike[str], data: object, *, n: int = 1000, extractor: Callable[..., Any] | None = None,
-                 seed: int = 0, nhoods: int = 128, subset: str = "random", skip: int = 0,
-                 progress: bool = True) -> dict[str, Any]:
+def evaluate_run(run: str | os.PathLike[str], data: object, *, n: int = 1000,
+                 extractor: Callable[..., Any] | None = None, seed: int = 0, nhoods: int = 128,
+                 subset: str = "random", skip: int = 0, progress: bool = True) -> dict[str, Any]:
     """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`).
 
     The real images are drawn by :func:`real_halves` (``subset``, ``skip``), holding out the run's training
@@ -278,7 +278,8 @@ def evaluate_run(run: str | os.PathLike[str], data: object, *, n: int = 1000, ex
                 )
                 for key in ("generated", "real_b")
             }
-            entry: dict[str, Any] = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])), "beta": beta}
+            entry: dict[str, Any] = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])),
+                                     "beta": beta}
             if features is not None:
                 entry["feature_dim"] = features["real_a"].shape[1]
             result["stages"].append({**entry, **rows})

@@ -77,7 +77,8 @@ def _start_block(d: int, q: int, device: torch.device | str) -> torch.Tensor:
     return torch.randn(d, q, generator=generator, dtype=torch.float64).to(device)
 
 
-def matrix_eigenpairs(S: torch.Tensor, k: int, method: str = "dense") -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+def matrix_eigenpairs(S: torch.Tensor, k: int,
+                      method: str = "dense") -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     """The ``k`` largest eigenpairs of a symmetric PSD matrix by ``method``.
 
     Parameters

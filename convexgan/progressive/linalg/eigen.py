@@ -56,7 +56,8 @@ def top_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Ten
     return operator_eigenpairs(S, k, method)
 
 
-def eigenpairs_above(S: Any, beta: float, method: str, start: int = 32) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+def eigenpairs_above(S: Any, beta: float, method: str,
+                     start: int = 32) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""All eigenpairs with :math:`\lambda > \beta`, plus the next eigenvalue.
 
     Iterative methods are called with ``start`` pairs, doubled until the smallest returned eigenvalue is
@@ -90,7 +91,8 @@ def _check_operator_method(method: str) -> None:
 
 
 def operator_eigenpairs(A: Any, k: int, method: str = "operator", *, tol: float = RESIDUAL_TOLERANCE,
-                        tol_last: float = LAST_RESIDUAL_TOLERANCE, start: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+                        tol_last: float = LAST_RESIDUAL_TOLERANCE,
+                        start: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""The ``k`` largest eigenpairs of a :class:`~convexgan.progressive.pipeline.operator.DataOperator`.
 
     ``method``: ``'operator'`` (:func:`krylov_eigenpairs`) or ``'gram'`` (:func:`gram_eigenpairs`). Same returns as

@@ -82,7 +82,8 @@ class _Sums:
         self.total = torch.zeros(d, dtype=torch.float64, device=device)
         self.outer = torch.zeros(d, d, dtype=torch.float64, device=device) if dense else None
         self.squares = None if dense else torch.zeros(d, dtype=torch.float64, device=device)
-        self.buffer: torch.Tensor | None = None if dtype == torch.float64 or not dense else torch.zeros(d, d, dtype=dtype, device=device)
+        self.buffer: torch.Tensor | None = (
+            None if dtype == torch.float64 or not dense else torch.zeros(d, d, dtype=dtype, device=device))
         self.buffered = 0
         self.flush_rows = flush_rows
 

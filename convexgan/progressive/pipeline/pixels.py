@@ -188,7 +188,8 @@ class PixelWriter:
             check_bytes(nbytes, what)
         elif nbytes > shutil.disk_usage(self.folder).free:  # type: ignore[arg-type]  # 'disk' has a folder (above)
             raise ValueError(f"{what} would need {format_bytes(nbytes)} on disk in {self.folder}, which has "
-                             f"{format_bytes(shutil.disk_usage(self.folder).free)} free; pass cache='none' (--cache "  # type: ignore[arg-type]  # as above
+                             f"{format_bytes(shutil.disk_usage(self.folder).free)} "  # type: ignore[arg-type]
+                             f"free; pass cache='none' (--cache "
                              f"none) or free some space")
         for r in self.resolutions:
             shape = (capacity, r * r * self.channels)
@@ -264,7 +265,8 @@ def _compatible(recorded: object, key: Mapping[str, Any], resolutions: Iterable[
     return same and set(resolutions) <= set(recorded["resolutions"])
 
 
-def open_disk_cache(folder: str | os.PathLike[str] | None, key: Mapping[str, Any], resolutions: Iterable[int]) -> PixelCache | None:
+def open_disk_cache(folder: str | os.PathLike[str] | None, key: Mapping[str, Any],
+                    resolutions: Iterable[int]) -> PixelCache | None:
     """The complete disk cache in ``folder`` matching ``key`` and holding ``resolutions``, else ``None``.
 
     A cache is reused only when its manifest exists, records the same key (any resolutions it holds beyond
@@ -287,7 +289,8 @@ def open_disk_cache(folder: str | os.PathLike[str] | None, key: Mapping[str, Any
     cache = _open_files(folder, manifest["key"], resolutions, n)
     recorded = manifest.get("sha256")
     for r in [] if cache is None else cache.resolutions:
-        if not isinstance(recorded, dict) or recorded.get(str(r)) != pixel_checksum(cache.pixels(r)):  # type: ignore[union-attr]  # only when cache is not None
+        checksum = pixel_checksum(cache.pixels(r))  # type: ignore[union-attr]  # the loop runs only for a cache
+        if not isinstance(recorded, dict) or recorded.get(str(r)) != checksum:
             warnings.warn(f"the pixel cache {pixels_path(folder, key['rank'], key['world_size'], r)} differs from "
                           f"the SHA-256 its manifest {path} recorded when it was written; decoding the images again",
                           CorruptCacheWarning, stacklevel=3)
@@ -300,11 +303,13 @@ def pixel_checksum(pixels: NDArray[np.uint8]) -> str:
     digest = hashlib.sha256()
     rows = max(1, HASH_BLOCK // max(1, pixels.shape[1]))
     for start in range(0, pixels.shape[0], rows):
-        digest.update(memoryview(np.ascontiguousarray(pixels[start : start + rows])))  # type: ignore[arg-type]  # numpy types its buffer protocol from Python 3.12
+        # (ignore below) numpy declares its buffer protocol to type checkers from Python 3.12 only
+        digest.update(memoryview(np.ascontiguousarray(pixels[start : start + rows])))  # type: ignore[arg-type]
     return digest.hexdigest()
 
 
-def _open_files(folder: str | os.PathLike[str], key: dict[str, Any], resolutions: Iterable[int], n: int) -> PixelCache | None:
+def _open_files(folder: str | os.PathLike[str], key: dict[str, Any], resolutions: Iterable[int],
+                n: int) -> PixelCache | None:
     """Memory-map the cache files of ``resolutions`` (``n`` rows each); ``None`` when one is missing or mis-sized."""
     arrays: dict[int, NDArray[np.uint8]] = {}
     for r in sorted(set(resolutions)):
@@ -325,7 +330,8 @@ def _write_manifest(folder: str | os.PathLike[str], cache: PixelCache) -> None:
                       json.dumps({"key": key, "n": cache.n, "sha256": checksums}, indent=2, sort_keys=True) + "\n")
 
 
-def start_cache(mode: str, *, capacity: int, resolutions: Iterable[int], channels: int, folder: str | os.PathLike[str] | None = None,
+def start_cache(mode: str, *, capacity: int, resolutions: Iterable[int], channels: int,
+                folder: str | os.PathLike[str] | None = None,
                 key: dict[str, Any] | None = None) -> tuple[PixelCache | None, PixelWriter | None]:
     """Begin the pixel cache of a pass: ``(cache, None)`` to reuse, ``(None, writer)`` to fill, or ``(None, None)``.
 
@@ -353,7 +359,8 @@ def start_cache(mode: str, *, capacity: int, resolutions: Iterable[int], channel
     if mode == "none":
         return None, None
     if folder is not None:
-        reused = open_disk_cache(folder, key, resolutions)  # type: ignore[arg-type]  # a key comes with a folder (documented)
+        # (ignore below) a key comes with a folder (documented)
+        reused = open_disk_cache(folder, key, resolutions)  # type: ignore[arg-type]
         if reused is not None:
             return reused, None
     if folder is None:
@@ -362,7 +369,8 @@ def start_cache(mode: str, *, capacity: int, resolutions: Iterable[int], channel
         mode = "memory"
     mode = resolve_mode(mode, cache_bytes(capacity, resolutions, channels))
     if mode == "disk":
-        remove_disk_cache(folder, key["rank"], key["world_size"])  # type: ignore[arg-type, index]  # 'disk' has a folder; a key comes with it
+        # (ignore below) 'disk' has a folder (checked above), and a key comes with it (documented)
+        remove_disk_cache(folder, key["rank"], key["world_size"])  # type: ignore[arg-type, index]
     return None, PixelWriter(mode, capacity, resolutions, channels, folder=folder, key=key)
 
 

@@ -60,10 +60,12 @@ def save_stage(path: str | os.PathLike[str], stage: StageWeights, *, eigenvalues
         "B": stage.B.cpu().numpy(),
         "V": stage.V.cpu().numpy(),
     }
-    atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]  # numpy's stub reads **arrays as its allow_pickle keyword
+    # (ignore below) numpy's stub reads **arrays as its allow_pickle keyword
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
 
 
-def load_stage(path: str | os.PathLike[str], config: Mapping[str, Any] | None = None) -> tuple[StageWeights, dict[str, Any]]:
+def load_stage(path: str | os.PathLike[str],
+               config: Mapping[str, Any] | None = None) -> tuple[StageWeights, dict[str, Any]]:
     """Read a stage checkpoint, checking its members before reading any array.
 
     The member names must be exactly those :func:`save_stage` writes (an extra member is refused by name
@@ -129,7 +131,8 @@ def load_stage(path: str | os.PathLike[str], config: Mapping[str, Any] | None = 
     return stage, meta
 
 
-def _check_members(path: Path, headers: Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]], f: Mapping[str, NDArray[Any]]) -> None:
+def _check_members(path: Path, headers: Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]],
+                   f: Mapping[str, NDArray[Any]]) -> None:
     """The member names, and the kinds and shapes of the text and scalar members (reads only ``format``)."""
     if "format" not in headers or not _is_text(headers["format"]) or str(f["format"][()]) != FORMAT:
         raise ValueError(f"checkpoint {path} is not a convexgan progressive stage (format {FORMAT!r} expected)")

@@ -185,7 +185,8 @@ def write_json(path: str | os.PathLike[str], value: object) -> None:
     atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
-def finished_stages(folder: str | os.PathLike[str], config: Mapping[str, Any]) -> tuple[list[StageWeights], list[dict[str, Any]]]:
+def finished_stages(folder: str | os.PathLike[str],
+                    config: Mapping[str, Any]) -> tuple[list[StageWeights], list[dict[str, Any]]]:
     """Load the checkpoints of the stages finished so far, in order, stopping at the first missing one.
 
     Returns

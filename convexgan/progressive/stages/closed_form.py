@@ -126,7 +126,8 @@ def check_feasible(k: int, rank: int, lam_next_of_rank: float, stage_label: str)
         )
 
 
-def constraint_value(second: torch.Tensor, V: torch.Tensor, C: torch.Tensor, beta: float, method: str = "dense") -> float:
+def constraint_value(second: torch.Tensor, V: torch.Tensor, C: torch.Tensor, beta: float,
+                     method: str = "dense") -> float:
     r""":math:`\|S_X - V C V^T\|_2 / \beta` in float64, with :math:`C = B^T S_{\hat Z} B` (``k x k``)."""
     return symmetric_norm(second, V, C, method) / beta
 

@@ -80,7 +80,8 @@ def dense_weight(stage: StageWeights, dtype: torch.dtype, device: torch.device |
     return stage.B.to(device=device, dtype=dtype) @ stage.V.to(device=device, dtype=dtype).T
 
 
-def propagate(stages: Sequence[StageWeights], z: torch.Tensor, dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
+def propagate(stages: Sequence[StageWeights], z: torch.Tensor, dtype: torch.dtype,
+              device: torch.device | str) -> torch.Tensor:
     r"""The input :math:`\hat Z` of the stage after ``stages``, from noise rows ``z``, in ``dtype``.
 
     .. math::  \hat Z_1 = [z, 1], \qquad \hat Z_{j+1} = [\mathrm{up}(\hat Z_j W_j), 1]
@@ -110,7 +111,8 @@ def numerical_rank(s: torch.Tensor, shape: Sequence[int], dtype: torch.dtype) ->
     return int((s > tol).sum()), tol
 
 
-def randomized_eigenpairs(S: torch.Tensor, Omega: torch.Tensor, n: int, niter: int = POWER_ITERATIONS) -> tuple[torch.Tensor, torch.Tensor]:
+def randomized_eigenpairs(S: torch.Tensor, Omega: torch.Tensor, n: int,
+                          niter: int = POWER_ITERATIONS) -> tuple[torch.Tensor, torch.Tensor]:
     r"""``torch.svd_lowrank(X, q, niter)`` of the ``n x d`` data matrix ``X``, computed from :math:`S = X^T X` only.
 
     ``torch.svd_lowrank`` (Halko et al. 2009, algorithm 5.1; torch 2.x) draws a standard normal test matrix and,
@@ -198,7 +200,8 @@ def _data_spectrum(moments: Moments, schedule: Mapping[str, Any], randomized: bo
     return lam[:k], V[:, :k], beta, info
 
 
-def _input_spectrum(Zhat: torch.Tensor, k: int, randomized: bool, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _input_spectrum(Zhat: torch.Tensor, k: int, randomized: bool, seed: int,
+                    device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Singular values and right singular vectors of Zhat in its dtype (full SVD, or svd_lowrank with q = k)."""
     if randomized:
         with seeded(seed, device):
