@@ -14,9 +14,12 @@ training images, with a :class:`convexgan.exceptions.TrainingImagesWarning` sayi
 versions, which had ``--skip`` alone).
 """
 
+import argparse
 import json
 import math
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 
 from convexgan._files import write_option_file
@@ -42,7 +45,7 @@ LEGEND = (
 )
 
 
-def add_parser(subparsers):
+def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Register ``convexgan evaluate``."""
     parser = subparsers.add_parser(
         "evaluate",
@@ -82,7 +85,7 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table, optionally write JSON; return the exit status."""
     from convexgan.metrics import load_extractor
     from convexgan.progressive.evaluation import evaluate_run
@@ -107,7 +110,7 @@ def run(args):
     return 0
 
 
-def format_table(result):
+def format_table(result: Mapping[str, Any]) -> str:
     """A Markdown table of :func:`evaluate_run`'s result: per stage, the generated row and the real-real floor."""
     columns = [c for c in COLUMNS if any(s["generated"][c[0]] is not None for s in result["stages"])]
     head = ["stage", "res", "d", "compared with real half A", *[c[1] for c in columns]]
@@ -135,7 +138,7 @@ def format_table(result):
     return "\n".join(lines)
 
 
-def _describe_draw(result):
+def _describe_draw(result: Mapping[str, Any]) -> str:
     draw = result["real_images"]
     if draw["subset"] == "first":
         return f"images {result['skip'] + 1} to {result['skip'] + len(draw['indices'])} in sorted order"
@@ -143,7 +146,7 @@ def _describe_draw(result):
             f"not train on" + (f" and {draw['training_images']} training images" if draw["training_images"] else ""))
 
 
-def _cell(value, fmt):
+def _cell(value: object, fmt: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return fmt.format(value)

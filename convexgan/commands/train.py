@@ -4,22 +4,27 @@ Each stage's row is printed as the stage ends. Ctrl-C ends the command with one 
 how many stages are saved and the command that resumes the run (exit status 130).
 """
 
+import argparse
 import json
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 from convexgan import choices
 from convexgan._validation import device_argument
 
+if TYPE_CHECKING:
+    from convexgan.progressive.config import TrainConfig
 
-def _attribute(text):
+
+def _attribute(text: str) -> tuple[str, bool]:
     name, _, value = text.partition("=")
     if value not in ("", "1", "+1", "-1", "0", "true", "false"):
         raise ValueError(f"--attribute {text!r} must be NAME, NAME=1 or NAME=-1")
     return name, value in ("", "1", "+1", "true")
 
 
-def add_parser(subparsers):
+def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Register the ``train`` sub-command (data-parallel under ``torchrun --nproc_per_node P -m convexgan train``)."""
     p = subparsers.add_parser(
         "train",
@@ -80,7 +85,7 @@ def add_parser(subparsers):
     p.set_defaults(func=run, parser=p)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Train, printing each stage's row as it ends, then one summary line; on Ctrl-C, the line that resumes."""
     from convexgan.progressive import TrainConfig, train
     from convexgan.progressive.runtime.distributed import world
@@ -116,7 +121,7 @@ def run(args):
     return 0
 
 
-def interrupted_line(args, config):
+def interrupted_line(args: argparse.Namespace, config: "TrainConfig") -> str:
     """What an interrupted training prints: the stages saved in the run folder and the command that resumes."""
     from convexgan.progressive.runs.checkpoint import stage_path
 
@@ -127,7 +132,7 @@ def interrupted_line(args, config):
             f"{resume_command(args)}")
 
 
-def resume_command(args):
+def resume_command(args: argparse.Namespace) -> str:
     """The ``convexgan train`` command line of ``args`` with ``--resume``, shell-quoted.
 
     The options whose parsed values differ from their defaults are written back, in the parser's order, so the

@@ -10,9 +10,11 @@ load and resume.
 """
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from numpy.typing import NDArray
 
 import numpy as np
 
@@ -147,7 +149,7 @@ class TrainConfig:
     progress: bool = True
     on_stage: Callable[[dict[str, Any]], object] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.resolutions = check_resolutions(self.resolutions)
         self.k, self.beta = check_schedule(self.resolutions, self.k, self.beta)
         check_choice(self.mode, "mode", TRAINING_MODES)
@@ -179,7 +181,7 @@ class TrainConfig:
         self.include, self.classes = as_names(self.include, "include"), as_names(self.classes, "classes")
         self.resume, self.strict, self.progress = bool(self.resume), bool(self.strict), bool(self.progress)
 
-    def record(self, data):
+    def record(self, data: object) -> dict[str, Any]:
         """The options that define the weights, as written to ``config.json`` (``data``: what was trained on)."""
         return {
             "data": describe_data(data), "resolutions": self.resolutions, "k": self.k, "beta": self.beta,
@@ -194,7 +196,7 @@ class TrainConfig:
         }
 
 
-def upgrade_record(record):
+def upgrade_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A recorded configuration (``config.json``, a checkpoint's) in the current format.
 
     Older versions recorded ``crop`` as a bool (True: the CelebA box) and had no ``subset``, ``include`` or
@@ -213,7 +215,7 @@ def upgrade_record(record):
     return record
 
 
-def check_resolutions(resolutions):
+def check_resolutions(resolutions: Iterable[int]) -> list[int]:
     """The resolutions as a list of ints, refused unless they double at every stage."""
     resolutions = [check_int(r, "resolution", 1, 4096) for r in resolutions]
     if not resolutions:
@@ -224,7 +226,8 @@ def check_resolutions(resolutions):
     return resolutions
 
 
-def check_schedule(resolutions, k, beta):
+def check_schedule(resolutions: Sequence[int], k: int | Sequence[int] | NDArray[Any] | None,
+                   beta: float | Sequence[float] | NDArray[Any] | None) -> tuple[list[int] | None, list[float] | None]:
     """``(k, beta)`` as per-stage lists (one of them None); the official ``k`` when neither is given."""
     T = len(resolutions)
     if k is not None and beta is not None:
@@ -233,7 +236,7 @@ def check_schedule(resolutions, k, beta):
         if T > len(OFFICIAL_K):
             raise ValueError(f"the default k {list(OFFICIAL_K)} covers {len(OFFICIAL_K)} stages; give k for {T}")
         return list(OFFICIAL_K[:T]), None
-    values = k if k is not None else beta
+    values: Any = k if k is not None else beta
     values = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values] * T
     if len(values) != T:
         name = "k" if k is not None else "beta"
@@ -243,7 +246,7 @@ def check_schedule(resolutions, k, beta):
     return None, [check_positive(v, "beta") for v in values]
 
 
-def describe_data(data):
+def describe_data(data: object) -> str:
     """What ``data`` is, for the record: a resolved path, or an array's shape, dtype and sum."""
     if isinstance(data, np.ndarray):
         return f"array {data.shape} {data.dtype} sum {float(np.asarray(data, dtype=np.float64).sum())!r}"

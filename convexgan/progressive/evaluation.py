@@ -13,20 +13,30 @@ with a :class:`convexgan.exceptions.TrainingImagesWarning` saying how many are u
 ``skip=S`` takes images ``S + 1 .. S + 2 n`` in sorted order instead.
 """
 
+import os
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from convexgan._validation import check_choice, check_int
 from convexgan.exceptions import SampleSizeWarning, TrainingImagesWarning
 
 NHOOD_SIZE = 7
+if TYPE_CHECKING:
+    from convexgan.data.source import ImageSource
+
 LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
 
 
-def real_halves(data, resolutions, n, *, seed=0, subset="random", skip=0, used=None, crop="none", attributes=None,
-                include=None, classes=None, progress=False):
+def real_halves(data: object, resolutions: Sequence[int], n: int, *, seed: int = 0, subset: str = "random",
+                skip: int = 0, used: Iterable[int] | None = None, crop: str | bool = "none",
+                attributes: dict[str, bool] | None = None, include: str | Sequence[str] | None = None,
+                classes: str | Sequence[str] | None = None, progress: bool = False,
+                ) -> tuple[dict[int, NDArray[Any]], dict[int, NDArray[Any]], dict[str, Any]]:
     """Two disjoint sets of real images at every resolution (``progress``: a tqdm bar while decoding).
 
     With ``subset='random'``, ``2 n`` candidates of ``data`` (its sorted list after the filters) are drawn with
@@ -109,7 +119,7 @@ def real_halves(data, resolutions, n, *, seed=0, subset="random", skip=0, used=N
     )
 
 
-def training_images(run, config, source):
+def training_images(run: str | os.PathLike[str], config: Mapping[str, Any], source: "ImageSource") -> list[int]:
     """The candidates of ``source`` the run trained on (positions in its sorted list), read from ``images.json``.
 
     When the source's sorted list differs from the run's (SHA-256), no image counts as a training image, with a
@@ -137,7 +147,9 @@ def training_images(run, config, source):
     return record["indices"]
 
 
-def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, names=("samples", "real half A")):
+def compare(images: NDArray[Any], real: NDArray[Any], *, beta: float, seed: int, nhoods: int,
+            features: tuple[NDArray[Any], NDArray[Any]] | None = None, extractor: Callable[..., Any] | None = None,
+            names: tuple[str, str] = ("samples", "real half A")) -> dict[str, Any]:
     r"""All metrics between ``images`` and the real half ``real`` (same count and resolution).
 
     Moment errors are measured on pixels centred by the real mean (the stage's problem, docs/theory.md section 7), with
@@ -167,7 +179,7 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
 
     G, X = images.reshape(images.shape[0], -1), real.reshape(real.shape[0], -1)
     moments = moment_errors(G, X, beta=beta, center=X.mean(axis=0, dtype=np.float64))
-    row = {
+    row: dict[str, Any] = {
         "mean_error": moments.mean_error,
         "second_moment_error": moments.second_moment_error,
         "spectral_gap": moments.spectral_gap,
@@ -190,7 +202,9 @@ def compare(images, real, *, beta, seed, nhoods, features=None, extractor=None, 
     return row
 
 
-def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, subset="random", skip=0, progress=True):
+def evaluate_run(run: str | os.PathLike[str], data: object, *, n: int = 1000,
+                 extractor: Callable[..., Any] | None = None, seed: int = 0, nhoods: int = 128,
+                 subset: str = "random", skip: int = 0, progress: bool = True) -> dict[str, Any]:
     """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`).
 
     The real images are drawn by :func:`real_halves` (``subset``, ``skip``), holding out the run's training
@@ -217,10 +231,11 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, subse
         half_a, half_b, draw = real_halves(source, resolutions, n, seed=seed, subset=subset, skip=skip, used=used,
                                            progress=progress)
         source.close()
+    caught: Any  # a WarningMessage in this loop, then the list of the stages' warnings below
     for caught in held:
         warnings.warn(caught.message, caught.category, stacklevel=2)
     n_used = half_a[resolutions[0]].shape[0]
-    result = {
+    result: dict[str, Any] = {
         "run": str(run),
         "data": str(data),
         "skip": skip,
@@ -263,7 +278,8 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, subse
                 )
                 for key in ("generated", "real_b")
             }
-            entry = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])), "beta": beta}
+            entry: dict[str, Any] = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])),
+                                     "beta": beta}
             if features is not None:
                 entry["feature_dim"] = features["real_a"].shape[1]
             result["stages"].append({**entry, **rows})
@@ -271,7 +287,7 @@ def evaluate_run(run, data, *, n=1000, extractor=None, seed=0, nhoods=128, subse
     return result
 
 
-def _summarise(caught, result):
+def _summarise(caught: Sequence[warnings.WarningMessage], result: Mapping[str, Any]) -> list[str]:
     """One line for all sample-size warnings (they repeat per stage and set), the others verbatim."""
     n = result["n"]
     few = [f"{s['resolution']}x{s['resolution']} (d = {s['d']})" for s in result["stages"] if n < s["d"]]

@@ -23,9 +23,12 @@ base resolution (:mod:`convexgan.progressive.runs.growth`). As each stage ends, 
 """
 
 import copy
+from collections.abc import Mapping, Sequence
 import math
 import time
+import os
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
@@ -33,13 +36,13 @@ from tqdm.auto import tqdm
 import convexgan
 from convexgan._limits import check_bytes
 from convexgan.data import open_images
-from convexgan.data.source import available_cores
+from convexgan.data.source import ImageSource, available_cores
 from convexgan.exceptions import RankDefectWarning
 from convexgan.plotting import save_image_grid
 from convexgan.progressive.config import TrainConfig
-from convexgan.progressive.model.generator import ProgressiveGenerator
+from convexgan.progressive.model.generator import ProgressiveGenerator, StageWeights
 from convexgan.progressive.model.seeds import stage_seed
-from convexgan.progressive.pipeline.moments import accumulate_moments
+from convexgan.progressive.pipeline.moments import Moments, accumulate_moments
 from convexgan.progressive.pipeline.pixels import cache_key, keep_on_disk, start_cache
 from convexgan.progressive.runs.checkpoint import save_stage, stage_path
 from convexgan.progressive.runs.folder import REPORT, grid_path, open_run, write_json
@@ -49,6 +52,7 @@ from convexgan.progressive.runtime.memory import high_water_mark, peak_since, re
 from convexgan.progressive.runtime.phases import Phases, phase, recording
 from convexgan.progressive.runtime.progress import StageBar
 from convexgan.progressive.stages import legacy, principled
+from convexgan.progressive.stages.report import StageOutcome
 from convexgan.progressive.stages.policy import choose_eigensolver, eigen_path
 
 __all__ = ["RankDefectWarning", "TrainConfig", "resolve_device", "train"]
@@ -56,7 +60,8 @@ __all__ = ["RankDefectWarning", "TrainConfig", "resolve_device", "train"]
 GRID_SAMPLES = 64
 
 
-def train(data, out, config=None, **options):
+def train(data: object, out: str | os.PathLike[str], config: TrainConfig | None = None,
+          **options: Any) -> ProgressiveGenerator:
     r"""Train a progressive generator into a run folder.
 
     Parameters
@@ -91,7 +96,8 @@ def train(data, out, config=None, **options):
         return _train_stages(source, Path(out), record, stages, report, device, config)
 
 
-def _train_stages(source, out, record, stages, report, device, config):
+def _train_stages(source: ImageSource, out: Path, record: dict[str, Any], stages: list[StageWeights],
+                  report: dict[str, Any], device: torch.device, config: TrainConfig) -> ProgressiveGenerator:
     """Train the stages not finished yet into ``out``; on Ctrl-C a memory pixel cache is kept in ``out``.
 
     ``record`` is the run's record (``config.json``), ``config`` the :class:`TrainConfig`;
@@ -138,10 +144,11 @@ def _train_stages(source, out, record, stages, report, device, config):
     return ProgressiveGenerator(stages, record)
 
 
-def plan_eigensolvers(record, wanted, channels, n, device, cache):
+def plan_eigensolvers(record: Mapping[str, Any], wanted: Sequence[int], channels: int, n: int, device: torch.device,
+                      cache: str) -> dict[int, str]:
     """The concrete eigen-solver of each resolution in ``wanted`` (:func:`~.stages.policy.choose_eigensolver`)."""
     size = world()[1]
-    methods = {}
+    methods: dict[int, str] = {}
     for r in wanted:
         i = record["resolutions"].index(r)
         k = record["k"][i] if record["k"] else None
@@ -151,7 +158,9 @@ def plan_eigensolvers(record, wanted, channels, n, device, cache):
     return methods
 
 
-def _solve_stages(todo, stages, moments, methods, report, out, record, device, config, bar):
+def _solve_stages(todo: Sequence[int], stages: list[StageWeights], moments: dict[int, Moments],
+                  methods: Mapping[int, str], report: dict[str, Any], out: Path, record: dict[str, Any],
+                  device: torch.device, config: TrainConfig, bar: StageBar) -> None:
     """Solve stages ``todo`` in order; each writes its grid, the report, its checkpoint, then the report again."""
     rank, _ = world()
     resolutions, seed = record["resolutions"], record["seed"]
@@ -184,7 +193,8 @@ def _solve_stages(todo, stages, moments, methods, report, out, record, device, c
         bar.finish(i)
 
 
-def _data_pass(source, out, record, wanted, device, config, dense=None):
+def _data_pass(source: ImageSource, out: Path, record: Mapping[str, Any], wanted: list[int], device: torch.device,
+               config: TrainConfig, dense: Sequence[int] | None = None) -> tuple[dict[int, Moments], dict[str, Any]]:
     """Moments of every resolution in ``wanted``, from the pixel cache when a complete one matches, else decoding.
 
     A decoding pass fills the pixel cache (``config.cache``, see :mod:`convexgan.progressive.pipeline.pixels`) on the
@@ -229,33 +239,35 @@ def _data_pass(source, out, record, wanted, device, config, dense=None):
     return moments, entry
 
 
-def _start_measuring(device):
+def _start_measuring(device: torch.device) -> tuple[Phases, bool]:
     """A fresh :class:`Phases` and the peak memories reset (``was_reset``: the kernel's peak could be reset)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     return Phases(), reset_peak()
 
 
-def _peaks(was_reset, device):
+def _peaks(was_reset: bool, device: torch.device) -> dict[str, Any]:
     peak, scope = peak_since(was_reset)
-    out = {"peak_memory_bytes": peak, "peak_memory_scope": scope}
+    out: dict[str, Any] = {"peak_memory_bytes": peak, "peak_memory_scope": scope}
     if device.type == "cuda":
         out["cuda_peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
     return out
 
 
-def _measured(info, phases, start, was_reset, device, report):
+def _measured(info: dict[str, Any], phases: Phases, start: float, was_reset: bool, device: torch.device,
+              report: dict[str, Any]) -> None:
     """Put the stage's phases, wall seconds and peaks into its report entry, and the run's phase totals."""
     info.update(phases=dict(phases.seconds), wall_seconds=time.perf_counter() - start, **_peaks(was_reset, device))
     report["peak_memory_bytes"] = max(report["peak_memory_bytes"], info["peak_memory_bytes"])
-    totals = {}
+    totals: dict[str, float] = {}
     for part in report.get("data_passes", []) + report["stages"]:
         for name, value in part.get("phases", {}).items():
             totals[name] = totals.get(name, 0.0) + value
     report["phases_seconds"] = totals
 
 
-def _solve_stage(i, stages, moments, record, device, method):
+def _solve_stage(i: int, stages: list[StageWeights], moments: Moments, record: Mapping[str, Any], device: torch.device,
+                 method: str) -> StageOutcome:
     """Solve stage ``i`` in the run's mode; the outcome's report gets the stage's seconds."""
     start = time.perf_counter()
     solve = legacy.solve_stage if record["mode"] == "legacy" else principled.solve_stage

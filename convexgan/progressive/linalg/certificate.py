@@ -29,6 +29,8 @@ Rayleigh quotients :math:`\max(\|A\|_2, \theta)` (for unit :math:`w = Pu / \|Pu\
 certificate's accuracy.
 """
 
+from typing import Any
+
 import torch
 
 from convexgan.choices import RESIDUAL_TOLERANCE
@@ -40,25 +42,26 @@ DEFLATED_BLOCK = 8
 class DeflatedOperator:
     r""":math:`W \mapsto P S_X P W` with :math:`P = I - V V^T` (``V`` orthonormal columns); one pass per product."""
 
-    def __init__(self, A, V):
+    def __init__(self, A: Any, V: torch.Tensor) -> None:
         self.A, self.V = A, V
         self.shape = A.shape
         self.device = getattr(A, "device", V.device)
 
-    def matmul(self, W):
+    def matmul(self, W: torch.Tensor) -> torch.Tensor:
         """:math:`P S_X P W`."""
         W = W - self.V @ (self.V.T @ W)
         Y = self.A.matmul(W)
         return Y - self.V @ (self.V.T @ Y)
 
 
-def _extremes_2x2(top_left, off, bottom_right):
+def _extremes_2x2(top_left: float, off: float, bottom_right: float) -> tuple[float, float]:
     H = torch.tensor([[top_left, off], [off, bottom_right]], dtype=torch.float64)
     values = torch.linalg.eigvalsh(H)
     return float(values[0]), float(values[1])
 
 
-def certificate(A, V, C, beta, *, image=None, start=None, tol=RESIDUAL_TOLERANCE):
+def certificate(A: Any, V: torch.Tensor, C: torch.Tensor, beta: float, *, image: torch.Tensor | None = None,
+                start: torch.Tensor | None = None, tol: float = RESIDUAL_TOLERANCE) -> dict[str, Any]:
     r"""Upper bound on :math:`\|S_X - V C V^T\|_2 / \beta` through the operator ``A`` (see the module docstring).
 
     Parameters

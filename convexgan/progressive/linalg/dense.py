@@ -16,11 +16,14 @@ Eigenvalues are in descending order, eigenvectors are columns with deterministic
 entry positive), everything float64.
 """
 
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import scipy.sparse.linalg
 import torch
+from numpy.typing import NDArray
 
 from convexgan._validation import check_choice, check_int
 from convexgan.choices import MATRIX_METHODS
@@ -30,7 +33,7 @@ DENSE_METHOD_MAX_D = {"cpu": 1024, "cuda": 16384}
 
 
 @contextmanager
-def _threads_for(d, device):
+def _threads_for(d: int, device: torch.device | str) -> Iterator[None]:
     """Run small dense CPU solves on one thread (restored afterwards)."""
     if torch.device(device).type != "cpu" or d > SINGLE_THREAD_UP_TO:
         yield
@@ -44,7 +47,7 @@ def _threads_for(d, device):
 
 
 @contextmanager
-def seeded(seed, device):
+def seeded(seed: int, device: torch.device | str) -> Iterator[None]:
     """Run with torch's global generators (CPU and ``device``) seeded, restoring their state afterwards.
 
     ``torch.svd_lowrank`` draws its random test matrix from the global generator; this makes it reproducible.
@@ -55,26 +58,27 @@ def seeded(seed, device):
         yield
 
 
-def _fix_signs(V):
+def _fix_signs(V: torch.Tensor) -> torch.Tensor:
     pivot = V.abs().argmax(0)
     signs = torch.sign(V[pivot, torch.arange(V.shape[1], device=V.device)])
     signs[signs == 0] = 1
     return V * signs
 
 
-def eigen_residual(S, lam, V):
+def eigen_residual(S: torch.Tensor, lam: torch.Tensor, V: torch.Tensor) -> float:
     r"""Return :math:`\max_j \|S v_j - \lambda_j v_j\|_2` (0 for no pairs)."""
     if V.shape[1] == 0:
         return 0.0
     return float(torch.linalg.vector_norm(S @ V - V * lam, dim=0).max())
 
 
-def _start_block(d, q, device):
+def _start_block(d: int, q: int, device: torch.device | str) -> torch.Tensor:
     generator = torch.Generator().manual_seed(0)
     return torch.randn(d, q, generator=generator, dtype=torch.float64).to(device)
 
 
-def matrix_eigenpairs(S, k, method="dense"):
+def matrix_eigenpairs(S: torch.Tensor, k: int,
+                      method: str = "dense") -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     """The ``k`` largest eigenpairs of a symmetric PSD matrix by ``method``.
 
     Parameters
@@ -106,7 +110,7 @@ def matrix_eigenpairs(S, k, method="dense"):
             return matrix_eigenpairs(S, k, "dense")
         v0 = _start_block(d, 1, "cpu")[:, 0].numpy()
         lam_np, V_np = scipy.sparse.linalg.eigsh(S.cpu().numpy(), k=k, which="LA", v0=v0)
-        order = np.argsort(lam_np)[::-1]
+        order: Any = np.argsort(lam_np)[::-1]  # a numpy index here, a tensor in the branches below
         lam = torch.from_numpy(lam_np[order].copy()).to(S.device)
         V = torch.from_numpy(V_np[:, order].copy()).to(S.device)
     elif concrete == "lobpcg":
@@ -127,7 +131,7 @@ def matrix_eigenpairs(S, k, method="dense"):
     return lam, V, {"method": concrete, "residual": residual, "relative_residual": residual / scale}
 
 
-def symmetric_norm(S, V, C, method="dense"):
+def symmetric_norm(S: torch.Tensor, V: torch.Tensor, C: torch.Tensor, method: str = "dense") -> float:
     r"""Spectral norm :math:`\|D\|_2` of :math:`D = S - V C V^T` in float64 (``V`` orthonormal columns).
 
     With ``method='dense'`` (or ``d <= 2``): the eigenvalues of ``D``. Large ones, without forming
@@ -166,7 +170,7 @@ def symmetric_norm(S, V, C, method="dense"):
     norm_E = float(torch.linalg.matrix_norm(SV - V @ M, 2))
     S_np, V_np = S.cpu().numpy(), V.cpu().numpy()
 
-    def deflated(x):
+    def deflated(x: NDArray[np.float64]) -> NDArray[np.float64]:
         y = x - V_np @ (V_np.T @ x)
         y = S_np @ y
         return y - V_np @ (V_np.T @ y)
@@ -177,7 +181,7 @@ def symmetric_norm(S, V, C, method="dense"):
     return max(norm_A, norm_B) + norm_E
 
 
-def matrix_method(d, device="cpu"):
+def matrix_method(d: int, device: torch.device | str = "cpu") -> str:
     """The faster exact matrix method at size ``d``: ``'dense'`` up to :data:`DENSE_METHOD_MAX_D`, else ``'eigsh'``.
 
     The policy (:func:`convexgan.progressive.stages.policy.choose_eigensolver`) takes it for ``'auto'`` on the

@@ -13,6 +13,8 @@ r"""Top eigenpairs of the data moment :math:`S_X`, given as a matrix or through 
   :func:`~convexgan.progressive.linalg.gram.gram_eigenpairs`).
 """
 
+from typing import Any
+
 import torch
 
 from convexgan._validation import check_choice
@@ -29,7 +31,7 @@ from convexgan.progressive.linalg.krylov import krylov_eigenpairs
 __all__ = ["eigen_residual", "eigenpairs_above", "gram_eigenpairs", "krylov_eigenpairs", "matrix_eigenpairs",
            "operator_eigenpairs", "operator_eigenpairs_above", "seeded", "symmetric_norm", "top_eigenpairs"]
 
-def top_eigenpairs(S, k, method):
+def top_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     """The ``k`` largest eigenpairs of :math:`S_X`, a symmetric PSD matrix or a data operator, by ``method``.
 
     Parameters
@@ -54,7 +56,8 @@ def top_eigenpairs(S, k, method):
     return operator_eigenpairs(S, k, method)
 
 
-def eigenpairs_above(S, beta, method, start=32):
+def eigenpairs_above(S: Any, beta: float, method: str,
+                     start: int = 32) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""All eigenpairs with :math:`\lambda > \beta`, plus the next eigenvalue.
 
     Iterative methods are called with ``start`` pairs, doubled until the smallest returned eigenvalue is
@@ -80,15 +83,16 @@ def eigenpairs_above(S, beta, method, start=32):
         q = min(2 * q, d)
 
 
-def _check_operator_method(method):
+def _check_operator_method(method: str) -> None:
     check_choice(method, "eigensolver", (*MATRIX_METHODS, *OPERATOR_METHODS))
     if method in MATRIX_METHODS:
         raise ValueError(f"eigensolver={method!r} needs the d x d moment; a DataOperator takes 'operator', 'gram' "
                          f"(choose with convexgan.progressive.stages.policy.choose_eigensolver)")
 
 
-def operator_eigenpairs(A, k, method="operator", *, tol=RESIDUAL_TOLERANCE, tol_last=LAST_RESIDUAL_TOLERANCE,
-                        start=None):
+def operator_eigenpairs(A: Any, k: int, method: str = "operator", *, tol: float = RESIDUAL_TOLERANCE,
+                        tol_last: float = LAST_RESIDUAL_TOLERANCE,
+                        start: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""The ``k`` largest eigenpairs of a :class:`~convexgan.progressive.pipeline.operator.DataOperator`.
 
     ``method``: ``'operator'`` (:func:`krylov_eigenpairs`) or ``'gram'`` (:func:`gram_eigenpairs`). Same returns as
@@ -102,7 +106,8 @@ def operator_eigenpairs(A, k, method="operator", *, tol=RESIDUAL_TOLERANCE, tol_
     return krylov_eigenpairs(A, k, tol=tol, tol_last=tol_last, start=start)
 
 
-def operator_eigenpairs_above(A, beta, method="operator", start=32, *, tol=RESIDUAL_TOLERANCE):
+def operator_eigenpairs_above(A: Any, beta: float, method: str = "operator", start: int = 32, *,
+                              tol: float = RESIDUAL_TOLERANCE) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""All eigenpairs of the operator with :math:`\lambda > \beta`, plus the next one (as :func:`eigenpairs_above`).
 
     The number of wanted pairs starts at ``start`` and doubles, each solve warm-started from the previous Ritz

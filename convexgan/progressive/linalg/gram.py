@@ -1,5 +1,7 @@
 r"""Top eigenpairs of the data moment from the ``n x n`` Gram matrix of the centred images (``n < d``)."""
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -7,7 +9,7 @@ from convexgan._validation import check_int
 from convexgan.progressive.linalg.dense import _fix_signs, matrix_eigenpairs, matrix_method
 from convexgan.progressive.runtime.distributed import world
 
-def gram_eigenpairs(A, k):
+def gram_eigenpairs(A: Any, k: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""Top eigenpairs of :math:`S_X` from the ``n x n`` Gram matrix (one process, ``k < n``).
 
     With :math:`X_c` the centred rows, :math:`S_X = \frac1n X_c^T X_c` and :math:`K = \frac1n X_c X_c^T` share

@@ -1,6 +1,7 @@
 r"""Block Krylov eigen-solver of a symmetric PSD operator given only through its products (no ``d x d`` matrix)."""
 
 import warnings
+from typing import Any
 
 import torch
 
@@ -12,7 +13,7 @@ from convexgan.progressive.linalg.dense import _fix_signs, _start_block
 WELL_CONDITIONED = 1e-3
 
 
-def _orthonormal_complement(W, Q, drop=1e-8):
+def _orthonormal_complement(W: torch.Tensor, Q: torch.Tensor | None, drop: float = 1e-8) -> torch.Tensor:
     r"""An orthonormal basis of the part of :math:`\operatorname{span}(W)` orthogonal to ``Q``.
 
     Columns are normalised, projected out of ``Q`` twice (classical Gram-Schmidt, twice is enough), and the
@@ -36,8 +37,9 @@ def _orthonormal_complement(W, Q, drop=1e-8):
     return torch.linalg.qr(U)[0]
 
 
-def krylov_eigenpairs(A, k, *, tol=RESIDUAL_TOLERANCE, tol_last=None, block=None, start=None, max_basis=None,
-                      max_passes=500):
+def krylov_eigenpairs(A: Any, k: int, *, tol: float = RESIDUAL_TOLERANCE, tol_last: float | None = None,
+                      block: int | None = None, start: torch.Tensor | None = None, max_basis: int | None = None,
+                      max_passes: int = 500) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""The ``k`` largest eigenpairs of a symmetric PSD operator by block Krylov with thick restarts.
 
     ``A`` needs ``A.shape == (d, d)`` and ``A.matmul(V)`` for a ``(d, q)`` float64 block. The search space

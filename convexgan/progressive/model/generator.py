@@ -17,10 +17,13 @@ gives the affine map of :math:`\hat z_i`, whose exact second moment :math:`F^T F
 instead of pushing noise rows through the stages.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import check_int
 from convexgan.progressive.runtime.device import resolve_device
@@ -58,24 +61,25 @@ class StageWeights:
     ones: bool
 
     @property
-    def d(self):
+    def d(self) -> int:
         """Output dimension ``r * r * C``."""
         return self.V.shape[0]
 
     @property
-    def k(self):
+    def k(self) -> int:
         """Rank of the stage (kept components)."""
         return self.V.shape[1]
 
 
-def upsample(rows, resolution, channels):
+def upsample(rows: torch.Tensor, resolution: int, channels: int) -> torch.Tensor:
     """Nearest-neighbour x2 upsampling of flattened HWC images: ``(n, r*r*C) -> (n, 4*r*r*C)``."""
     images = rows.reshape(rows.shape[0], resolution, resolution, channels)
     images = images.repeat_interleave(2, dim=1).repeat_interleave(2, dim=2)
     return images.reshape(rows.shape[0], -1)
 
 
-def stage_input_map(previous, fresh, scale, ones):
+def stage_input_map(previous: Sequence[StageWeights], fresh: int, scale: float,
+                    ones: bool) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Affine map of a stage's input :math:`\hat z = z F + b` in terms of all latents so far.
 
     Parameters
@@ -92,10 +96,12 @@ def stage_input_map(previous, fresh, scale, ones):
     b : torch.Tensor (p,) float64
     """
     F_prev, b_prev = output_map(previous) if previous else (torch.zeros(0, 0, dtype=torch.float64), None)
-    blocks_F, blocks_b = [], []
+    blocks_F: list[torch.Tensor] = []
+    blocks_b: list[torch.Tensor] = []
     if previous:
         last = previous[-1]
         up_F = upsample(F_prev, last.resolution, last.channels)
+        assert b_prev is not None  # output_map's bias whenever there are previous stages
         up_b = upsample(b_prev[None], last.resolution, last.channels)[0]
         blocks_F.append(torch.cat([up_F, torch.zeros(fresh, up_F.shape[1], dtype=torch.float64)]))
         blocks_b.append(up_b)
@@ -111,7 +117,7 @@ def stage_input_map(previous, fresh, scale, ones):
     return torch.cat(blocks_F, 1), torch.cat(blocks_b)
 
 
-def output_map(stages):
+def output_map(stages: Sequence[StageWeights]) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Affine map :math:`g = z F + b` of the last stage's centred output in terms of all latents."""
     F, b = stage_input_map(stages[:-1], stages[-1].fresh, stages[-1].scale, stages[-1].ones)
     last = stages[-1]
@@ -128,37 +134,37 @@ class ProgressiveGenerator:
         The training configuration (kept for reference).
     """
 
-    def __init__(self, stages, config=None):
+    def __init__(self, stages: Sequence[StageWeights], config: Mapping[str, Any] | None = None) -> None:
         if not stages:
             raise ValueError("a ProgressiveGenerator needs at least one stage")
         self.stages = list(stages)
         self.config = dict(config or {})
 
     @property
-    def resolutions(self):
+    def resolutions(self) -> list[int]:
         """Resolutions of the stages, in order."""
         return [s.resolution for s in self.stages]
 
     @property
-    def channels(self):
+    def channels(self) -> int:
         """Colour channels of the samples."""
         return self.stages[0].channels
 
     @property
-    def latent_dims(self):
+    def latent_dims(self) -> list[int]:
         """Fresh latent columns per stage."""
         return [s.fresh for s in self.stages]
 
-    def stage_index(self, stage):
+    def stage_index(self, stage: int | None) -> int:
         """The index in ``0 .. len(stages) - 1`` of ``stage`` (``None``: the last; negative: from the end)."""
         return self._stage_index(stage)
 
-    def _stage_index(self, stage):
+    def _stage_index(self, stage: int | None) -> int:
         if stage is None:
             return len(self.stages) - 1
         return check_int(stage, "stage", -len(self.stages), len(self.stages) - 1) % len(self.stages)
 
-    def affine_map(self, stage=None):
+    def affine_map(self, stage: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Exact map of stage ``stage``'s samples: :math:`x = z F + b + \mu_X`, ``z ~ N(0, I)``.
 
         Returns
@@ -169,7 +175,8 @@ class ProgressiveGenerator:
         """
         return output_map(self.stages[: self._stage_index(stage) + 1])
 
-    def centred(self, latents, stage=None, dtype=torch.float32, device="cpu"):
+    def centred(self, latents: Sequence[torch.Tensor], stage: int | None = None, dtype: torch.dtype = torch.float32,
+                device: torch.device | str = "cpu") -> torch.Tensor:
         """Push latents through the stages; return the centred outputs ``(n, d)`` of ``stage``.
 
         Parameters
@@ -178,9 +185,9 @@ class ProgressiveGenerator:
             ``latents[i]`` of shape ``(n, fresh_i)`` for every stage up to ``stage``.
         """
         last = self._stage_index(stage)
-        g = None
+        g: torch.Tensor | None = None
         for i, s in enumerate(self.stages[: last + 1]):
-            parts = []
+            parts: list[torch.Tensor] = []
             if g is not None:
                 prev = self.stages[i - 1]
                 parts.append(upsample(g, prev.resolution, prev.channels))
@@ -191,13 +198,14 @@ class ProgressiveGenerator:
                 parts.append(torch.ones(n, 1, dtype=dtype, device=device))
             zhat = torch.cat(parts, 1)
             g = (zhat @ s.B.to(device=device, dtype=dtype)) @ s.V.to(device=device, dtype=dtype).T
+        assert g is not None  # a generator has at least one stage
         return g
 
-    def latent_size(self, stage=None):
+    def latent_size(self, stage: int | None = None) -> int:
         """Columns ``D`` of the full latent of ``stage``: all stages' fresh columns up to it, concatenated."""
         return sum(s.fresh for s in self.stages[: self._stage_index(stage) + 1])
 
-    def split_latent(self, z, stage=None):
+    def split_latent(self, z: torch.Tensor | ArrayLike, stage: int | None = None) -> list[torch.Tensor]:
         """Split full latents ``z (n, D)`` into the per-stage blocks ``[(n, fresh_0), (n, fresh_1), ...]``.
 
         The inverse of concatenating the stages' fresh columns, for :meth:`centred`.
@@ -210,7 +218,7 @@ class ProgressiveGenerator:
         sizes = [s.fresh for s in self.stages[: last + 1]]
         return list(torch.split(z, sizes, dim=1))
 
-    def latents(self, n, seed=0, stage=None, *, start=0):
+    def latents(self, n: int, seed: int = 0, stage: int | None = None, *, start: int = 0) -> NDArray[np.float64]:
         """Latent rows ``start, ..., start + n - 1`` of ``seed``: ``(n, D)`` float64, standard normal.
 
         Row ``i`` depends on ``(seed, i)`` only (:func:`convexgan.progressive.model.seeds.latent_rows`); the latent of
@@ -218,7 +226,8 @@ class ProgressiveGenerator:
         """
         return latent_rows(seed, start, check_int(n, "n", 0, 10**9), self.latent_size(stage))
 
-    def generate(self, z, stage=None, *, clip=False, dtype=torch.float64, device="cpu"):
+    def generate(self, z: torch.Tensor | ArrayLike, stage: int | None = None, *, clip: bool = False,
+                 dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> NDArray[np.float32]:
         r"""Images of full latents ``z (n, D)``: :math:`x = z F + b + \mu_X` (see :meth:`affine_map`).
 
         Returns
@@ -235,7 +244,9 @@ class ProgressiveGenerator:
             x = x.clamp(0, 1)
         return x.reshape(-1, s.resolution, s.resolution, s.channels).cpu().numpy().astype(np.float32, copy=False)
 
-    def sample(self, n, seed=0, stage=None, *, clip=False, dtype=torch.float64, device="cpu", batch_size=1024):
+    def sample(self, n: int, seed: int = 0, stage: int | None = None, *, clip: bool = False,
+               dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu",
+               batch_size: int = 1024) -> NDArray[np.float32]:
         """Draw ``n`` fresh images.
 
         Parameters

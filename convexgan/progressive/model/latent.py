@@ -32,16 +32,21 @@ Projection (:func:`project`)
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import check_choice, check_int
+
+if TYPE_CHECKING:
+    from convexgan.progressive.model.generator import ProgressiveGenerator
 
 METHODS = ("linear", "spherical")
 
 
-def _latent(z, D, name):
+def _latent(z: ArrayLike, D: int, name: str) -> NDArray[np.float64]:
     z = np.asarray(z, dtype=np.float64)
     if z.ndim == 1:
         z = z[None]
@@ -50,7 +55,8 @@ def _latent(z, D, name):
     return z
 
 
-def interpolation_path(z0, z1, steps, method="linear"):
+def interpolation_path(z0: NDArray[np.float64], z1: NDArray[np.float64], steps: int,
+                       method: str = "linear") -> NDArray[np.float64]:
     """Latents along the path from ``z0`` to ``z1`` (see the module docstring).
 
     Parameters
@@ -82,7 +88,8 @@ def interpolation_path(z0, z1, steps, method="linear"):
     return w0 * a + w1 * b
 
 
-def interpolate(generator, z0, z1, steps, method="linear", stage=None, *, clip=False):
+def interpolate(generator: "ProgressiveGenerator", z0: ArrayLike, z1: ArrayLike, steps: int, method: str = "linear",
+                stage: int | None = None, *, clip: bool = False) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
     """Images along the latent path from ``z0`` to ``z1``.
 
     Parameters
@@ -132,14 +139,14 @@ class Projection:
         Rank of ``F`` at the tolerance used.
     """
 
-    latents: np.ndarray
-    reconstructions: np.ndarray
-    rms_error: np.ndarray
-    explained: np.ndarray
+    latents: NDArray[np.float64]
+    reconstructions: NDArray[np.float32]
+    rms_error: NDArray[np.float64]
+    explained: NDArray[np.float64]
     rank: int
 
 
-def pseudo_inverse(F):
+def pseudo_inverse(F: NDArray[np.float64]) -> tuple[NDArray[np.float64], int]:
     r"""``(F^+, rank)`` of ``F (D, d)`` by SVD, keeping :math:`\sigma_i > \max(D, d)\,\varepsilon\,\sigma_1`."""
     U, sigma, Vt = np.linalg.svd(F, full_matrices=False)
     tol = max(F.shape) * np.finfo(np.float64).eps * (sigma[0] if sigma.size else 0.0)
@@ -147,7 +154,7 @@ def pseudo_inverse(F):
     return (Vt[:r].T / sigma[:r]) @ U[:, :r].T, r
 
 
-def project(generator, images, stage=None):
+def project(generator: "ProgressiveGenerator", images: ArrayLike, stage: int | None = None) -> Projection:
     """Minimum-norm latents whose images are closest, in least squares, to ``images``.
 
     Parameters

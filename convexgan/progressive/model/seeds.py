@@ -20,6 +20,7 @@ Latent rows
 """
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import ndtri
 
 from convexgan._validation import check_int
@@ -27,12 +28,12 @@ from convexgan._validation import check_int
 MANTISSA_BITS = 52
 
 
-def stage_seed(seed, index):
+def stage_seed(seed: int, index: int) -> int:
     """Seed of stage ``index``'s randomness, derived from ``(seed, index)`` only."""
     return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
 
 
-def uniform_words(words):
+def uniform_words(words: NDArray[np.uint64]) -> NDArray[np.float64]:
     r"""Uniforms in the open interval (0, 1) from raw 64-bit words ``w`` (exact in float64).
 
     .. math::  u = (\lfloor w / 2^{12} \rfloor + \tfrac12)\, 2^{-52}
@@ -40,7 +41,7 @@ def uniform_words(words):
     return ((words >> np.uint64(64 - MANTISSA_BITS)).astype(np.float64) + 0.5) * 2.0**-MANTISSA_BITS
 
 
-def latent_rows(seed, start, n, dim):
+def latent_rows(seed: int, start: int, n: int, dim: int) -> NDArray[np.float64]:
     """Standard normal latent rows ``start, ..., start + n - 1`` of the stream ``seed`` (see the module docstring).
 
     Parameters

@@ -18,14 +18,20 @@ symmetrisation run in place, block by block, so the peak memory of the pass is t
 float32 buffer (1.2 GB + 0.6 GB at 64 x 64) and one block of rows.
 """
 
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from convexgan.progressive.runtime.distributed import all_reduce_sum, world
 from convexgan.progressive.runtime.phases import phase
-from convexgan.progressive.pipeline.pixels import PixelCache
+from convexgan.progressive.pipeline.pixels import PixelCache, PixelWriter
+
+if TYPE_CHECKING:
+    from convexgan.data.source import ImageSource
 
 SHIFT = 0.5
 
@@ -59,31 +65,33 @@ class Moments:
     channels: int
     n: int
     mean: torch.Tensor
-    second: torch.Tensor
+    second: torch.Tensor | None
     eps: float = float(torch.finfo(torch.float64).eps)
     raw_scale: float = 0.0
-    pixels: object = None
+    pixels: PixelCache | None = None
 
     @property
-    def d(self):
+    def d(self) -> int:
         """Dimension ``r * r * C``."""
         return self.mean.numel()
 
 
 class _Sums:
-    def __init__(self, d, device, dtype, flush_rows, dense=True):
+    def __init__(self, d: int, device: torch.device, dtype: torch.dtype, flush_rows: int, dense: bool = True) -> None:
         self.count = 0
         self.total = torch.zeros(d, dtype=torch.float64, device=device)
         self.outer = torch.zeros(d, d, dtype=torch.float64, device=device) if dense else None
         self.squares = None if dense else torch.zeros(d, dtype=torch.float64, device=device)
-        self.buffer = None if dtype == torch.float64 or not dense else torch.zeros(d, d, dtype=dtype, device=device)
+        self.buffer: torch.Tensor | None = (
+            None if dtype == torch.float64 or not dense else torch.zeros(d, d, dtype=dtype, device=device))
         self.buffered = 0
         self.flush_rows = flush_rows
 
-    def add(self, Y):
+    def add(self, Y: torch.Tensor) -> None:
         self.count += Y.shape[0]
         self.total += Y.sum(0, dtype=torch.float64)
         if self.outer is None:
+            assert self.squares is not None  # allocated exactly when outer is not
             self.squares += Y.square().sum(0, dtype=torch.float64)
             return
         if self.buffer is None:
@@ -94,16 +102,17 @@ class _Sums:
         if self.buffered >= self.flush_rows:
             self.flush()
 
-    def flush(self, block=1024):
+    def flush(self, block: int = 1024) -> None:
         """Add the buffer into the float64 sums, ``block`` rows at a time (the promoted copy of a block only)."""
         if self.buffer is not None and self.buffered:
+            assert self.outer is not None  # a buffer is only allocated with the dense sums
             for i in range(0, self.buffer.shape[0], block):
                 self.outer[i : i + block] += self.buffer[i : i + block]
             self.buffer.zero_()
             self.buffered = 0
 
 
-def _symmetrize_(S, block=1024):
+def _symmetrize_(S: torch.Tensor, block: int = 1024) -> None:
     """Replace ``S`` by ``(S + S^T) / 2`` in place, block by block (no ``d x d`` temporary)."""
     d = S.shape[0]
     for i in range(0, d, block):
@@ -114,9 +123,11 @@ def _symmetrize_(S, block=1024):
             lower.copy_(mean.T)
 
 
-def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32, chunk_size=256,
-                       flush_rows=4096, progress=None, base=None, workers=None, draft=False, store=None,
-                       dense=None):
+def accumulate_moments(source: "ImageSource | PixelCache", resolutions: Sequence[int], *,
+                       device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32, chunk_size: int = 256,
+                       flush_rows: int = 4096, progress: Any = None, base: int | None = None,
+                       workers: int | None = None, draft: bool = False, store: PixelWriter | None = None,
+                       dense: Collection[int] | None = None) -> dict[int, Moments]:
     """One pass over images, accumulating :math:`\\mu_X` and :math:`S_X` at every resolution.
 
     Parameters
@@ -154,6 +165,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         :class:`convexgan.progressive.runtime.phases.Phases`.
     """
     device = torch.device(device)
+    chunks: Iterator[dict[int, NDArray[np.uint8]]]
     rank, size = world()
     if isinstance(source, PixelCache):
         if store is not None:
@@ -166,7 +178,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         advance = None  # the source advances the bar by the items it reads, readable or not
         waiting, description = "decode", source.description
     dense = set(resolutions if dense is None else dense)
-    sums = {}
+    sums: dict[int, _Sums] = {}
     while True:
         with phase(waiting):
             chunk = next(chunks, None)
@@ -187,7 +199,7 @@ def accumulate_moments(source, resolutions, *, device="cpu", dtype=torch.float32
         return _finish(sums, resolutions, dense, source.channels, device, dtype, flush_rows, description)
 
 
-def shifted_images(pixels, device, dtype):
+def shifted_images(pixels: NDArray[np.uint8], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
     """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``.
 
     The conversion every pass uses (so that an operator pass over the pixel cache sees the rows the moments saw).
@@ -210,8 +222,9 @@ def shifted_images(pixels, device, dtype):
     return P.to(dtype).div_(255).sub_(SHIFT)
 
 
-def _finish(sums, resolutions, dense, channels, device, dtype, flush_rows, description):
-    out = {}
+def _finish(sums: dict[int, _Sums], resolutions: Sequence[int], dense: set[int], channels: int, device: torch.device,
+            dtype: torch.dtype, flush_rows: int, description: str) -> dict[int, Moments]:
+    out: dict[int, Moments] = {}
     for r in sorted(resolutions):
         d = r * r * channels
         part = sums.get(r) or _Sums(d, device, dtype, flush_rows, r in dense)
@@ -224,6 +237,7 @@ def _finish(sums, resolutions, dense, channels, device, dtype, flush_rows, descr
         total = all_reduce_sum(part.total)
         mean_shifted = total / n
         if part.outer is None:
+            assert part.squares is not None  # allocated exactly when outer is not
             raw_scale = float(all_reduce_sum(part.squares).div_(n).max())
             out[r] = Moments(r, channels, n, mean_shifted + SHIFT, None, float(torch.finfo(dtype).eps), raw_scale)
             continue

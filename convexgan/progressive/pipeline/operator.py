@@ -22,8 +22,11 @@ An exact integer formulation (:math:`P V` with :math:`P` the uint8 rows, then
 accuracy, so it is not used.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from convexgan._validation import check_int
 from convexgan.progressive.runtime.distributed import all_reduce_sum
@@ -67,7 +70,8 @@ class DataOperator:
         Columns of :math:`V` multiplied so far (the work is :math:`4 n d` flops per column).
     """
 
-    def __init__(self, pixels, *, resolution=None, channels=None, device="cpu", chunk_rows=None):
+    def __init__(self, pixels: NDArray[np.uint8], *, resolution: int | None = None, channels: int | None = None,
+                 device: torch.device | str = "cpu", chunk_rows: int | None = None) -> None:
         if not isinstance(pixels, np.ndarray) or pixels.ndim != 2 or pixels.dtype != np.uint8:
             shape, dtype = getattr(pixels, "shape", None), getattr(pixels, "dtype", None)
             raise ValueError(f"pixels must be a 2-d uint8 array (n, d) of flattened images, got "
@@ -88,11 +92,11 @@ class DataOperator:
         self.columns = 0
         self._statistics()
 
-    def _chunks(self):
+    def _chunks(self) -> Iterator[torch.Tensor]:
         for a in range(0, self.pixels.shape[0], self.chunk_rows):
             yield torch.from_numpy(np.array(self.pixels[a : a + self.chunk_rows])).to(self.device)
 
-    def _statistics(self):
+    def _statistics(self) -> None:
         r"""One pass: integer sums :math:`\sum p_{ij}` and :math:`\sum (2 p_{ij} - 255)^2` (exact in int64)."""
         total = torch.zeros(self.d, dtype=torch.int64, device=self.device)
         squares = torch.zeros(self.d, dtype=torch.int64, device=self.device)
@@ -112,7 +116,7 @@ class DataOperator:
         shifted_mean = self.mean - SHIFT
         self.trace = float((shifted_second - shifted_mean.square()).sum())
 
-    def matmul(self, V):
+    def matmul(self, V: torch.Tensor) -> torch.Tensor:
         r""":math:`S_X V` for ``V`` of shape ``(d, q)`` (float64, on ``device``); one pass over the pixels.
 
         Its seconds go to the phase ``'operator_passes'`` (:mod:`convexgan.progressive.runtime.phases`), inside the
@@ -130,20 +134,20 @@ class DataOperator:
             self.columns += V.shape[1]
             return all_reduce_sum(out).div_(self.n)
 
-    def __matmul__(self, V):
+    def __matmul__(self, V: torch.Tensor) -> torch.Tensor:
         return self.matmul(V)
 
-    def centred_rows(self):
+    def centred_rows(self) -> Iterator[torch.Tensor]:
         r"""Yield this process's centred rows :math:`X_c` chunk by chunk (float64, ``(b, d)``)."""
         for P in self._chunks():
             yield P.to(torch.float64).div_(SCALE).sub_(self.mean)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         """``(d, d)``: the shape of :math:`S_X`."""
         return (self.d, self.d)
 
-    def bytes_per_product(self, q):
+    def bytes_per_product(self, q: int) -> int:
         """Working memory of :meth:`matmul` with ``q`` columns: ``8 (b d + b q + 2 d q)`` bytes."""
         b = min(self.chunk_rows, max(1, self.pixels.shape[0]))
         return 8 * (b * self.d + b * q + 2 * self.d * q)

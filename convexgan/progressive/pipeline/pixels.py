@@ -44,9 +44,12 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan._files import atomic_write, atomic_write_text
 from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
@@ -61,17 +64,18 @@ AUTO_MEMORY_FRACTION = 4
 HASH_BLOCK = 1 << 26
 
 
-def manifest_path(folder, rank, world_size):
+def manifest_path(folder: str | os.PathLike[str], rank: int, world_size: int) -> Path:
     """The manifest of process ``rank``'s disk cache (its presence marks the cache complete)."""
     return Path(folder) / f"pixels_rank{rank}of{world_size}.json"
 
 
-def pixels_path(folder, rank, world_size, resolution):
+def pixels_path(folder: str | os.PathLike[str], rank: int, world_size: int, resolution: int) -> Path:
     """The memmap file of process ``rank``'s pixels at ``resolution`` (``n_local x r*r*C`` uint8, C order)."""
     return Path(folder) / f"pixels_rank{rank}of{world_size}_{resolution}x{resolution}.u8"
 
 
-def cache_key(fingerprint, *, crop, base, resolutions, channels, draft, rank, world_size):
+def cache_key(fingerprint: Mapping[str, Any], *, crop: str | bool, base: int, resolutions: Iterable[int], channels: int,
+              draft: bool, rank: int, world_size: int) -> dict[str, Any]:
     """What a disk cache must match to be reused (JSON-able).
 
     Parameters
@@ -93,12 +97,12 @@ def cache_key(fingerprint, *, crop, base, resolutions, channels, draft, rank, wo
             "rank": int(rank), "world_size": int(world_size)}
 
 
-def cache_bytes(n, resolutions, channels):
+def cache_bytes(n: int, resolutions: Iterable[int], channels: int) -> int:
     """Bytes of the cache of ``n`` images at ``resolutions`` with ``channels`` channels."""
     return sum(array_bytes((n, r * r * channels), np.uint8) for r in resolutions)
 
 
-def resolve_mode(mode, nbytes):
+def resolve_mode(mode: str, nbytes: int) -> str:
     """``mode`` with ``'auto'`` decided for a cache of ``nbytes`` (see the module docstring)."""
     check_choice(mode, "cache", CACHE_MODES)
     if mode != "auto":
@@ -121,7 +125,8 @@ class PixelCache:
         The cache key (:func:`cache_key`).
     """
 
-    def __init__(self, arrays, channels, mode, key=None):
+    def __init__(self, arrays: Mapping[int, NDArray[np.uint8]], channels: int, mode: str,
+                 key: dict[str, Any] | None = None) -> None:
         self._arrays = dict(arrays)
         self.resolutions = sorted(self._arrays)
         self.channels = int(channels)
@@ -129,18 +134,18 @@ class PixelCache:
         self.key = key
         self.n = int(next(iter(self._arrays.values())).shape[0]) if self._arrays else 0
 
-    def pixels(self, resolution):
+    def pixels(self, resolution: int) -> NDArray[np.uint8]:
         """The pixels at ``resolution``: ``(n, r*r*C)`` uint8, rows flattened HWC (an ndarray or a read-only memmap)."""
         if resolution not in self._arrays:
             raise ValueError(f"resolution={resolution!r} is not in the pixel cache; it holds {self.resolutions}")
         return self._arrays[resolution]
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         """Bytes held (in memory or on disk)."""
         return sum(a.nbytes for a in self._arrays.values())
 
-    def iter_chunks(self, resolutions, chunk_size=256):
+    def iter_chunks(self, resolutions: Iterable[int], chunk_size: int = 256) -> Iterator[dict[int, NDArray[np.uint8]]]:
         """Yield ``{r: ndarray (b, r, r, C) uint8}`` chunk by chunk (views of the cache, in item order)."""
         resolutions = sorted(set(resolutions))
         for r in resolutions:
@@ -166,7 +171,8 @@ class PixelWriter:
         The cache key written into the manifest (``'disk'``).
     """
 
-    def __init__(self, mode, capacity, resolutions, channels, *, folder=None, key=None):
+    def __init__(self, mode: str, capacity: int, resolutions: Iterable[int], channels: int, *,
+                 folder: str | os.PathLike[str] | None = None, key: dict[str, Any] | None = None) -> None:
         check_choice(mode, "cache", ("memory", "disk"))
         if mode == "disk" and (folder is None or key is None):
             raise ValueError("cache='disk' needs a run folder and a cache key")
@@ -174,21 +180,23 @@ class PixelWriter:
         self.resolutions = sorted(set(int(r) for r in resolutions))
         self.folder = Path(folder) if folder is not None else None
         self.count = 0
-        self._temporary = {}
-        self._arrays = {}
+        self._temporary: dict[int, Path] = {}
+        self._arrays: dict[int, NDArray[np.uint8]] = {}
         nbytes = cache_bytes(capacity, self.resolutions, self.channels)
         what = f"the pixel cache (cache={mode!r}) of {capacity} images at resolutions {self.resolutions}"
         if mode == "memory":
             check_bytes(nbytes, what)
-        elif nbytes > shutil.disk_usage(self.folder).free:
+        elif nbytes > shutil.disk_usage(self.folder).free:  # type: ignore[arg-type]  # 'disk' has a folder (above)
             raise ValueError(f"{what} would need {format_bytes(nbytes)} on disk in {self.folder}, which has "
-                             f"{format_bytes(shutil.disk_usage(self.folder).free)} free; pass cache='none' (--cache "
+                             f"{format_bytes(shutil.disk_usage(self.folder).free)} "  # type: ignore[arg-type]
+                             f"free; pass cache='none' (--cache "
                              f"none) or free some space")
         for r in self.resolutions:
             shape = (capacity, r * r * self.channels)
             if mode == "memory" or capacity == 0:
                 self._arrays[r] = np.empty(shape, np.uint8)
                 continue
+            assert self.folder is not None and key is not None  # cache='disk', checked above
             final = pixels_path(self.folder, key["rank"], key["world_size"], r)
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=f".{final.name}.", suffix=".tmp")
             self._temporary[r] = Path(name)
@@ -201,21 +209,22 @@ class PixelWriter:
             os.close(fd)
             self._arrays[r] = np.memmap(name, np.uint8, mode="w+", shape=shape)
 
-    def add(self, chunk):
+    def add(self, chunk: Mapping[int, NDArray[np.uint8]]) -> None:
         """Store one chunk ``{r: (b, r, r, C) uint8}`` after the previous ones."""
         b = next(iter(chunk.values())).shape[0]
         for r in self.resolutions:
             self._arrays[r][self.count : self.count + b] = chunk[r].reshape(b, -1)
         self.count += b
 
-    def finish(self):
+    def finish(self) -> PixelCache:
         """The pass has ended: return the cache of the ``count`` images stored (disk: files renamed, manifest last)."""
         if self.mode == "memory" or not self._temporary:
             arrays = {r: a[: self.count] for r, a in self._arrays.items()}
             return PixelCache(arrays, self.channels, "memory", self.key)
+        assert self.folder is not None and self.key is not None  # a disk writer (checked in __init__)
         rank, size = self.key["rank"], self.key["world_size"]
         for array in self._arrays.values():
-            array.flush()
+            array.flush()  # type: ignore[attr-defined]  # np.memmap on the disk path
         self._arrays = {}
         for r, temporary in self._temporary.items():
             with open(temporary, "rb+") as fh:
@@ -224,10 +233,11 @@ class PixelWriter:
             os.replace(temporary, pixels_path(self.folder, rank, size, r))
         self._temporary = {}
         cache = _open_files(self.folder, self.key, self.resolutions, self.count)
+        assert cache is not None  # the files were just written with the sizes it checks
         _write_manifest(self.folder, cache)
         return cache
 
-    def discard(self):
+    def discard(self) -> None:
         """Remove the temporary files of an unfinished pass."""
         self._arrays = {}
         for path in self._temporary.values():
@@ -235,7 +245,7 @@ class PixelWriter:
         self._temporary = {}
 
 
-def _reserve(fd, nbytes, what):
+def _reserve(fd: int, nbytes: int, what: str) -> None:
     """Allocate the file's blocks now, so that a full disk is an error here and not a crash (SIGBUS) on a write
     through the memory map; where the file system cannot reserve blocks the free-space check has to do."""
     try:
@@ -248,14 +258,15 @@ def _reserve(fd, nbytes, what):
         pass
 
 
-def _compatible(recorded, key, resolutions):
+def _compatible(recorded: object, key: Mapping[str, Any], resolutions: Iterable[int]) -> bool:
     if not isinstance(recorded, dict) or not isinstance(recorded.get("resolutions"), list):
         return False
     same = all(recorded.get(name) == value for name, value in key.items() if name != "resolutions")
     return same and set(resolutions) <= set(recorded["resolutions"])
 
 
-def open_disk_cache(folder, key, resolutions):
+def open_disk_cache(folder: str | os.PathLike[str] | None, key: Mapping[str, Any],
+                    resolutions: Iterable[int]) -> PixelCache | None:
     """The complete disk cache in ``folder`` matching ``key`` and holding ``resolutions``, else ``None``.
 
     A cache is reused only when its manifest exists, records the same key (any resolutions it holds beyond
@@ -278,7 +289,8 @@ def open_disk_cache(folder, key, resolutions):
     cache = _open_files(folder, manifest["key"], resolutions, n)
     recorded = manifest.get("sha256")
     for r in [] if cache is None else cache.resolutions:
-        if not isinstance(recorded, dict) or recorded.get(str(r)) != pixel_checksum(cache.pixels(r)):
+        checksum = pixel_checksum(cache.pixels(r))  # type: ignore[union-attr]  # the loop runs only for a cache
+        if not isinstance(recorded, dict) or recorded.get(str(r)) != checksum:
             warnings.warn(f"the pixel cache {pixels_path(folder, key['rank'], key['world_size'], r)} differs from "
                           f"the SHA-256 its manifest {path} recorded when it was written; decoding the images again",
                           CorruptCacheWarning, stacklevel=3)
@@ -286,18 +298,20 @@ def open_disk_cache(folder, key, resolutions):
     return cache
 
 
-def pixel_checksum(pixels):
+def pixel_checksum(pixels: NDArray[np.uint8]) -> str:
     """SHA-256 (hex) of a cache matrix's bytes, read in blocks of ``HASH_BLOCK`` bytes (a memmap stays on disk)."""
     digest = hashlib.sha256()
     rows = max(1, HASH_BLOCK // max(1, pixels.shape[1]))
     for start in range(0, pixels.shape[0], rows):
-        digest.update(memoryview(np.ascontiguousarray(pixels[start : start + rows])))
+        # (ignore below) numpy declares its buffer protocol to type checkers from Python 3.12 only
+        digest.update(memoryview(np.ascontiguousarray(pixels[start : start + rows])))  # type: ignore[arg-type]
     return digest.hexdigest()
 
 
-def _open_files(folder, key, resolutions, n):
+def _open_files(folder: str | os.PathLike[str], key: dict[str, Any], resolutions: Iterable[int],
+                n: int) -> PixelCache | None:
     """Memory-map the cache files of ``resolutions`` (``n`` rows each); ``None`` when one is missing or mis-sized."""
-    arrays = {}
+    arrays: dict[int, NDArray[np.uint8]] = {}
     for r in sorted(set(resolutions)):
         d = r * r * key["channels"]
         file = pixels_path(folder, key["rank"], key["world_size"], r)
@@ -307,15 +321,18 @@ def _open_files(folder, key, resolutions, n):
     return PixelCache(arrays, key["channels"], "disk", key)
 
 
-def _write_manifest(folder, cache):
+def _write_manifest(folder: str | os.PathLike[str], cache: PixelCache) -> None:
     """The manifest of a complete disk cache (written last, atomically): its key, row count and checksums."""
     key = cache.key
+    assert key is not None  # disk caches (and those keep_on_disk accepts) have a key
     checksums = {str(r): pixel_checksum(cache.pixels(r)) for r in cache.resolutions}
     atomic_write_text(manifest_path(folder, key["rank"], key["world_size"]),
                       json.dumps({"key": key, "n": cache.n, "sha256": checksums}, indent=2, sort_keys=True) + "\n")
 
 
-def start_cache(mode, *, capacity, resolutions, channels, folder=None, key=None):
+def start_cache(mode: str, *, capacity: int, resolutions: Iterable[int], channels: int,
+                folder: str | os.PathLike[str] | None = None,
+                key: dict[str, Any] | None = None) -> tuple[PixelCache | None, PixelWriter | None]:
     """Begin the pixel cache of a pass: ``(cache, None)`` to reuse, ``(None, writer)`` to fill, or ``(None, None)``.
 
     Parameters
@@ -342,7 +359,8 @@ def start_cache(mode, *, capacity, resolutions, channels, folder=None, key=None)
     if mode == "none":
         return None, None
     if folder is not None:
-        reused = open_disk_cache(folder, key, resolutions)
+        # (ignore below) a key comes with a folder (documented)
+        reused = open_disk_cache(folder, key, resolutions)  # type: ignore[arg-type]
         if reused is not None:
             return reused, None
     if folder is None:
@@ -351,11 +369,12 @@ def start_cache(mode, *, capacity, resolutions, channels, folder=None, key=None)
         mode = "memory"
     mode = resolve_mode(mode, cache_bytes(capacity, resolutions, channels))
     if mode == "disk":
-        remove_disk_cache(folder, key["rank"], key["world_size"])
+        # (ignore below) 'disk' has a folder (checked above), and a key comes with it (documented)
+        remove_disk_cache(folder, key["rank"], key["world_size"])  # type: ignore[arg-type, index]
     return None, PixelWriter(mode, capacity, resolutions, channels, folder=folder, key=key)
 
 
-def keep_on_disk(cache, folder):
+def keep_on_disk(cache: PixelCache, folder: str | os.PathLike[str]) -> list[Path]:
     """Write a memory cache into ``folder`` as a complete disk cache (files first, manifest last); return its paths.
 
     The trainer calls this when a run is interrupted (Ctrl-C), so that ``--resume`` reads the pixels instead of
@@ -374,7 +393,7 @@ def keep_on_disk(cache, folder):
     return paths + [manifest_path(folder, rank, size)]
 
 
-def remove_disk_cache(folder, rank, world_size):
+def remove_disk_cache(folder: str | os.PathLike[str], rank: int, world_size: int) -> None:
     """Delete process ``rank``'s disk cache (manifest first, so that a half-removed cache is never complete)."""
     folder = Path(folder)
     manifest_path(folder, rank, world_size).unlink(missing_ok=True)

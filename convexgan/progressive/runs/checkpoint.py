@@ -9,11 +9,15 @@ checkpoint, is truncated, or belongs to another configuration raises ``ValueErro
 """
 
 import json
+import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 import convexgan
 from convexgan.progressive.runs.growth import extends
@@ -32,12 +36,13 @@ MAX_TEXT_CHARS = 2**20
 __all__ = ["FORMAT", "atomic_write", "atomic_write_text", "load_stage", "save_stage", "stage_path"]
 
 
-def stage_path(folder, index, resolution):
+def stage_path(folder: str | os.PathLike[str], index: int, resolution: int) -> Path:
     """Path of stage ``index``'s checkpoint in a run folder."""
     return Path(folder) / f"stage{index:02d}_{resolution}x{resolution}.npz"
 
 
-def save_stage(path, stage, *, eigenvalues, beta, seed, config):
+def save_stage(path: str | os.PathLike[str], stage: StageWeights, *, eigenvalues: torch.Tensor, beta: float, seed: int,
+               config: Mapping[str, Any]) -> None:
     """Write one stage checkpoint (see the module docstring)."""
     arrays = {
         "format": np.array(FORMAT),
@@ -55,10 +60,12 @@ def save_stage(path, stage, *, eigenvalues, beta, seed, config):
         "B": stage.B.cpu().numpy(),
         "V": stage.V.cpu().numpy(),
     }
-    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    # (ignore below) numpy's stub reads **arrays as its allow_pickle keyword
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
 
 
-def load_stage(path, config=None):
+def load_stage(path: str | os.PathLike[str],
+               config: Mapping[str, Any] | None = None) -> tuple[StageWeights, dict[str, Any]]:
     """Read a stage checkpoint, checking its members before reading any array.
 
     The member names must be exactly those :func:`save_stage` writes (an extra member is refused by name
@@ -124,7 +131,8 @@ def load_stage(path, config=None):
     return stage, meta
 
 
-def _check_members(path, headers, f):
+def _check_members(path: Path, headers: Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]],
+                   f: Mapping[str, NDArray[Any]]) -> None:
     """The member names, and the kinds and shapes of the text and scalar members (reads only ``format``)."""
     if "format" not in headers or not _is_text(headers["format"]) or str(f["format"][()]) != FORMAT:
         raise ValueError(f"checkpoint {path} is not a convexgan progressive stage (format {FORMAT!r} expected)")
@@ -145,19 +153,20 @@ def _check_members(path, headers, f):
         raise ValueError(f"checkpoint {path} is incomplete or malformed: unexpected shape or dtype of {described}")
 
 
-def _is_text(header):
+def _is_text(header: tuple[tuple[int, ...], np.dtype[Any] | None]) -> bool:
     shape, dtype = header
     return shape == () and dtype is not None and dtype.kind == "U" and dtype.itemsize <= 4 * MAX_TEXT_CHARS
 
 
-def _check_shapes(path, headers, scalars, config):
+def _check_shapes(path: Path, headers: Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]], scalars: Mapping[str, Any],
+                  config: Mapping[str, Any] | None) -> None:
     """The declared array shapes against what the stage's layout (and ``config``) implies, then their bytes."""
     r, C = int(scalars["resolution"]), int(scalars["channels"])
     fresh, ones = int(scalars["fresh"]), bool(scalars["ones"])
     V = headers["V"][0]
     k = V[1] if len(V) == 2 else -1
     where = f"resolution {r} x {C} channels"
-    expected = {"mean": (r * r * C,), "V": (r * r * C, k), "eigenvalues": (k,)}
+    expected: dict[str, tuple[int, ...]] = {"mean": (r * r * C,), "V": (r * r * C, k), "eigenvalues": (k,)}
     if config is not None:
         resolutions = list(config["resolutions"])
         if r not in resolutions:

@@ -36,17 +36,23 @@ one place (:func:`read_config`, :func:`read_report`), so that a file of the wron
 
 import json
 import numbers
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from convexgan._files import atomic_write_text, remove_partial_writes
-from convexgan.data.fingerprint import data_fingerprint, describe_changes
+from convexgan.data.fingerprint import Fingerprint, data_fingerprint, describe_changes
 from convexgan.progressive.runs.checkpoint import load_stage, stage_path
 from convexgan.progressive.config import upgrade_record
 from convexgan.progressive.runtime.distributed import barrier
-from convexgan.progressive.model.generator import ProgressiveGenerator
+from convexgan.progressive.model.generator import ProgressiveGenerator, StageWeights
 from convexgan.progressive.runs.growth import DATA_KEYS, differences, refusal
 from convexgan.progressive.runs.lock import LOCK, run_lock
+
+if TYPE_CHECKING:
+    from convexgan.data.source import ImageSource
 
 CONFIG = "config.json"
 REPORT = "report.json"
@@ -58,7 +64,7 @@ IMAGES_ABOUT = ("the images this run trains on: 'indices' are their positions (f
                 "newline; for arrays, of the images' content), 'subset' and 'seed' how they were chosen")
 
 
-def grid_path(folder, index, resolution):
+def grid_path(folder: str | os.PathLike[str], index: int, resolution: int) -> Path:
     """Path of stage ``index``'s sample grid."""
     return Path(folder) / f"samples_stage{index:02d}_{resolution}x{resolution}.png"
 
@@ -67,7 +73,7 @@ REQUIRED = ("resolutions", "mode", "seed")
 REPORT_STAGE_KEYS = ("index", "resolution", "d", "k", "beta", "constraint_value", "eigensolver", "seconds")
 
 
-def read_json(path):
+def read_json(path: str | os.PathLike[str]) -> Any:
     """Read a JSON file; ``ValueError`` naming the file when it is not valid JSON."""
     try:
         return json.loads(Path(path).read_text())
@@ -75,7 +81,7 @@ def read_json(path):
         raise ValueError(f"{path} is not valid JSON ({err})") from None
 
 
-def read_config(folder):
+def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """The configuration of a run folder (``FileNotFoundError`` when missing, ``ValueError`` when unreadable).
 
     It must be a JSON object with ``resolutions`` (a non-empty list of positive integers), ``mode`` (a string),
@@ -113,7 +119,7 @@ def read_config(folder):
         raise ValueError(f"{path} is not a convexgan run configuration: {err}") from None
 
 
-def write_images(folder, selection):
+def write_images(folder: str | os.PathLike[str], selection: Mapping[str, Any]) -> None:
     """Write ``images.json`` (which images the run uses, see :data:`IMAGES_ABOUT`) unless it exists.
 
     ``selection`` is the source's :attr:`convexgan.data.ImageSource.selection`. The indices are written on
@@ -125,7 +131,7 @@ def write_images(folder, selection):
         atomic_write_text(path, json.dumps(record, sort_keys=True) + "\n")
 
 
-def read_images(folder):
+def read_images(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The run's ``images.json`` (None when the run predates it); ``ValueError`` naming it when malformed."""
     path = Path(folder) / IMAGES
     if not path.is_file():
@@ -140,7 +146,7 @@ def read_images(folder):
     return record
 
 
-def read_report(path, finished):
+def read_report(path: str | os.PathLike[str], finished: int) -> dict[str, Any] | None:
     """The report of a run being resumed, trimmed to its ``finished`` stages (``None`` when there is none).
 
     It must be a JSON object whose ``stages`` is a list of at least ``finished`` objects, each with the keys
@@ -166,20 +172,21 @@ def read_report(path, finished):
     return {**report, "stages": stages[:finished]}
 
 
-def _is_int(value):
+def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_number(value):
+def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def write_json(path, value):
+def write_json(path: str | os.PathLike[str], value: object) -> None:
     """Write ``value`` as indented JSON, atomically."""
     atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
-def finished_stages(folder, config):
+def finished_stages(folder: str | os.PathLike[str],
+                    config: Mapping[str, Any]) -> tuple[list[StageWeights], list[dict[str, Any]]]:
     """Load the checkpoints of the stages finished so far, in order, stopping at the first missing one.
 
     Returns
@@ -187,7 +194,8 @@ def finished_stages(folder, config):
     stages : list of StageWeights
     metas : list of dict
     """
-    stages, metas = [], []
+    stages: list[StageWeights] = []
+    metas: list[dict[str, Any]] = []
     for index, resolution in enumerate(config["resolutions"]):
         path = stage_path(folder, index, resolution)
         if not path.exists():
@@ -198,7 +206,7 @@ def finished_stages(folder, config):
     return stages, metas
 
 
-def load_generator(folder):
+def load_generator(folder: str | os.PathLike[str]) -> ProgressiveGenerator:
     """Load a (finished or partly finished) run as a :class:`ProgressiveGenerator`.
 
     Parameters
@@ -220,7 +228,8 @@ def load_generator(folder):
 
 
 @contextmanager
-def open_run(out, config, source, *, resume, rank=0):
+def open_run(out: str | os.PathLike[str], config: dict[str, Any], source: "ImageSource", *, resume: bool,
+             rank: int = 0) -> Iterator[tuple[list[StageWeights], dict[str, Any]]]:
     """Take the run folder ``out`` for one training of ``config`` on ``source``; yield ``(stages, report)``.
 
     Adds ``config["data_fingerprint"]`` (see :mod:`convexgan.data.fingerprint`). Rank 0 creates the folder,
@@ -269,7 +278,7 @@ def open_run(out, config, source, *, resume, rank=0):
 
 
 @contextmanager
-def _own_folder(out):
+def _own_folder(out: Path) -> Iterator[None]:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -279,7 +288,8 @@ def _own_folder(out):
         yield
 
 
-def _start(out, config, fingerprint, resume, rank):
+def _start(out: Path, config: dict[str, Any], fingerprint: Fingerprint, resume: bool,
+           rank: int) -> tuple[list[StageWeights], dict[str, Any]]:
     exists = (out / CONFIG).exists()
     barrier()
     if exists:
@@ -309,7 +319,7 @@ def _start(out, config, fingerprint, resume, rank):
     return [], {"config": config, "stages": []}
 
 
-def check_same_data(out, previous, fingerprint):
+def check_same_data(out: Path, previous: Mapping[str, Any], fingerprint: Fingerprint) -> None:
     """Refuse to resume ``out`` when its recorded data fingerprint differs from ``fingerprint``, saying how."""
     recorded = previous.get("data_fingerprint")
     if not isinstance(recorded, dict) or recorded == fingerprint.summary:

@@ -20,6 +20,9 @@ record; the checkpoints of its earlier stages keep the shorter one, which :func:
 """
 
 import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from convexgan.progressive.config import upgrade_record
 
@@ -27,23 +30,23 @@ TAILS = ("resolutions", "k", "beta")
 DATA_KEYS = ("data", "data_fingerprint")
 
 
-def base_resolution(record):
+def base_resolution(record: Mapping[str, Any]) -> int:
     """The base resolution of a configuration record (recorded before it existed: the largest resolution)."""
     return upgrade_record(record)["base_resolution"]
 
 
-def _is_prefix(short, long):
+def _is_prefix(short: object, long: object) -> bool:
     return short is None and long is None or (
         isinstance(short, list) and isinstance(long, list) and long[: len(short)] == short)
 
 
-def _rest(record):
+def _rest(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record in the current format (:func:`~convexgan.progressive.config.upgrade_record`) without the
     per-stage lists."""
     return {key: value for key, value in upgrade_record(record).items() if key not in TAILS}
 
 
-def extends(earlier, later):
+def extends(earlier: Any, later: Any) -> bool:
     """Whether the record ``later`` is ``earlier``, possibly with resolutions (and their k or beta) appended."""
     if not all(isinstance(r, dict) and isinstance(r.get("resolutions"), list) and r["resolutions"]
                for r in (earlier, later)):
@@ -51,7 +54,7 @@ def extends(earlier, later):
     return not differences(earlier, later)
 
 
-def differences(previous, config):
+def differences(previous: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     """The keys in which ``config`` differs from ``previous`` other than by appended resolutions, sorted."""
     old, new = _rest(previous), _rest(config)
     changed = {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
@@ -59,13 +62,14 @@ def differences(previous, config):
     return sorted(changed)
 
 
-def short(value, width=60):
+def short(value: object, width: int = 60) -> str:
     """``value`` as JSON, cut to ``width`` characters."""
     text = json.dumps(value, sort_keys=True)
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def refusal(out, previous, config, changed):
+def refusal(out: str | os.PathLike[str], previous: Mapping[str, Any], config: Mapping[str, Any],
+            changed: Sequence[str]) -> str:
     """The message refusing to resume ``out`` (recorded as ``previous``) with ``config``, which differ in ``changed``.
 
     Growing beyond the recorded base resolution gets its own explanation; otherwise each differing key is named

@@ -16,8 +16,10 @@ import os
 import socket
 import time
 import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from convexgan.exceptions import ConvexGANWarning
 
@@ -27,13 +29,13 @@ LOCK = ".convexgan.lock"
 from convexgan.exceptions import RunFolderLockedError
 
 
-def owner_record():
+def owner_record() -> dict[str, Any]:
     """This process as a lock owner: ``{"pid", "host", "started"}``."""
     return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 @contextmanager
-def run_lock(folder):
+def run_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
     """Own the run folder ``folder`` (which must exist) for the duration of the ``with`` block.
 
     Raises
@@ -49,7 +51,7 @@ def run_lock(folder):
         _release(fd, path)
 
 
-def _acquire(path):
+def _acquire(path: Path) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
@@ -71,7 +73,7 @@ def _acquire(path):
         return fd
 
 
-def _try_flock(fd, path):
+def _try_flock(fd: int, path: Path) -> bool:
     """``True`` once this process holds the lock; raise when a live owner holds it."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -87,7 +89,7 @@ def _try_flock(fd, path):
     return True
 
 
-def _is_stale(owner):
+def _is_stale(owner: Mapping[str, Any]) -> bool:
     """A pid-only lock is stale when its pid is not alive on this host (from another host: never)."""
     if owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
         return False
@@ -100,7 +102,7 @@ def _is_stale(owner):
     return False
 
 
-def _still_named(fd, path):
+def _still_named(fd: int, path: Path) -> bool:
     """Whether ``path`` still names the file ``fd`` locked (a releasing owner may have unlinked it meanwhile)."""
     try:
         return os.stat(path).st_ino == os.fstat(fd).st_ino
@@ -108,7 +110,7 @@ def _still_named(fd, path):
         return False
 
 
-def _read_owner(fd):
+def _read_owner(fd: int) -> dict[str, Any] | None:
     try:
         size = os.fstat(fd).st_size
         return json.loads(os.pread(fd, min(size, 4096), 0).decode()) if size else None
@@ -116,7 +118,7 @@ def _read_owner(fd):
         return {"pid": "unknown", "host": "unknown", "started": "unknown"}
 
 
-def _busy_message(path, owner):
+def _busy_message(path: Path, owner: Mapping[str, Any] | None) -> str:
     owner = owner or {}
     return (
         f"run folder {path.parent} is in use by another convexgan process (pid {owner.get('pid', 'unknown')} on host "
@@ -125,7 +127,7 @@ def _busy_message(path, owner):
     )
 
 
-def _release(fd, path):
+def _release(fd: int, path: Path) -> None:
     try:
         if _still_named(fd, path):
             os.unlink(path)

@@ -8,7 +8,7 @@ TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 """The torch dtype of each name in :data:`~convexgan.choices.MOMENT_DTYPES`."""
 
 
-def resolve_device(device, name="device"):
+def resolve_device(device: str | torch.device, name: str = "device") -> torch.device:
     """The ``torch.device`` of ``device``: ``'auto'`` is CUDA when available, else CPU.
 
     Parameters

@@ -19,7 +19,7 @@ CLEAR_REFS = Path("/proc/self/clear_refs")
 STATUS = Path("/proc/self/status")
 
 
-def reset_peak():
+def reset_peak() -> bool:
     """Reset the kernel's peak resident set size of this process; ``True`` when it was reset."""
     try:
         CLEAR_REFS.write_text("5")
@@ -28,7 +28,7 @@ def reset_peak():
     return high_water_mark() is not None
 
 
-def high_water_mark():
+def high_water_mark() -> int | None:
     """``VmHWM`` of ``/proc/self/status`` in bytes (``None`` where there is none)."""
     try:
         for line in STATUS.read_text().splitlines():
@@ -39,13 +39,13 @@ def high_water_mark():
     return None
 
 
-def process_peak():
+def process_peak() -> int:
     """Peak resident set size of the process since it started, in bytes (``ru_maxrss``)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def peak_since(was_reset):
+def peak_since(was_reset: bool) -> tuple[int, str]:
     """``(bytes, scope)``: the peak since :func:`reset_peak` (``'stage'``) or the process peak (``'process'``)."""
     if was_reset:
         value = high_water_mark()

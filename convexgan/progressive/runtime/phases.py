@@ -14,23 +14,24 @@ part of the outer one's, so only phases recorded at the same level add up to (at
 
 import contextvars
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-_ACTIVE = contextvars.ContextVar("convexgan_phases", default=None)
+_ACTIVE: "contextvars.ContextVar[Phases | None]" = contextvars.ContextVar("convexgan_phases", default=None)
 
 
 class Phases:
     """Wall-clock seconds added up by phase name (``.seconds``: ``{name: float}``, in first-recorded order)."""
 
-    def __init__(self):
-        self.seconds = {}
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
 
-    def add(self, name, seconds):
+    def add(self, name: str, seconds: float) -> None:
         """Add ``seconds`` to phase ``name``."""
         self.seconds[name] = self.seconds.get(name, 0.0) + float(seconds)
 
     @contextmanager
-    def __call__(self, name):
+    def __call__(self, name: str) -> Iterator[None]:
         """Time the block into phase ``name``."""
         start = time.perf_counter()
         try:
@@ -40,7 +41,7 @@ class Phases:
 
 
 @contextmanager
-def recording(phases):
+def recording(phases: Phases) -> Iterator[Phases]:
     """Make ``phases`` the target of :func:`phase` inside the block; yield it."""
     token = _ACTIVE.set(phases)
     try:
@@ -50,7 +51,7 @@ def recording(phases):
 
 
 @contextmanager
-def phase(name):
+def phase(name: str) -> Iterator[None]:
     """Time the block into phase ``name`` of the active :class:`Phases` (no-op when none is active)."""
     active = _ACTIVE.get()
     if active is None:

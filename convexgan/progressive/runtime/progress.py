@@ -23,6 +23,8 @@ appear above the bars instead of breaking them.
 """
 
 import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
 
 from tqdm.auto import tqdm
 
@@ -33,12 +35,13 @@ COLUMNS = (("stage", 5), ("res", 5), ("d", 6), ("k", 4), ("beta", 11), ("||S_X-S
            ("solver", 10), ("residual", 9), ("s", 7))
 
 
-def stage_cost(d, k, method):
+def stage_cost(d: int, k: int, method: str) -> float:
     r"""Expected cost :math:`c(d, k)` of a stage solved by ``method`` (``'dense'`` or an iterative one)."""
     return float(d) ** 3 if method == "dense" else ITERATIVE_FACTOR * float(d) ** 2 * (k + 1)
 
 
-def stage_weights(dims, ks, methods, total=1.0):
+def stage_weights(dims: Sequence[int], ks: Sequence[int | None], methods: Sequence[str],
+                  total: float = 1.0) -> list[float]:
     r"""The stages' expected costs (:func:`stage_cost`) scaled to sum to ``total``.
 
     Parameters
@@ -75,7 +78,8 @@ class StageBar:
     enabled : bool
     """
 
-    def __init__(self, todo, record, channels, methods, enabled):
+    def __init__(self, todo: Sequence[int], record: Mapping[str, Any], channels: int, methods: Sequence[str],
+                 enabled: bool) -> None:
         resolutions = record["resolutions"]
         dims = [resolutions[i] ** 2 * channels for i in todo]
         ks = [record["k"][i] if record["k"] else None for i in todo]
@@ -84,28 +88,28 @@ class StageBar:
         self.bar = tqdm(total=100.0, desc="stages", smoothing=0, disable=not enabled,
                         bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
 
-    def __enter__(self):
+    def __enter__(self) -> "StageBar":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.bar.close()
 
-    def start(self, index):
+    def start(self, index: int) -> None:
         """Show that stage ``index`` is being solved."""
         r = self.resolutions[index]
         self.bar.set_description_str(f"stages {index + 1}/{self.count} {r}x{r}")
 
-    def finish(self, index):
+    def finish(self, index: int) -> None:
         """Advance by stage ``index``'s share of the expected cost."""
         self.bar.update(self.weights[index])
 
 
-def header():
+def header() -> str:
     """The header line of the stage rows."""
     return " ".join(f"{name:>{width}}" for name, width in COLUMNS)
 
 
-def row(info):
+def row(info: Mapping[str, Any]) -> str:
     """One stage's row from its report entry."""
     solver = info["eigensolver"]
     values = (info["index"], info["resolution"], info["d"], info["k"], f"{info['beta']:.4e}",
@@ -117,11 +121,11 @@ def row(info):
 class RowPrinter:
     """An ``on_stage`` callback printing each stage's row (the header before the first) with ``tqdm.write``."""
 
-    def __init__(self, file=None):
+    def __init__(self, file: TextIO | None = None) -> None:
         self.file = file
         self.rows = 0
 
-    def __call__(self, info):
+    def __call__(self, info: Mapping[str, Any]) -> None:
         file = self.file or sys.stdout
         if not self.rows:
             tqdm.write(header(), file=file)

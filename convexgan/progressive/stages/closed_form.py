@@ -14,6 +14,8 @@ moments (the exact input moment in principled mode, the noise rows' empirical mo
 is ``<= 1`` exactly when the stage is feasible.
 """
 
+from typing import Any
+
 import torch
 
 from convexgan.duality.closed_form import InfeasibleError, quadratic_critic_weights
@@ -26,7 +28,9 @@ EPS64 = torch.finfo(torch.float64).eps
 NOISE_FACTOR = 10.0
 
 
-def data_spectrum(second, *, k=None, beta=None, method="dense", n=None, eps=EPS64, raw_scale=0.0):
+def data_spectrum(second: Any, *, k: int | None = None, beta: float | None = None, method: str = "dense",
+                  n: int | None = None, eps: float = EPS64,
+                  raw_scale: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, float, dict[str, Any]]:
     r"""Kept eigenpairs of :math:`S_X` and the stage's beta.
 
     Exactly one of ``k`` (then :math:`\beta = \lambda_{k+1}`) and ``beta`` (then
@@ -75,6 +79,7 @@ def data_spectrum(second, *, k=None, beta=None, method="dense", n=None, eps=EPS6
                 f"use fewer components, more images, or pass beta"
             )
     else:
+        assert beta is not None  # exactly one of k and beta, checked above
         lam, V, info = eigenpairs_above(second, beta, method)
         floor = NOISE_FACTOR * eps * max(raw_scale, float(lam[0]))
         if float(lam[0]) <= max(beta, floor):
@@ -85,7 +90,7 @@ def data_spectrum(second, *, k=None, beta=None, method="dense", n=None, eps=EPS6
     return lam[:k], V[:, :k], float(beta), info
 
 
-def input_spectrum(M):
+def input_spectrum(M: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
     r"""Eigenpairs of :math:`S_{\hat Z} = M^T M` from the thin SVD of ``M`` (rows = latent coordinates).
 
     Returns
@@ -101,7 +106,7 @@ def input_spectrum(M):
     return s**2, Qt.T, int((s > tol).sum())
 
 
-def closed_form_factor(lam, s2, Q, beta):
+def closed_form_factor(lam: torch.Tensor, s2: torch.Tensor, Q: torch.Tensor, beta: float) -> torch.Tensor:
     r"""The input factor :math:`B = Q_k \operatorname{diag}(\sqrt{(\lambda_k - \beta)/s_k^2})` of :math:`W = B V_k^T`.
 
     It is :func:`~convexgan.duality.closed_form.quadratic_critic_weights` with :math:`V_k` replaced by the
@@ -112,7 +117,7 @@ def closed_form_factor(lam, s2, Q, beta):
     return quadratic_critic_weights(lam, eye, s2[:k], Q[:, :k], beta)
 
 
-def check_feasible(k, rank, lam_next_of_rank, stage_label):
+def check_feasible(k: int, rank: int, lam_next_of_rank: float, stage_label: str) -> None:
     """Raise :class:`InfeasibleError` when ``k > rank`` (the input cannot carry k directions)."""
     if k > rank:
         raise InfeasibleError(
@@ -121,12 +126,14 @@ def check_feasible(k, rank, lam_next_of_rank, stage_label):
         )
 
 
-def constraint_value(second, V, C, beta, method="dense"):
+def constraint_value(second: torch.Tensor, V: torch.Tensor, C: torch.Tensor, beta: float,
+                     method: str = "dense") -> float:
     r""":math:`\|S_X - V C V^T\|_2 / \beta` in float64, with :math:`C = B^T S_{\hat Z} B` (``k x k``)."""
     return symmetric_norm(second, V, C, method) / beta
 
 
-def stage_certificate(second, V, C, beta, method="dense", spectrum_info=None):
+def stage_certificate(second: Any, V: torch.Tensor, C: torch.Tensor, beta: float, method: str = "dense",
+                      spectrum_info: dict[str, Any] | None = None) -> dict[str, Any]:
     r"""The stage's certificate :math:`\|S_X - V C V^T\|_2 / \beta` and how it was obtained.
 
     With the matrix :math:`S_X`: :func:`constraint_value` (``kind='exact'``: the eigenvalues of the difference,

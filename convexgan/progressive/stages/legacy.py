@@ -38,6 +38,8 @@ eigen-decomposition at every resolution.
 """
 
 import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse.linalg
@@ -49,6 +51,7 @@ from convexgan.choices import MATRIX_METHODS
 from convexgan.progressive.linalg.eigen import eigen_residual, seeded
 from convexgan.progressive.model.generator import StageWeights, upsample
 from convexgan.progressive.model.seeds import stage_seed
+from convexgan.progressive.pipeline.moments import Moments
 from convexgan.progressive.runtime.device import TORCH_DTYPES
 from convexgan.progressive.stages.closed_form import EPS64, closed_form_factor, data_spectrum
 from convexgan.progressive.stages.report import StageOutcome, StageReport
@@ -58,7 +61,7 @@ POWER_ITERATIONS = 2
 CHUNK_ROWS = 4096
 
 
-def working_dtype(record, device):
+def working_dtype(record: Mapping[str, Any], device: torch.device) -> torch.dtype:
     """The dtype of the official code's path: ``legacy_dtype``, 'auto' = float64 on CPU, float32 on CUDA."""
     name = record["legacy_dtype"]
     if name == "auto":
@@ -66,18 +69,19 @@ def working_dtype(record, device):
     return TORCH_DTYPES[name]
 
 
-def noise_rows(seed, index, m, latent):
+def noise_rows(seed: int, index: int, m: int, latent: int) -> torch.Tensor:
     """The ``m x latent`` float64 noise rows :math:`Z` of stage ``index`` (seeded by ``(seed, index)``)."""
     generator = torch.Generator().manual_seed(stage_seed(seed, index))
     return torch.randn(m, latent, generator=generator, dtype=torch.float64)
 
 
-def dense_weight(stage, dtype, device):
+def dense_weight(stage: StageWeights, dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
     r"""The stage's dense weight matrix :math:`W = \mathrm{fl}(B V^T)` ``(p, d)``, formed in ``dtype``."""
     return stage.B.to(device=device, dtype=dtype) @ stage.V.to(device=device, dtype=dtype).T
 
 
-def propagate(stages, z, dtype, device):
+def propagate(stages: Sequence[StageWeights], z: torch.Tensor, dtype: torch.dtype,
+              device: torch.device | str) -> torch.Tensor:
     r"""The input :math:`\hat Z` of the stage after ``stages``, from noise rows ``z``, in ``dtype``.
 
     .. math::  \hat Z_1 = [z, 1], \qquad \hat Z_{j+1} = [\mathrm{up}(\hat Z_j W_j), 1]
@@ -92,7 +96,7 @@ def propagate(stages, z, dtype, device):
     return Zhat
 
 
-def numerical_rank(s, shape, dtype):
+def numerical_rank(s: torch.Tensor, shape: Sequence[int], dtype: torch.dtype) -> tuple[int, float]:
     r"""Numerical rank of a matrix of ``shape`` in ``dtype`` from its (leading) singular values ``s``.
 
     The count of :math:`s_j > \mathrm{tol} = \max(m, p)\, \epsilon\, s_1` (``numpy.linalg.matrix_rank``'s rule),
@@ -107,7 +111,8 @@ def numerical_rank(s, shape, dtype):
     return int((s > tol).sum()), tol
 
 
-def randomized_eigenpairs(S, Omega, n, niter=POWER_ITERATIONS):
+def randomized_eigenpairs(S: torch.Tensor, Omega: torch.Tensor, n: int,
+                          niter: int = POWER_ITERATIONS) -> tuple[torch.Tensor, torch.Tensor]:
     r"""``torch.svd_lowrank(X, q, niter)`` of the ``n x d`` data matrix ``X``, computed from :math:`S = X^T X` only.
 
     ``torch.svd_lowrank`` (Halko et al. 2009, algorithm 5.1; torch 2.x) draws a standard normal test matrix and,
@@ -159,7 +164,7 @@ def randomized_eigenpairs(S, Omega, n, niter=POWER_ITERATIONS):
     return sigma**2, V
 
 
-def ritz_pairs(S, Y, niter=POWER_ITERATIONS):
+def ritz_pairs(S: torch.Tensor, Y: torch.Tensor, niter: int = POWER_ITERATIONS) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Ritz pairs of ``S`` on :math:`\operatorname{span}(S^{j} Y)` (``j = niter``), descending.
 
     This is ``torch.svd_lowrank`` of a wide ``X`` given its start block :math:`Y = X^T \Omega'`: it returns the
@@ -173,7 +178,8 @@ def ritz_pairs(S, Y, niter=POWER_ITERATIONS):
     return theta.flip(0), Q @ U.flip(1)
 
 
-def _data_spectrum(moments, schedule, randomized, seed, device):
+def _data_spectrum(moments: Moments, schedule: Mapping[str, Any], randomized: bool, seed: int,
+                   device: torch.device) -> tuple[torch.Tensor, torch.Tensor, float, dict[str, Any]]:
     """Kept eigenpairs of S_X and beta: the dense eigen-decomposition, or the randomized one of the float32 path."""
     if not randomized:
         return data_spectrum(moments.second, method="dense", n=moments.n, eps=moments.eps,
@@ -182,6 +188,7 @@ def _data_spectrum(moments, schedule, randomized, seed, device):
     if not 1 <= k <= min(d - 1, moments.n - 2):
         raise ValueError(f"k={k} must be between 1 and min(d - 1, n - 2) = {min(d - 1, moments.n - 2)} "
                          f"(d = {d}, {moments.n} images)")
+    assert moments.second is not None  # legacy stages always take the d x d path (stages.policy)
     second = moments.second.to(torch.float64)
     with seeded(seed, device):
         Omega = torch.randn(d, k + 1, dtype=torch.float32, device=second.device)
@@ -193,7 +200,8 @@ def _data_spectrum(moments, schedule, randomized, seed, device):
     return lam[:k], V[:, :k], beta, info
 
 
-def _input_spectrum(Zhat, k, randomized, seed, device):
+def _input_spectrum(Zhat: torch.Tensor, k: int, randomized: bool, seed: int,
+                    device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Singular values and right singular vectors of Zhat in its dtype (full SVD, or svd_lowrank with q = k)."""
     if randomized:
         with seeded(seed, device):
@@ -203,7 +211,7 @@ def _input_spectrum(Zhat, k, randomized, seed, device):
     return s, Qt.T
 
 
-def output_gap(second, Zhat, W, method="dense"):
+def output_gap(second: torch.Tensor, Zhat: torch.Tensor, W: torch.Tensor, method: str = "dense") -> float:
     r""":math:`\|S_X - G^T G / m\|_2` for the stage's output :math:`G = \hat Z W` on its ``m`` noise rows.
 
     ``Zhat`` and ``W`` as rounded in the path's dtype, the products and the norm in float64 (``G^T G`` summed over
@@ -224,7 +232,8 @@ def output_gap(second, Zhat, W, method="dense"):
     return float(np.abs(values).max())
 
 
-def solve_stage(i, stages, moments, record, device, method):
+def solve_stage(i: int, stages: Sequence[StageWeights], moments: Moments, record: Mapping[str, Any],
+                device: torch.device, method: str) -> StageOutcome:
     r"""Solve legacy stage ``i`` on the data ``moments`` after the solved ``stages``.
 
     ``record`` is the run's record, ``method`` the stage's matrix method (the norm of the constraint).
@@ -265,6 +274,7 @@ def solve_stage(i, stages, moments, record, device, method):
     B = closed_form_factor(lam, s2.to(lam.device), Q.double().to(lam.device), beta)
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, 1.0, True)
     W = dense_weight(stage, dtype, device)
+    assert moments.second is not None  # legacy stages always take the d x d path (stages.policy)
     value = output_gap(moments.second, Zhat, W, method) / beta
     report = StageReport(
         index=i, resolution=r, d=moments.d, k=k, beta=beta, kept_eigenvalues=lam.cpu().tolist(),

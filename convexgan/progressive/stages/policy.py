@@ -66,12 +66,12 @@ GRAM_PAIRS_FACTOR = 16
 UNKNOWN_K = 32
 
 
-def block_size(k):
+def block_size(k: int) -> int:
     """Ritz pairs refined per step of the operator's block Krylov for ``k`` wanted pairs."""
     return k + max(8, k // 4)
 
 
-def path_bytes(path, d, n, k, itemsize=4):
+def path_bytes(path: str, d: int, n: int, k: int | None, itemsize: int = 4) -> int:
     """Working memory in bytes of ``path`` (formulas of the module docstring; the uint8 pixels excluded)."""
     check_choice(path, "path", PATHS)
     k = UNKNOWN_K if k is None else k
@@ -84,7 +84,7 @@ def path_bytes(path, d, n, k, itemsize=4):
     return 120 * q * d + 8 * b * d
 
 
-def free_memory(device):
+def free_memory(device: torch.device | str) -> int:
     """Bytes available: CUDA free memory on a GPU, else :func:`convexgan._limits.max_bytes`."""
     device = torch.device(device)
     if device.type == "cuda":
@@ -92,7 +92,8 @@ def free_memory(device):
     return max_bytes()
 
 
-def choose_path(d, n, k, device="cpu", *, world_size=1, free_bytes=None, itemsize=4, dense_allowed=True):
+def choose_path(d: int, n: int, k: int | None, device: torch.device | str = "cpu", *, world_size: int = 1,
+                free_bytes: int | None = None, itemsize: int = 4, dense_allowed: bool = True) -> str:
     """The path ``eigensolver='auto'`` takes for one stage (see the module docstring).
 
     Parameters
@@ -127,15 +128,16 @@ def choose_path(d, n, k, device="cpu", *, world_size=1, free_bytes=None, itemsiz
     return "operator"
 
 
-def check_path_memory(path, d, n, k, what, itemsize=4):
+def check_path_memory(path: str, d: int, n: int, k: int | None, what: str, itemsize: int = 4) -> int:
     """:func:`convexgan._limits.check_bytes` on :func:`path_bytes`, naming the stage ``what``."""
     nbytes = path_bytes(path, d, n, k, itemsize)
     return check_bytes(nbytes, f"{what}: the {path!r} eigen-path at d = {d}, n = {n}, k = {k} "
                                f"(by the formula of convexgan.progressive.stages.policy)")
 
 
-def choose_eigensolver(eigensolver, d, n, k, device="cpu", *, mode="principled", cache="auto", world_size=1,
-                       free_bytes=None, itemsize=4):
+def choose_eigensolver(eigensolver: str, d: int, n: int, k: int | None, device: torch.device | str = "cpu", *,
+                       mode: str = "principled", cache: str = "auto", world_size: int = 1,
+                       free_bytes: int | None = None, itemsize: int = 4) -> str:
     """The concrete eigen-solver of one stage: the only place where ``eigensolver='auto'`` is decided.
 
     Parameters
@@ -196,6 +198,6 @@ def choose_eigensolver(eigensolver, d, n, k, device="cpu", *, mode="principled",
     return eigensolver if eigensolver in MATRIX_METHODS else matrix_method(d, device)
 
 
-def eigen_path(method):
+def eigen_path(method: str) -> str:
     """The path of a concrete method: ``'dense'`` (the ``d x d`` moment), ``'gram'`` or ``'operator'``."""
     return "dense" if method in MATRIX_METHODS else method

@@ -18,12 +18,15 @@ certificate is then the rigorous upper bound of :mod:`convexgan.progressive.lina
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
 from convexgan.exceptions import InaccurateSolutionWarning
 from convexgan.choices import CERTIFICATE_TOLERANCE
 from convexgan.progressive.model.generator import StageWeights, stage_input_map
+from convexgan.progressive.pipeline.moments import Moments
 from convexgan.progressive.pipeline.operator import DataOperator
 from convexgan.progressive.runtime.phases import phase
 from convexgan.progressive.stages.policy import check_path_memory
@@ -38,7 +41,7 @@ from convexgan.progressive.stages.closed_form import (
 
 
 
-def stage_operator(moments, device, k, path, label):
+def stage_operator(moments: Moments, device: torch.device | str, k: int | None, path: str, label: str) -> DataOperator:
     r"""The :class:`DataOperator` of the stage's cached pixels (``moments.second`` is ``None``), for ``k`` pairs.
 
     The memory of ``path`` (:func:`convexgan.progressive.stages.policy.path_bytes`) is checked first, and the operator's
@@ -55,7 +58,8 @@ def stage_operator(moments, device, k, path, label):
     return op
 
 
-def solve_stage(i, stages, moments, record, device, method):
+def solve_stage(i: int, stages: Sequence[StageWeights], moments: Moments, record: Mapping[str, Any],
+                device: torch.device, method: str) -> StageOutcome:
     r"""Solve principled stage ``i`` on the data moments ``moments`` given the finished ``stages``.
 
     Parameters
@@ -78,6 +82,7 @@ def solve_stage(i, stages, moments, record, device, method):
     r = moments.resolution
     label = f"stage {i} ({r}x{r})"
     schedule = {"k": record["k"][i]} if record["k"] else {"beta": record["beta"][i]}
+    second: torch.Tensor | DataOperator | None
     second, eps, raw_scale = moments.second, moments.eps, moments.raw_scale
     if second is None:
         wanted = schedule["k"] + 1 if "k" in schedule else None
@@ -89,7 +94,7 @@ def solve_stage(i, stages, moments, record, device, method):
     k = lam.numel()
     if i == 0:
         fresh, scale = record["latent"], 1.0
-        up_info = {}
+        up_info: dict[str, Any] = {}
     else:
         F_up, _ = stage_input_map(stages, 0, 0.0, False)
         up_s2, _, up_rank = input_spectrum(F_up)
@@ -120,6 +125,7 @@ def solve_stage(i, stages, moments, record, device, method):
     keys = ("method", "residual", "relative_residual", "residuals", "passes", "columns")
     solver = {key: eig[key] for key in keys if key in eig}
     if moments.second is None:
+        assert isinstance(second, DataOperator)  # made above when the d x d moment is absent
         solver["operator_passes"] = second.passes
     stage = StageWeights(r, moments.channels, moments.mean.cpu(), B.cpu(), V.cpu(), fresh, scale, ones)
     report = StageReport(
@@ -131,7 +137,8 @@ def solve_stage(i, stages, moments, record, device, method):
     return StageOutcome(stage, lam.cpu(), report)
 
 
-def align_with_previous(B, FB, U, V):
+def align_with_previous(B: torch.Tensor, FB: torch.Tensor, U: torch.Tensor,
+                        V: torch.Tensor) -> tuple[torch.Tensor, float]:
     r"""Choose the signs of the kept pairs so that the stage refines the previous one.
 
     Flipping a pair :math:`(q_j, v_j) \to (-q_j, v_j)` keeps :math:`S_G` and :math:`\|W\|_F` (both optimal
