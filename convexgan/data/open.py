@@ -17,7 +17,11 @@ from convexgan.data.folder import FolderSource
 from convexgan.data.source import ImageSource
 
 
-def open_images(data: str | os.PathLike[str] | NDArray[Any] | ImageSource[Any], *, n_images: int | None = None,
+ImageData = str | os.PathLike[str] | NDArray[Any] | ImageSource[Any]
+"""What :func:`open_images` opens: a path (folder, tar archive, ``.npz``/IDX), an image array or a source."""
+
+
+def open_images(data: ImageData, *, n_images: int | None = None,
                 subset: str = "random", seed: int = 0, include: str | Sequence[str] | None = None,
                 classes: str | Sequence[str] | None = None, crop: str | bool = "none",
                 attributes: dict[str, bool] | None = None, attributes_file: str | os.PathLike[str] | None = None,

@@ -22,7 +22,6 @@ their defaults (from :func:`convexgan.duality.critics.critic_parameters`). ``met
 
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray

@@ -20,6 +20,7 @@ import numpy as np
 
 from convexgan._validation import check_choice, check_int, check_positive
 from convexgan.data.filters import as_names
+from convexgan.data.open import ImageData
 from convexgan.data.frames import crop_method
 from convexgan.data.subsets import SUBSETS
 from convexgan.choices import (
@@ -181,7 +182,7 @@ class TrainConfig:
         self.include, self.classes = as_names(self.include, "include"), as_names(self.classes, "classes")
         self.resume, self.strict, self.progress = bool(self.resume), bool(self.strict), bool(self.progress)
 
-    def record(self, data: object) -> dict[str, Any]:
+    def record(self, data: ImageData) -> dict[str, Any]:
         """The options that define the weights, as written to ``config.json`` (``data``: what was trained on)."""
         return {
             "data": describe_data(data), "resolutions": self.resolutions, "k": self.k, "beta": self.beta,
@@ -246,7 +247,7 @@ def check_schedule(resolutions: Sequence[int], k: int | Sequence[int] | NDArray[
     return None, [check_positive(v, "beta") for v in values]
 
 
-def describe_data(data: object) -> str:
+def describe_data(data: ImageData) -> str:
     """What ``data`` is, for the record: a resolved path, or an array's shape, dtype and sum."""
     if isinstance(data, np.ndarray):
         return f"array {data.shape} {data.dtype} sum {float(np.asarray(data, dtype=np.float64).sum())!r}"

@@ -27,12 +27,13 @@ from convexgan.exceptions import SampleSizeWarning, TrainingImagesWarning
 
 NHOOD_SIZE = 7
 if TYPE_CHECKING:
+    from convexgan.data.open import ImageData
     from convexgan.data.source import ImageSource
 
 LABELS = {"generated": "generated", "real_b": "real half B (floor)"}
 
 
-def real_halves(data: object, resolutions: Sequence[int], n: int, *, seed: int = 0, subset: str = "random",
+def real_halves(data: "ImageData", resolutions: Sequence[int], n: int, *, seed: int = 0, subset: str = "random",
                 skip: int = 0, used: Iterable[int] | None = None, crop: str | bool = "none",
                 attributes: dict[str, bool] | None = None, include: str | Sequence[str] | None = None,
                 classes: str | Sequence[str] | None = None, progress: bool = False,
@@ -202,7 +203,7 @@ def compare(images: NDArray[Any], real: NDArray[Any], *, beta: float, seed: int,
     return row
 
 
-def evaluate_run(run: str | os.PathLike[str], data: object, *, n: int = 1000,
+def evaluate_run(run: str | os.PathLike[str], data: "ImageData", *, n: int = 1000,
                  extractor: Callable[..., Any] | None = None, seed: int = 0, nhoods: int = 128,
                  subset: str = "random", skip: int = 0, progress: bool = True) -> dict[str, Any]:
     """Evaluate every finished stage of a run; return a JSON-ready dictionary (see :func:`format_table`).
@@ -212,7 +213,6 @@ def evaluate_run(run: str | os.PathLike[str], data: object, *, n: int = 1000,
     carries the warnings (which are also issued).
     """
     from convexgan.data import open_images
-    from convexgan.metrics import extract_features
     from convexgan.metrics.features import describe_extractor
     from convexgan.progressive import load_generator
     from convexgan.progressive.runs.folder import finished_stages, read_config
@@ -257,34 +257,33 @@ def evaluate_run(run: str | os.PathLike[str], data: object, *, n: int = 1000,
         for index in tqdm(range(len(resolutions)), desc="stages", disable=not progress):
             r = resolutions[index]
             samples = generator.sample(n_used, seed=seed, stage=index)
-            sets = {"generated": samples, "real_b": half_b[r], "real_a": half_a[r]}
-            features = None
-            if extractor is not None:
-                features = {
-                    key: extract_features(x, extractor, name=f"{key} {r}x{r}", progress=progress)
-                    for key, x in sets.items()
-                }
-            beta = metas[index]["beta"]
-            rows = {
-                key: compare(
-                    sets[key],
-                    half_a[r],
-                    beta=beta,
-                    seed=seed,
-                    nhoods=nhoods,
-                    features=None if features is None else (features[key], features["real_a"]),
-                    extractor=extractor,
-                    names=(LABELS[key], "real half A"),
-                )
-                for key in ("generated", "real_b")
-            }
-            entry: dict[str, Any] = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])),
-                                     "beta": beta}
-            if features is not None:
-                entry["feature_dim"] = features["real_a"].shape[1]
-            result["stages"].append({**entry, **rows})
+            result["stages"].append(_evaluate_stage(index, r, samples, half_a[r], half_b[r], metas[index]["beta"],
+                                                    extractor=extractor, seed=seed, nhoods=nhoods, progress=progress))
     result["warnings"] = [str(w.message) for w in held] + _summarise(caught, result)
     return result
+
+
+def _evaluate_stage(index: int, r: int, samples: NDArray[Any], real_a: NDArray[Any], real_b: NDArray[Any],
+                    beta: float, *, extractor: Callable[..., Any] | None, seed: int, nhoods: int,
+                    progress: bool) -> dict[str, Any]:
+    """One stage's entry of :func:`evaluate_run`: the samples and real half B, each compared with real half A."""
+    from convexgan.metrics import extract_features
+
+    sets = {"generated": samples, "real_b": real_b, "real_a": real_a}
+    features = None
+    if extractor is not None:
+        features = {key: extract_features(x, extractor, name=f"{key} {r}x{r}", progress=progress)
+                    for key, x in sets.items()}
+    rows = {
+        key: compare(sets[key], real_a, beta=beta, seed=seed, nhoods=nhoods,
+                     features=None if features is None else (features[key], features["real_a"]),
+                     extractor=extractor, names=(LABELS[key], "real half A"))
+        for key in ("generated", "real_b")
+    }
+    entry: dict[str, Any] = {"stage": index, "resolution": r, "d": int(np.prod(samples.shape[1:])), "beta": beta}
+    if features is not None:
+        entry["feature_dim"] = features["real_a"].shape[1]
+    return {**entry, **rows}
 
 
 def _summarise(caught: Sequence[warnings.WarningMessage], result: Mapping[str, Any]) -> list[str]:

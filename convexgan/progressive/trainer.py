@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 import convexgan
 from convexgan._limits import check_bytes
 from convexgan.data import open_images
+from convexgan.data.open import ImageData
 from convexgan.data.source import ImageSource, available_cores
 from convexgan.exceptions import RankDefectWarning
 from convexgan.plotting import save_image_grid
@@ -60,7 +61,7 @@ __all__ = ["RankDefectWarning", "TrainConfig", "resolve_device", "train"]
 GRID_SAMPLES = 64
 
 
-def train(data: object, out: str | os.PathLike[str], config: TrainConfig | None = None,
+def train(data: ImageData, out: str | os.PathLike[str], config: TrainConfig | None = None,
           **options: Any) -> ProgressiveGenerator:
     r"""Train a progressive generator into a run folder.
 

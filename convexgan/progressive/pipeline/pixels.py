@@ -44,9 +44,9 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -388,7 +388,7 @@ def keep_on_disk(cache: PixelCache, folder: str | os.PathLike[str]) -> list[Path
     paths = []
     for r in cache.resolutions:
         pixels = np.ascontiguousarray(cache.pixels(r))
-        paths.append(atomic_write(pixels_path(folder, rank, size, r), lambda fh, a=pixels: fh.write(memoryview(a))))
+        paths.append(atomic_write(pixels_path(folder, rank, size, r), _writer(pixels)))
     _write_manifest(folder, cache)
     return paths + [manifest_path(folder, rank, size)]
 
@@ -399,3 +399,11 @@ def remove_disk_cache(folder: str | os.PathLike[str], rank: int, world_size: int
     manifest_path(folder, rank, world_size).unlink(missing_ok=True)
     for file in folder.glob(f"pixels_rank{rank}of{world_size}_*.u8"):
         file.unlink()
+
+
+def _writer(pixels: NDArray[np.uint8]) -> Callable[[IO[bytes]], object]:
+    """A function writing the bytes of the C-contiguous ``pixels`` to a binary file."""
+    def write(fh: IO[bytes]) -> object:
+        return fh.write(memoryview(pixels))  # type: ignore[arg-type]  # a buffer in numpy's stubs from 3.12 only
+    return write
+

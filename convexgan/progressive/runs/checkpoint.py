@@ -13,7 +13,7 @@ import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -93,7 +93,8 @@ def load_stage(path: str | os.PathLike[str],
     """
     path = Path(path)
     try:
-        headers = npz_headers(path)
+        # (None, None) marks a member not named .npy, which _check_members refuses as unexpected first
+        headers = cast(dict[str, tuple[tuple[int, ...], np.dtype[Any]]], npz_headers(path))
         with np.load(path, allow_pickle=False) as f:
             _check_members(path, headers, f)
             scalars = {key: f[key][()] for key in (*TEXT_MEMBERS[1:], *SCALAR_MEMBERS)}
