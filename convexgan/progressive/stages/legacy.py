@@ -278,7 +278,7 @@ def solve_stage(i: int, stages: Sequence[StageWeights], moments: Moments, record
     value = output_gap(moments.second, Zhat, W, method) / beta
     report = StageReport(
         index=i, resolution=r, d=moments.d, k=k, beta=beta, kept_eigenvalues=lam.cpu().tolist(),
-        next_eigenvalue=eig["next_eigenvalue"], constraint_value=value,
+        next_eigenvalue=eig["next_eigenvalue"], constraint_value=value, certificate=None,
         eigensolver={"method": eig["method"], "residual": eig["residual"],
                      "relative_residual": eig["relative_residual"]},
         input={"rank": rank, "rank_tolerance": tol, "dtype": str(dtype).removeprefix("torch."),

@@ -24,14 +24,14 @@ class StageReport:
         :math:`\lambda_{k+1}` (0 when every eigenvalue is kept).
     constraint_value : float
         :math:`\|S_X - S_G\|_2 / \beta` (at most 1 for an exact stage).
+    certificate : dict or None
+        How ``constraint_value`` was obtained (principled mode; None in legacy mode).
     eigensolver : dict
         The eigen-solver's method, residuals and (through the pixels) passes.
     input : dict
         The stage input's spectrum (rank, kept variances, fresh columns).
     weight_norm : float
         :math:`\|B\|_F` (principled) or :math:`\|W\|_F` (legacy).
-    certificate : dict or None
-        How ``constraint_value`` was obtained (principled mode).
     seconds : float
         Wall seconds of the solve (set by the trainer).
     """
@@ -44,24 +44,18 @@ class StageReport:
     kept_eigenvalues: list[float]
     next_eigenvalue: float
     constraint_value: float
+    certificate: dict[str, Any] | None
     eigensolver: dict[str, Any]
     input: dict[str, Any]
     weight_norm: float
-    certificate: dict[str, Any] | None = None
     seconds: float = 0.0
 
     def row(self) -> dict[str, Any]:
-        """The row as written to ``report.json`` (``certificate`` after ``constraint_value`` when present)."""
+        """The row as written to ``report.json`` (without ``certificate`` when there is none)."""
         row = dataclasses.asdict(self)
-        certificate = row.pop("certificate")
-        if certificate is None:
-            return row
-        ordered: dict[str, Any] = {}
-        for key, value in row.items():
-            ordered[key] = value
-            if key == "constraint_value":
-                ordered["certificate"] = certificate
-        return ordered
+        if row["certificate"] is None:
+            del row["certificate"]
+        return row
 
 
 @dataclasses.dataclass
