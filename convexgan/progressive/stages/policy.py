@@ -5,8 +5,9 @@ scikit-learn's PCA resolves ``svd_solver='auto'`` once in ``_fit``; the eigen-so
 :mod:`convexgan.progressive.linalg` take that method and know nothing of this policy. A matrix method
 (``'dense'``, ``'eigsh'``, ``'lobpcg'``, ``'randomized'``) reads the ``d x d`` moment, ``'operator'`` and
 ``'gram'`` read the pixels again. For ``'auto'``, the path comes from ``(d, n, k, device, free memory)``
-(:func:`choose_path`), and on the ``d x d`` path the matrix method from ``d`` (:func:`matrix_method`):
-``'dense'`` when ``d <= 1024`` on the CPU or ``d <= 16384`` on CUDA, else ``'eigsh'``. The paths:
+(:func:`choose_path`), and on the ``d x d`` path the matrix method from ``d``
+(:func:`~convexgan.progressive.linalg.dense.matrix_method`): ``'dense'`` when ``d <= 1024`` on the CPU or
+``d <= 16384`` on CUDA, else ``'eigsh'``. The paths:
 
 - ``'dense'`` (the moment :math:`S_X` accumulated in the data pass, then a matrix eigen-solver) when
   ``d <= 4096`` on the CPU or ``d <= 16384`` on CUDA, and its memory fits. Up to there the ``d x d`` work is
