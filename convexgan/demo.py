@@ -5,7 +5,7 @@ The data are the 1,797 handwritten digits (8 x 8, 17 grey levels) that scikit-le
 :mod:`convexgan.data` round them to 8 bits (:math:`\operatorname{rint}(255 x) / 255`), and every number of the
 report refers to those 8-bit images.
 
-1. **Exact problem** (docs/theory.md section 2): the digits at 4 x 4 (d = 16), centred, a linear generator
+1. **Exact problem** (:ref:`theory-linear-generator`): the digits at 4 x 4 (d = 16), centred, a linear generator
    :math:`G = Z W` with :math:`Z \sim N(0, I_{16})` and a quadratic-activation critic,
 
    .. math::  \min_W \|W\|_F^2 \quad \text{s.t.} \quad \|S_X - W^T S_Z W\|_2 \le \beta, \qquad
@@ -14,9 +14,9 @@ report refers to those 8-bit images.
    solved by the closed form (eigenvalue soft-thresholding) and by the lifted SDP with SCS, with both
    certificates; and the free generator against the polynomial critic :math:`\sigma(t) = a t^2 + b t + c`, which
    has no closed form (the S-lemma SDP).
-2. **Progressive training** (docs/theory.md section 7): resolutions 2 -> 4 -> 8, ``k = (3, 8, 20)``, principled mode,
+2. **Progressive training** (:ref:`theory-progressive`): resolutions 2 -> 4 -> 8, ``k = (3, 8, 20)``, principled mode,
    every stage in closed form (:func:`convexgan.progressive.train`).
-3. **Metrics** (docs/theory.md section 8): per stage, the relative error between the generator's exact second moment
+3. **Metrics** (:ref:`theory-metrics`): per stage, the relative error between the generator's exact second moment
    :math:`F^T F + b b^T` and :math:`(S_X - \beta I)_+` recomputed here with numpy; on samples, the moment errors,
    the Bures-Wasserstein distance of the Gaussian fits and the sliced Wasserstein distance, each next to the same
    quantity between two halves of the real data (the noise floor).

@@ -52,6 +52,11 @@ class GreedyAcceptReject(UpdateRule):
     ----------
     decisions : list of (float, float, bool)
         ``(L, L', accepted)`` for every iteration.
+
+    References
+    ----------
+    .. [1] O. Mangoubi, S. Mehrotra and N. K. Vishnoi, "A Provably Convergent and Practical Algorithm for Min-Max
+           Optimization with Applications to GANs", 2020 (arXiv:2006.12376).
     """
 
     name = "accept-reject"

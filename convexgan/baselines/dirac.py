@@ -5,7 +5,8 @@ Data :math:`\delta_c`, generator :math:`\delta_\theta`, critic :math:`D(x) = \ps
 .. math::  \min_\theta \max_\psi \; V(\theta, \psi) = \psi^T (c - \theta) - \frac{\rho}{2} \|\psi\|^2 .
 
 The exact optimum is :math:`\theta^* = c` for every :math:`\rho \ge 0` (the linear critic's mean matching,
-docs/theory.md section 1, at beta -> 0). With :math:`\rho = 0` the game is bilinear: simultaneous GDA spirals outwards.
+:ref:`theory-critic-to-constraint`, at beta -> 0). With :math:`\rho = 0` the game is bilinear: simultaneous GDA
+spirals outwards.
 """
 
 from __future__ import annotations

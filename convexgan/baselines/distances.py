@@ -1,4 +1,4 @@
-r"""Moment distances between a generator's second moment and the exact optimum (docs/theory.md section 8).
+r"""Moment distances between a generator's second moment and the exact optimum (:ref:`theory-metrics`).
 
 Computed in float64 numpy from ``d x d`` moments; the Bures-Wasserstein distance is
 :func:`convexgan.metrics.bures.bures_wasserstein`.

@@ -30,6 +30,10 @@ class GradientRegularisedGDA(UpdateRule):
         Weight of the critic-gradient penalty (0.5 in the reference experiments).
     **kwargs
         Step sizes and optimiser, see :class:`~convexgan.baselines.rule.UpdateRule`.
+
+    References
+    ----------
+    .. [1] V. Nagarajan and J. Z. Kolter, "Gradient descent GAN optimization is locally stable", NeurIPS 2017.
     """
 
     name = "gradreg"

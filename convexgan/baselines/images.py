@@ -2,7 +2,7 @@ r"""Image rows for the baselines: area-average downsampling and per-pixel centri
 
 Images are float arrays ``(N, r, r, C)`` in [0, 1] (as returned by :func:`convexgan.data.load_images`);
 :func:`flatten_centred` turns them into rows (HWC order) centred per pixel, the convention of the progressive
-stages (docs/theory.md section 7).
+stages (:ref:`theory-progressive`).
 """
 
 from typing import Any

@@ -12,9 +12,10 @@ With :math:`\rho > 0` the critic's best response is :math:`A = (S_X - S_G)/\rho`
 
 .. math::  S_G^* = (S_X - \beta I)_+ ,
 
-the same generated moment as the paper's spectral-constraint problem (docs/theory.md section 2) with the same beta,
+the same generated moment as the paper's spectral-constraint problem (:ref:`theory-linear-generator`) with the same
+beta,
 computed by :mod:`convexgan.duality.closed_form`. With :math:`\rho = 0` (then :math:`\beta = 0`), the critic is
-unregularised and :math:`S_G^* = S_X`; this is the population game of docs/theory.md section 9 on which simultaneous
+unregularised and :math:`S_G^* = S_X`; this is the population game of :ref:`theory-baselines` on which simultaneous
 GDA cycles.
 """
 

@@ -123,6 +123,23 @@ def train(game: Game, rule: Rule, steps: int, *, log_every: int = 10, metric: st
     Returns
     -------
     History
+
+    References
+    ----------
+    .. [1] V. Nagarajan and J. Z. Kolter, "Gradient descent GAN optimization is locally stable", NeurIPS 2017.
+    .. [2] M. Sanjabi, J. Ba, M. Razaviyayn and J. D. Lee, "On the Convergence and Robustness of Training GANs with
+           Regularized Optimal Transport", NeurIPS 2018.
+    .. [3] O. Mangoubi, S. Mehrotra and N. K. Vishnoi, "A Provably Convergent and Practical Algorithm for Min-Max
+           Optimization with Applications to GANs", 2020 (arXiv:2006.12376).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convexgan.baselines import LinearQuadraticGame, SimultaneousGDA
+    >>> game = LinearQuadraticGame(second_moment=np.diag([2.0, 1.0, 0.3]), beta=0.5, rho=1.0, seed=1)
+    >>> history = train(game, SimultaneousGDA(lr=5e-2), 1000, log_every=100, progress=False)
+    >>> bool(history.final("relative_error") < 1e-6)  # converges to (S_X - beta I)_+
+    True
     """
     steps = check_int(steps, "steps", 1, 10**9)
     log_every = check_int(log_every, "log_every", 1, 10**9)

@@ -1,4 +1,5 @@
-r"""The progressive GDA image baseline the paper compares ProCoGAN with (docs/theory.md sections 7 and 9).
+r"""The progressive GDA image baseline the paper compares ProCoGAN with (:ref:`theory-progressive`,
+:ref:`theory-baselines`).
 
 Stage i works at resolution :math:`r_i` on the images resized to :math:`r_i` and centred per pixel
 (:math:`X_i`, rows in HWC order). Its generator is one dense linear layer on the previous stage's output,
@@ -206,6 +207,13 @@ class ProgressiveGDA:
         Standard deviation of the initial entries of each new layer (our choice).
     seed : int
     dtype : torch.dtype
+
+    References
+    ----------
+    .. [1] A. Sahiner, T. Ergen, B. Ozturkler, B. Bartan, J. Pauly, M. Mardani and M. Pilanci, "Hidden Convexity of
+           Wasserstein GANs: Interpretable Generative Models with Closed-Form Solutions", ICLR 2022.
+    .. [2] T. Karras, T. Aila, S. Laine and J. Lehtinen, "Progressive Growing of GANs for Improved Quality,
+           Stability, and Variation", ICLR 2018.
     """
 
     def __init__(self, images: ArrayLike, resolutions: Sequence[int] = (4, 8), k: Sequence[int] = (4, 8), *,

@@ -12,7 +12,7 @@ ascent steps on the semi-dual potential :math:`\varphi \in R^n`, then one genera
 :math:`E_z \varphi^{c,\epsilon}(G(z))` with :math:`\varphi` fixed (its gradient is the gradient of
 :math:`W_\epsilon` by the envelope theorem).
 
-Exact target for Gaussian data and a linear generator (docs/theory.md section 9):
+Exact target for Gaussian data and a linear generator (:ref:`theory-baselines`):
 :math:`\Sigma^* = (\Sigma_X - (\epsilon/2) I)_+`; this equals the quadratic-critic optimum
 :math:`(S_X - \beta I)_+` when :math:`\epsilon = 2\beta`. The game must provide ``data`` (rows) and
 ``generate(m)``.
@@ -55,6 +55,11 @@ class SmoothedOT(UpdateRule):
         Seed of the data subset.
     **kwargs
         Generator step size and optimiser, see :class:`~convexgan.baselines.rule.UpdateRule`.
+
+    References
+    ----------
+    .. [1] M. Sanjabi, J. Ba, M. Razaviyayn and J. D. Lee, "On the Convergence and Robustness of Training GANs with
+           Regularized Optimal Transport", NeurIPS 2018.
     """
 
     name = "smoothed-ot"

@@ -61,6 +61,13 @@ def open_images(data: ImageData, *, n_images: int | None = None,
     Returns
     -------
     ImageSource
+
+    Examples
+    --------
+    >>> from convexgan.data import toy_images
+    >>> source = open_images(toy_images(10, 8, seed=0))
+    >>> len(source)
+    10
     """
     if isinstance(data, ImageSource):
         return data

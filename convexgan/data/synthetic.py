@@ -29,6 +29,14 @@ def toy_images(n: int, size: int = 32, *, channels: int = 3, components: int = 1
     Returns
     -------
     ndarray (n, size, size, channels) uint8
+
+    Examples
+    --------
+    >>> images = toy_images(4, 16, seed=0)
+    >>> images.shape, images.dtype.name
+    ((4, 16, 16, 3), 'uint8')
+    >>> bool((toy_images(4, 16, seed=0) == images).all())
+    True
     """
     n = check_int(n, "n", 1, 10**7)
     size = check_int(size, "size", 2, 4096)

@@ -1,4 +1,5 @@
-r"""Hyperplane arrangements: the activation patterns a ReLU neuron can realise on a point set (docs/theory.md section 5).
+r"""Hyperplane arrangements: the activation patterns a ReLU neuron can realise on a point set
+(:ref:`theory-relu-critic`).
 
 A direction :math:`u \in \mathbb{R}^d` induces on the rows :math:`s_i` of ``S`` (shape ``(N, d)``) the pattern
 :math:`P = 1[S u \ge 0] \in \{0, 1\}^N`; its cone is

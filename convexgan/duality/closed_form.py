@@ -1,4 +1,4 @@
-r"""Closed-form solutions of the WGAN generator problems (docs/theory.md sections 2 and 3).
+r"""Closed-form solutions of the WGAN generator problems (:ref:`theory-linear-generator`, :ref:`theory-free-generator`).
 
 With empirical means, ``S_X = X^T X / n = V diag(lambda) V^T`` (lambda descending) and, for a linear generator
 ``G = Z W``, ``S_Z = Z^T Z / m = Q diag(s^2) Q^T`` (s descending).
@@ -27,7 +27,14 @@ from convexgan.exceptions import InfeasibleError
 
 
 def second_moment(X: ArrayLike) -> NDArray[np.float64]:
-    r"""Return :math:`S_X = X^T X / n` for samples ``X`` of shape ``(n, d)``."""
+    r"""Return :math:`S_X = X^T X / n` for samples ``X`` of shape ``(n, d)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> second_moment(np.array([[1.0, 0.0], [0.0, 2.0]])).tolist()
+    [[0.5, 0.0], [0.0, 2.0]]
+    """
     A = np.asarray(X)
     return A.T @ A / A.shape[0]
 
@@ -41,6 +48,15 @@ def eigh_descending(S: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArra
     -------
     lam : ndarray (d,)
     V : ndarray (d, d), columns are eigenvectors
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lam, V = eigh_descending(np.diag([1.0, 3.0, 2.0]))
+    >>> lam.tolist()
+    [3.0, 2.0, 1.0]
+    >>> bool(np.allclose(V @ np.diag(lam) @ V.T, np.diag([1.0, 3.0, 2.0])))
+    True
     """
     lam, V = np.linalg.eigh((S + S.T) / 2)
     lam, V = lam[::-1], V[:, ::-1]
@@ -80,6 +96,11 @@ def numerical_rank(eigenvalues: ArrayLike, size: int, rtol: float | None = None,
     ``rtol=None`` takes ``size * eps`` (numpy's ``matrix_rank`` rule, for matrices computed in closed form); a
     matrix returned by a solver takes :func:`convexgan.duality.solvers.rank_tolerance` of that solver, and
     ``reference`` the scale the solver's accuracy is relative to (the data's).
+
+    Examples
+    --------
+    >>> numerical_rank([4.0, 1.0, 1e-20], size=3)
+    2
     """
     values = np.asarray(eigenvalues)
     if values.size == 0 or values.max() <= 0:
@@ -96,7 +117,14 @@ def k_from_beta(X: ArrayLike, beta: float) -> int:
     X : array-like (n, d)
         Real samples.
     beta : float > 0
-        Critic regularisation in mean units (docs/theory.md section 0).
+        Critic regularisation in mean units (:ref:`theory-notation`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.diag([3.0, 2.0, 1.0]) * np.sqrt(3)  # S_X = diag(9, 4, 1)
+    >>> k_from_beta(X, 2.5), k_from_beta(X, 0.5)
+    (2, 3)
     """
     X = as_samples(X)
     beta = check_positive(beta, "beta")
@@ -134,6 +162,18 @@ def beta_from_k(X: ArrayLike, k: int) -> float:
         If ``k`` is out of range, or not attainable: when :math:`\lambda_k = \lambda_{k+1}` (a tie, up to
         :func:`tie_tolerance`) every beta keeps fewer or more than ``k`` components; the message lists the
         nearest attainable ``k``.
+
+    References
+    ----------
+    .. [1] A. Sahiner, T. Ergen, B. Ozturkler, B. Bartan, J. Pauly, M. Mardani and M. Pilanci, "Hidden Convexity of
+           Wasserstein GANs: Interpretable Generative Models with Closed-Form Solutions", ICLR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.diag([3.0, 2.0, 1.0]) * np.sqrt(3)  # S_X = diag(9, 4, 1)
+    >>> round(beta_from_k(X, 1), 12), round(beta_from_k(X, 2), 12)
+    (4.0, 1.0)
     """
     samples = as_samples(X)
     lam = moment_spectrum(samples)[0]
@@ -156,7 +196,13 @@ def beta_from_k(X: ArrayLike, k: int) -> float:
 
 
 def soft_threshold(lam: ArrayLike, beta: float) -> NDArray[np.float64]:
-    r"""Return :math:`(\lambda - \beta)_+`, elementwise."""
+    r"""Return :math:`(\lambda - \beta)_+`, elementwise.
+
+    Examples
+    --------
+    >>> soft_threshold([3.0, 1.5, 0.2], 1.0).tolist()
+    [2.0, 0.5, 0.0]
+    """
     return np.maximum(np.asarray(lam) - beta, 0.0)
 
 

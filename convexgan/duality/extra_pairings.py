@@ -15,7 +15,7 @@ not certified in ``certificate["optimality"]``:
   :class:`convexgan.exceptions.ConvergenceWarning` with the measured violation when the gap did not reach
   ``GAME_TOL * tr S_X``.
 - Two-layer generators ``"relu2"`` and ``"quadratic2"`` with every critic that the linear generator has, method
-  ``"two_step"`` (docs/theory.md section 6): the linear generator's solution gives ``G* = Z W*``, then
+  ``"two_step"`` (:ref:`theory-two-layer`): the linear generator's solution gives ``G* = Z W*``, then
   :mod:`convexgan.duality.two_layer` fits, with ``f(Z) = G*``, the least-weight-decay network among those whose
   hidden neurons each feed one output column (per-output neurons: ``d`` scalar-output networks side by side); a
   network with shared neurons (such as :class:`convexgan.duality.two_layer.TwoLayerGenerator` fitted otherwise)

@@ -1,7 +1,8 @@
 r"""The quadratic-critic WGAN as a convex-concave game, solved by extragradient with a duality-gap certificate.
 
 Lifted over the generated second moment :math:`S = S_G` and the critic :math:`A = \sum_j v_j u_j u_j^T`
-(docs/theory.md sections 1, 3, 4), the WGAN with free generator :math:`R_g = \operatorname{tr} S` is the saddle problem
+(:ref:`theory-critic-to-constraint`, :ref:`theory-free-generator`, :ref:`theory-certificates`), the WGAN with free
+generator :math:`R_g = \operatorname{tr} S` is the saddle problem
 
 .. math::
 
@@ -22,7 +23,7 @@ with :math:`\delta = \operatorname{eig}(S_X - S)`. The bound :math:`\rho` on the
 first bracket is :math:`+\infty` at every :math:`S` that violates (C). For :math:`\rho > 1` it changes nothing:
 the saddle point is :math:`S^* = (S_X - \beta I)_+` (when :math:`\tau \ge \operatorname{tr} S^*`) and
 :math:`A^* = V_k V_k^T`, the top-:math:`k` eigenprojector of :math:`S_X` (the closed-form critic of
-docs/theory.md section 2, unit weights), because :math:`\|A^*\|_2 = 1 < \rho` and :math:`I - A^* \succeq 0` with
+:ref:`theory-linear-generator`, unit weights), because :math:`\|A^*\|_2 = 1 < \rho` and :math:`I - A^* \succeq 0` with
 :math:`\langle I - A^*, S^* \rangle = 0`.
 
 Extragradient (Korpelevich; mirror-prox with the Euclidean geometry), with :math:`\Pi_{\mathcal C}` the

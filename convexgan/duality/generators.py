@@ -6,8 +6,9 @@ The convex programs optimise the lifted moment matrix
            = \frac1m [G, 1]^T [G, 1] .
 
 :func:`recover_samples` factors ``K`` into ``m`` rows (eigen-factorisation, then a Householder reflection that maps
-the factor's last column onto the ones vector, docs/theory.md section 3). :func:`min_norm_weights` gives the linear
-generator of least :math:`\|W\|_F^2` with a prescribed second moment (docs/theory.md section 2, von Neumann pairing), and
+the factor's last column onto the ones vector, :ref:`theory-free-generator`). :func:`min_norm_weights` gives the linear
+generator of least :math:`\|W\|_F^2` with a prescribed second moment (:ref:`theory-linear-generator`, von Neumann
+pairing), and
 :func:`realize_moments` a linear generator with a prescribed mean and second moment.
 """
 
@@ -105,7 +106,7 @@ def recover_samples(M: NDArray[np.float64], g: NDArray[np.float64], m: int, rtol
 
 
 def min_norm_weights(S_G: NDArray[np.float64], Z: NDArray[np.float64], rtol: float | None = None, scale: float = 0.0) -> NDArray[np.float64]:
-    r"""The least-:math:`\|W\|_F^2` weights with :math:`W^T (Z^T Z / m) W = S_G` (docs/theory.md section 2).
+    r"""The least-:math:`\|W\|_F^2` weights with :math:`W^T (Z^T Z / m) W = S_G` (:ref:`theory-linear-generator`).
 
     With :math:`S_G = U \operatorname{diag}(\sigma) U^T` and :math:`Z^T Z / m = Q \operatorname{diag}(s^2) Q^T`
     (both descending), :math:`W = Q_r \operatorname{diag}(\sqrt{\sigma_r / s_r^2}) U_r^T`,

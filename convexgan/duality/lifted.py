@@ -1,4 +1,5 @@
-r"""The convex programs in CVXPY, built from moments computed in numpy (docs/theory.md sections 1 and 3).
+r"""The convex programs in CVXPY, built from moments computed in numpy (:ref:`theory-critic-to-constraint`,
+:ref:`theory-free-generator`).
 
 Every expression is vectorised and of size ``d`` or ``d x d``: no sample enters a program.
 

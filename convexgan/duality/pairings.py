@@ -26,7 +26,7 @@ with the rank tolerance of that solver (``certificate["rank_tolerance"]``). The 
 the data when ``n < d`` (:func:`convexgan.duality.closed_form.moment_spectrum`): no ``d x d`` matrix is
 decomposed.
 
-The optimal critic of the linear generator is the lifted program's (docs/theory.md section 2:
+The optimal critic of the linear generator is the lifted program's (:ref:`theory-linear-generator`:
 :math:`D^*(x) = \|V_k^T x\|^2` for the quadratic critic).
 """
 
@@ -214,7 +214,7 @@ def _spectra(X: NDArray[np.float64], Z: NDArray[np.float64], beta: float) -> tup
 
 
 def linear_quadratic_closed_form(X: NDArray[np.float64], *, Z: NDArray[np.float64], beta: float, k: int | None, solver: str | None, m: int | None) -> Solution:
-    r"""Linear generator, quadratic critic (ProCoGAN stage), docs/theory.md section 2.
+    r"""Linear generator, quadratic critic (ProCoGAN stage), :ref:`theory-linear-generator`.
 
     .. math::  \min_W \|W\|_F^2 \ \text{s.t.}\ \|S_X - W^T S_Z W\|_2 \le \beta, \qquad
                W^* = Q_k \operatorname{diag}\big(\sqrt{(\lambda_k - \beta) / s_k^2}\big) V_k^T,

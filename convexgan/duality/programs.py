@@ -148,7 +148,7 @@ def solve(X: ArrayLike, critic: str, generator: str = "free", *, Z: ArrayLike | 
     Z : array-like (m, d_z), optional
         Generator input, required by every generator except ``"free"``.
     beta : float > 0, optional
-        Critic regularisation in mean units (docs/theory.md section 0).
+        Critic regularisation in mean units (:ref:`theory-notation`).
     k : int, optional
         Number of kept components, quadratic critic only: ``beta = lambda_{k+1}(S_X)``. Exactly one of ``beta``
         and ``k``; a ``k`` at a tie :math:`\lambda_k = \lambda_{k+1}` is refused with the nearest attainable ``k``
@@ -186,6 +186,25 @@ def solve(X: ArrayLike, critic: str, generator: str = "free", *, Z: ArrayLike | 
         When a solver fails. A solve whose label is ``"inaccurate: ..."`` (status ``optimal_inaccurate``, or a
         measured violation or certified gap beyond the tolerances of :mod:`convexgan.duality.certify`) gives an
         :class:`convexgan.exceptions.InaccurateSolutionWarning` with the numbers.
+
+    References
+    ----------
+    .. [1] A. Sahiner, T. Ergen, B. Ozturkler, B. Bartan, J. Pauly, M. Mardani and M. Pilanci, "Hidden Convexity of
+           Wasserstein GANs: Interpretable Generative Models with Closed-Form Solutions", ICLR 2022.
+    .. [2] M. Pilanci and T. Ergen, "Neural Networks are Convex Regularizers: Exact Polynomial-time Convex
+           Optimization Formulations for Two-layer Networks", ICML 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convexgan.duality import solve
+    >>> X = np.random.default_rng(0).standard_normal((200, 4)) * [3.0, 2.0, 1.0, 0.5]
+    >>> exact = solve(X, "quadratic", k=2)
+    >>> exact.k, exact.certificate.status
+    (2, 'optimal')
+    >>> sdp = solve(X, "quadratic", beta=exact.beta, method="cvxpy")
+    >>> bool(abs(sdp.value - exact.value) <= 1e-4 * exact.value)
+    True
     """
     samples = _check_moment_range(as_samples(X, "X"), "X")
     _check_pairing(critic, generator)

@@ -8,7 +8,7 @@ is linear on the pattern's cone :math:`K_P = \{u : (2P - 1) \odot (S u) \ge 0\}`
     E_X (x^T u)_+ - E_G (g^T u)_+ = c_P^T u, \qquad
     c_P = \frac{1}{n} \sum_{i \in P,\ \text{real}} x_i - \frac{1}{m} \sum_{j \in P,\ \text{fake}} g_j ,
 
-so (docs/theory.md section 5)
+so (:ref:`theory-relu-critic`)
 
 .. math::
 
@@ -463,7 +463,8 @@ def solve_relu_critic(
 ) -> ReluSolve:
     r"""A feasible generator against a ReLU critic, local to tolerance, by convex restrictions and cutting planes.
 
-    The problem (docs/theory.md sections 1 and 5), with :math:`R_g = \|G\|_F^2 / m` (free samples) or
+    The problem (:ref:`theory-critic-to-constraint`, :ref:`theory-relu-critic`), with :math:`R_g = \|G\|_F^2 / m`
+    (free samples) or
     :math:`\|W\|_F^2` (:math:`G = Z W`):
 
     .. math::

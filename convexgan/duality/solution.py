@@ -1,4 +1,4 @@
-r"""The result of a solve: optimal generator, optimal critic and the certificate (docs/theory.md section 4).
+r"""The result of a solve: optimal generator, optimal critic and the certificate (:ref:`theory-certificates`).
 
 The certificate is a :class:`convexgan.duality.certificate.Certificate` (a dict with typed properties) with
 

@@ -1,6 +1,6 @@
 r"""Two-layer generators: the least-weight-decay network that maps the noise ``Z`` to given samples ``G*``.
 
-Step (2) of docs/theory.md section 6 (step (1), the optimal samples from the critic side, is any solve of sections 2-3).
+Step (2) of :ref:`theory-two-layer` (step (1), the optimal samples from the critic side, is any solve of sections 2-3).
 Both fits are convex programs in CVXPY; the recovered weights are checked by running the network on ``Z``.
 
 **ReLU activation**, :math:`f(z) = \sum_j (z^T w_j)_+ a_j^T` with weight decay

@@ -38,6 +38,23 @@ def frechet_distance(features_a: ArrayLike, features_b: ArrayLike) -> float:
     -----
     SampleSizeWarning
         When ``n_a < D`` or ``n_b < D``.
+
+    References
+    ----------
+    .. [1] M. Heusel, H. Ramsauer, T. Unterthiner, B. Nessler and S. Hochreiter, "GANs Trained by a Two Time-Scale
+           Update Rule Converge to a Local Nash Equilibrium", NeurIPS 2017.
+    .. [2] D. C. Dowson and B. V. Landau, "The Frechet distance between multivariate normal distributions", Journal
+           of Multivariate Analysis 12(3), 1982.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.standard_normal((500, 3))
+    >>> round(frechet_distance(a, a), 10)
+    0.0
+    >>> round(frechet_distance(a, a + [1.0, 0.0, 0.0]), 10)  # a shift by t adds ||t||^2
+    1.0
     """
     return bures_wasserstein_samples(features_a, features_b, squared=True, names=("features_a", "features_b"))
 

@@ -62,6 +62,20 @@ def kernel_distance(features_a: ArrayLike, features_b: ArrayLike, *, n_subsets: 
         None when every subset is the whole of both sets (then with a ``SampleSizeWarning``).
     subset_size : int
         The size used (after capping).
+
+    References
+    ----------
+    .. [1] M. Binkowski, D. J. Sutherland, M. Arbel and A. Gretton, "Demystifying MMD GANs", ICLR 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.standard_normal((200, 8)), rng.standard_normal((200, 8))
+    >>> same = kernel_distance(a, b, n_subsets=10, subset_size=100)[0]
+    >>> shifted = kernel_distance(a, b + 1.0, n_subsets=10, subset_size=100)[0]
+    >>> bool(abs(same) < 0.05 < shifted)
+    True
     """
     A = as_samples(features_a, "features_a", min_rows=2)
     B = as_samples(features_b, "features_b", min_rows=2)

@@ -1,6 +1,6 @@
-r"""Moment errors of generated samples against a target (docs/theory.md section 8).
+r"""Moment errors of generated samples against a target (:ref:`theory-metrics`).
 
-With a centre :math:`c` (0 by default; the per-pixel data mean for the progressive stages of docs/theory.md section 7),
+With a centre :math:`c` (0 by default; the per-pixel data mean for the progressive stages of :ref:`theory-progressive`),
 :math:`\mu = \frac1n \sum_i x_i`, :math:`S = \frac1n \sum_i (x_i - c)(x_i - c)^T`, and likewise for the generated
 samples, the errors are
 
@@ -72,14 +72,24 @@ def moment_errors(G: ArrayLike, X: ArrayLike, *, beta: float | None = None,
     X : array-like (n, d)
         Target samples.
     beta : float > 0, optional
-        Critic regularisation in mean units (docs/theory.md section 0); gives ``constraint_value``.
+        Critic regularisation in mean units (:ref:`theory-notation`); gives ``constraint_value``.
     center : array-like (d,), optional
-        Vector subtracted from both sets before the second moments (default 0, docs/theory.md section 0; pass the data
-        mean to measure the centred stages of docs/theory.md section 7).
+        Vector subtracted from both sets before the second moments (default 0, :ref:`theory-notation`; pass the data
+        mean to measure the centred stages of :ref:`theory-progressive`).
 
     Returns
     -------
     MomentErrors
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convexgan.duality import solve
+    >>> X = np.random.default_rng(0).standard_normal((300, 3)) * [2.0, 1.0, 0.5]
+    >>> G = solve(X - X.mean(0), "quadratic", beta=0.5).G + X.mean(0)
+    >>> errors = moment_errors(G, X, beta=0.5)
+    >>> bool(abs(errors.constraint_value - 1.0) < 1e-9)
+    True
     """
     G = as_samples(G, "G")
     X = as_samples(X, "X")

@@ -199,6 +199,11 @@ def sliced_wasserstein_pyramid(
     Returns
     -------
     SlicedWasserstein
+
+    References
+    ----------
+    .. [1] T. Karras, T. Aila, S. Laine and J. Lehtinen, "Progressive Growing of GANs for Improved Quality,
+           Stability, and Variation", ICLR 2018.
     """
     images_a = _as_images(images_a, "images_a")
     images_b = _as_images(images_b, "images_b")

@@ -153,7 +153,7 @@ def compare(images: NDArray[Any], real: NDArray[Any], *, beta: float, seed: int,
             names: tuple[str, str] = ("samples", "real half A")) -> dict[str, Any]:
     r"""All metrics between ``images`` and the real half ``real`` (same count and resolution).
 
-    Moment errors are measured on pixels centred by the real mean (the stage's problem, docs/theory.md section 7), with
+    Moment errors are measured on pixels centred by the real mean (the stage's problem, :ref:`theory-progressive`), with
     :math:`\|S_X - S_G\|_2 / \beta` against the stage's ``beta``; Bures-W2 between the Gaussian fits of the
     pixels; SWD when the images are at least 7 x 7.
 

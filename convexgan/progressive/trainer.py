@@ -1,4 +1,4 @@
-r"""Progressive training (ProCoGAN, docs/theory.md section 7): one closed-form stage per resolution.
+r"""Progressive training (ProCoGAN, :ref:`theory-progressive`): one closed-form stage per resolution.
 
 At stage ``i`` the images resized to :math:`r_i` (flattened HWC, centred per pixel) have second moment
 :math:`S_X`; the stage solves the quadratic-critic problem of :mod:`convexgan.progressive.stages.closed_form` with its
@@ -79,6 +79,24 @@ def train(data: ImageData, out: str | os.PathLike[str], config: TrainConfig | No
     Returns
     -------
     ProgressiveGenerator
+
+    References
+    ----------
+    .. [1] A. Sahiner, T. Ergen, B. Ozturkler, B. Bartan, J. Pauly, M. Mardani and M. Pilanci, "Hidden Convexity of
+           Wasserstein GANs: Interpretable Generative Models with Closed-Form Solutions", ICLR 2022.
+    .. [2] T. Karras, T. Aila, S. Laine and J. Lehtinen, "Progressive Growing of GANs for Improved Quality,
+           Stability, and Variation", ICLR 2018.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from convexgan.data import toy_images
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> generator = train(toy_images(60, 8, seed=0), out, resolutions=(4, 8), k=(3, 5), progress=False)
+    >>> generator.resolutions
+    [4, 8]
+    >>> sorted(p.name for p in out.glob("stage*.npz"))
+    ['stage00_4x4.npz', 'stage01_8x8.npz']
     """
     if config is None:
         config = TrainConfig(**options)

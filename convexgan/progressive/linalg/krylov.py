@@ -91,6 +91,11 @@ def krylov_eigenpairs(A: Any, k: int, *, tol: float = RESIDUAL_TOLERANCE, tol_la
         ``method``, ``residual`` (largest absolute), ``relative_residual`` (divided by ``lam[0]``),
         ``residuals`` (per pair, absolute), ``passes`` and ``columns`` (products and columns multiplied), and
         the private ``_ritz = (X, AX)``: all ``block`` Ritz vectors (descending) and their images.
+
+    References
+    ----------
+    .. [1] N. Halko, P.-G. Martinsson and J. A. Tropp, "Finding Structure with Randomness: Probabilistic Algorithms
+           for Constructing Approximate Matrix Decompositions", SIAM Review 53(2), 2011.
     """
     d = A.shape[0]
     k = check_int(k, "k", 1, d)

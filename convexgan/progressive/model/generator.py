@@ -172,6 +172,20 @@ class ProgressiveGenerator:
         F : torch.Tensor (D, d) float64
         b : torch.Tensor (d,) float64
             ``b + mean`` is the mean of the samples and :math:`F^T F + b b^T` their centred second moment.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np, torch
+        >>> from convexgan.data import toy_images
+        >>> from convexgan.progressive import train
+        >>> generator = train(toy_images(60, 8, seed=0), pathlib.Path(tempfile.mkdtemp()) / "run", resolutions=(4, 8),
+        ...                   k=(3, 5), progress=False)
+        >>> F, b = generator.affine_map()
+        >>> z = torch.as_tensor(generator.latents(2, seed=0))
+        >>> x = z @ F + b + torch.as_tensor(generator.stages[-1].mean)
+        >>> bool(np.allclose(x.numpy().reshape(2, 8, 8, 3), generator.generate(z), atol=1e-5))
+        True
         """
         return output_map(self.stages[: self._stage_index(stage) + 1])
 
@@ -273,6 +287,17 @@ class ProgressiveGenerator:
         -------
         ndarray (n, r, r, C) float32
             Pixel units (0 black, 1 white), the data mean added back.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from convexgan.data import toy_images
+        >>> from convexgan.progressive import train
+        >>> generator = train(toy_images(60, 8, seed=0), pathlib.Path(tempfile.mkdtemp()) / "run", resolutions=(4, 8),
+        ...                   k=(3, 5), progress=False)
+        >>> images = generator.sample(6, seed=0)
+        >>> images.shape, images.dtype.name
+        ((6, 8, 8, 3), 'float32')
         """
         n = check_int(n, "n", 1, 10**9)
         batch_size = check_int(batch_size, "batch_size", 1, 10**9)

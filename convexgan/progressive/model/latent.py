@@ -6,7 +6,7 @@ Every stage is affine, so the images of stage ``s`` are one affine map of the *f
 
 .. math::  x = z F + b + \mu_X, \qquad F \in \mathbb R^{D \times d},
 
-(:meth:`ProgressiveGenerator.affine_map`, docs/theory.md section 7). Users handle ``z`` only;
+(:meth:`ProgressiveGenerator.affine_map`, :ref:`theory-progressive`). Users handle ``z`` only;
 :meth:`ProgressiveGenerator.split_latent` gives the per-stage blocks where needed.
 
 Interpolation (:func:`interpolate`)
@@ -110,6 +110,21 @@ def interpolate(generator: "ProgressiveGenerator", z0: ArrayLike, z1: ArrayLike,
     images : ndarray (n, steps, r, r, C) float32
         ``images[:, 0]`` and ``images[:, -1]`` are the images of ``z0`` and ``z1``.
     latents : ndarray (n, steps, D) float64
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from convexgan.data import toy_images
+    >>> from convexgan.progressive import train
+    >>> generator = train(toy_images(60, 8, seed=0), pathlib.Path(tempfile.mkdtemp()) / "run", resolutions=(4, 8),
+    ...                   k=(3, 5), progress=False)
+    >>> z0, z1 = generator.latents(2, seed=0)
+    >>> images, latents = interpolate(generator, z0, z1, steps=5)
+    >>> images.shape
+    (1, 5, 8, 8, 3)
+    >>> bool(np.allclose(latents[0, 2], (z0 + z1) / 2))
+    True
     """
     D = generator.latent_size(stage)
     z0, z1 = _latent(z0, D, "z0"), _latent(z1, D, "z1")
@@ -168,6 +183,19 @@ def project(generator: "ProgressiveGenerator", images: ArrayLike, stage: int | N
     Returns
     -------
     Projection
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from convexgan.data import toy_images
+    >>> from convexgan.progressive import train
+    >>> generator = train(toy_images(60, 8, seed=0), pathlib.Path(tempfile.mkdtemp()) / "run", resolutions=(4, 8),
+    ...                   k=(3, 5), progress=False)
+    >>> samples = generator.sample(3, seed=2)
+    >>> projection = project(generator, samples)
+    >>> bool(np.all(projection.rms_error < 1e-4))  # generated images lie in the model's range
+    True
     """
     last = generator.stage_index(stage)
     s = generator.stages[last]

@@ -4,7 +4,7 @@ For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the traine
 
 .. math::  \mu_X = \frac1n \sum_i x_i, \qquad S_X = \frac1n \sum_i (x_i - \mu_X)(x_i - \mu_X)^T
 
-(the second moment of the per-pixel centred data, docs/theory.md section 7). They are accumulated chunk by chunk,
+(the second moment of the per-pixel centred data, :ref:`theory-progressive`). They are accumulated chunk by chunk,
 so memory is one chunk plus the ``d x d`` sums. The chunks come from decoding an image source (which may fill
 a pixel cache on the way, :mod:`convexgan.progressive.pipeline.pixels`) or from a filled pixel cache: both give the
 8-bit pixels :math:`p_i`, turned into :math:`x_i = p_i / 255` by the same float division, so the moments

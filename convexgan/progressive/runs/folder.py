@@ -219,6 +219,18 @@ def load_generator(folder: str | os.PathLike[str]) -> ProgressiveGenerator:
     ProgressiveGenerator
         ``.sample(n, seed=..., stage=None)`` returns ``(n, r, r, C)`` float32 images in pixel units;
         ``.resolutions`` lists the finished stages' resolutions.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from convexgan.data import toy_images
+    >>> from convexgan.progressive import train
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> trained = train(toy_images(60, 8, seed=0), out, resolutions=(4, 8), k=(3, 5), progress=False)
+    >>> generator = load_generator(out)
+    >>> bool(np.array_equal(generator.sample(4, seed=1), trained.sample(4, seed=1)))
+    True
     """
     config = read_config(folder)
     stages, _ = finished_stages(folder, config)

@@ -1,7 +1,8 @@
 r"""Growing a run: a resumed training may append resolutions to the ones it started with.
 
-Stage :math:`i` depends only on the data moments at :math:`r_i` and on the stages before it (docs/theory.md
-section 7), so a run trained to :math:`r_T` and resumed with :math:`r_1, \dots, r_T, r_{T+1}, \dots` keeps its
+Stage :math:`i` depends only on the data moments at :math:`r_i` and on the stages before it
+(:ref:`theory-progressive`), so a run trained to :math:`r_T` and resumed with :math:`r_1, \dots, r_T, r_{T+1},
+\dots` keeps its
 finished stages and trains the new ones exactly as a run started with the longer list would, provided two
 things are the same:
 

@@ -1,4 +1,4 @@
-r"""One progressive stage in closed form (docs/theory.md sections 2 and 7).
+r"""One progressive stage in closed form (:ref:`theory-linear-generator`, :ref:`theory-progressive`).
 
 Given the data moments :math:`S_X = V \operatorname{diag}(\lambda) V^T` at the stage's resolution and the
 second moment of the stage input :math:`S_{\hat Z} = Q \operatorname{diag}(s^2) Q^T`, the quadratic-critic

@@ -1,4 +1,4 @@
-r"""Legacy mode: one stage of the official ProCoGAN algorithm as its notebook computes it (docs/theory.md section 7).
+r"""Legacy mode: one stage of the official ProCoGAN algorithm as its notebook computes it (:ref:`theory-progressive`).
 
 The official code (``layerwise()`` of ``supplement_celebA_procogan.ipynb`` in ardasahiner/ProCoGAN) draws
 ``m`` fresh noise rows per stage, :math:`Z \sim N(0, I_{48})`, and pushes them through the previous stages
@@ -267,7 +267,7 @@ def solve_stage(i: int, stages: Sequence[StageWeights], moments: Moments, record
             f"({Zhat.shape[0]} x {Zhat.shape[1]}, {str(dtype).removeprefix('torch.')}: {rank} {counted} above "
             f"max(m, p) * eps * s_1 = {tol:.3g}); the closed form divides by singular values at the rounding "
             f"level (s_k = {float(s[k - 1]):.3g}), so ||W|| is of order 1/s_k and the stage's feasibility is decided "
-            f"by rounding (docs/theory.md section 7); use mode='principled'",
+            f"by rounding (see the theory guide, progressive training); use mode='principled'",
             RankDefectWarning, stacklevel=4,
         )
     s2 = s.double().cpu() ** 2 / m

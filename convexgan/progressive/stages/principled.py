@@ -1,4 +1,4 @@
-r"""Principled mode: one exact stage of progressive training (docs/theory.md section 7).
+r"""Principled mode: one exact stage of progressive training (:ref:`theory-progressive`).
 
 :math:`\hat z_1 = z_1` and :math:`\hat z_i = [\mathrm{up}(g_{i-1}), c_i z_i]` with :math:`f_i = \max(k_i - k_{i-1}, 0)`
 fresh latent columns, so that :math:`\operatorname{rank}(\hat z_i) \ge k_i` and every stage is feasible; the input
