@@ -51,7 +51,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from convexgan._files import atomic_write, atomic_write_text
+from convexgan._files import atomic_write, atomic_write_text, current_umask
 from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
 from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
@@ -200,8 +200,9 @@ class PixelWriter:
             final = pixels_path(self.folder, key["rank"], key["world_size"], r)
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=f".{final.name}.", suffix=".tmp")
             self._temporary[r] = Path(name)
+            os.fchmod(fd, 0o666 & ~current_umask())
             try:
-                _reserve(fd, array_bytes(shape, np.uint8), what)
+                _reserve(fd, array_bytes(shape, np.uint8), what, str(final))
             except BaseException:
                 os.close(fd)
                 self.discard()
@@ -245,14 +246,15 @@ class PixelWriter:
         self._temporary = {}
 
 
-def _reserve(fd: int, nbytes: int, what: str) -> None:
+def _reserve(fd: int, nbytes: int, what: str, name: str) -> None:
     """Allocate the file's blocks now, so that a full disk is an error here and not a crash (SIGBUS) on a write
     through the memory map; where the file system cannot reserve blocks the free-space check has to do."""
     try:
         os.posix_fallocate(fd, 0, nbytes)
     except OSError as err:
-        if err.errno == errno.ENOSPC:
-            raise ValueError(f"{what} does not fit on the disk ({err.strerror}); pass cache='none' (--cache none) "
+        if err.errno in (errno.ENOSPC, errno.EFBIG):
+            raise ValueError(f"{what} does not fit on the disk ({err.strerror}: {format_bytes(nbytes)} in "
+                             f"{name}); pass cache='none' (--cache none) "
                              f"or free some space") from None
     except AttributeError:
         pass
