@@ -21,9 +21,9 @@ import pytest
 for _module in ("torch", "PIL"):
     pytest.importorskip(_module, reason=f"{_module} is not installed; the commands need pip install 'convexgan[train]'")
 
-from convexgan.cli import main
-from convexgan.data import toy_images
-from convexgan.progressive import train
+from convexgan.cli import main  # noqa: E402
+from convexgan.data import toy_images  # noqa: E402
+from convexgan.progressive import train  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NPY = b"\x93NUMPY"

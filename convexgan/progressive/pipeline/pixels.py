@@ -280,13 +280,15 @@ def open_disk_cache(folder: str | os.PathLike[str] | None, key: Mapping[str, Any
         return None
     path = manifest_path(folder, key["rank"], key["world_size"])
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(manifest, dict) or not _compatible(manifest.get("key"), key, resolutions):
+        # the cache is a cache: a manifest that is not a regular file, not JSON, nested past the recursion limit
+        # or of another shape means "no cache", and the images are decoded again
+        manifest = json.loads(path.read_text()) if path.is_file() else None
+        if not isinstance(manifest, dict) or not _compatible(manifest.get("key"), key, resolutions):
+            return None
+    except (OSError, ValueError, RecursionError, TypeError):
         return None
     n = manifest.get("n")
-    if not isinstance(n, int) or n < 0:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         return None
     cache = _open_files(folder, manifest["key"], resolutions, n)
     recorded = manifest.get("sha256")
@@ -396,9 +398,16 @@ def keep_on_disk(cache: PixelCache, folder: str | os.PathLike[str]) -> list[Path
 
 
 def remove_disk_cache(folder: str | os.PathLike[str], rank: int, world_size: int) -> None:
-    """Delete process ``rank``'s disk cache (manifest first, so that a half-removed cache is never complete)."""
+    """Delete process ``rank``'s disk cache (manifest first, so that a half-removed cache is never complete).
+
+    A folder under the manifest's name is not the cache's to delete: ``ValueError`` naming it.
+    """
     folder = Path(folder)
-    manifest_path(folder, rank, world_size).unlink(missing_ok=True)
+    manifest = manifest_path(folder, rank, world_size)
+    if manifest.is_dir() and not manifest.is_symlink():
+        raise ValueError(f"the pixel cache's manifest {manifest} is a folder; remove or rename it (the cache is "
+                         f"rebuilt), or train with --cache memory")
+    manifest.unlink(missing_ok=True)
     for file in folder.glob(f"pixels_rank{rank}of{world_size}_*.u8"):
         file.unlink()
 
