@@ -22,7 +22,8 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,21 +75,38 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
         ``path``.
     """
     path = Path(path)
-    if is_special_file(path):
-        return write_in_place(path, write)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fchmod(fh.fileno(), 0o666 & ~current_umask())
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with _naming(path):
+        if is_special_file(path):
+            return write_in_place(path, write)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fchmod(fh.fileno(), 0o666 & ~current_umask())
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
     return path
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Give an ``OSError`` that names no file (``ENOSPC``, ``EFBIG``, ``EIO`` from a write, flush or fsync) the
+    output's path, so that "No space left on device" says which output did not fit; numpy's short write
+    (``8192 requested and 496 written``, no errno) is named with its two likely causes."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        if err.errno is None:
+            raise OSError(f"{path} could not be written whole ({err}): the disk is full or the file is larger than "
+                          f"the file-size limit (ulimit -f)") from err
+        raise type(err)(err.errno, err.strerror, str(path)) from err
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
