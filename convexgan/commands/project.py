@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     out = save_image_grid(pairs, args.out, ncols=2 * min(4, len(images)))
     print(f"projected {len(images)} images of {args.images} onto stage {index} ({r}x{r}; rank {result.rank} of "
           f"latent dimension {D}, image dimension {r * r * C})")
+    if len(images) < args.n:
+        print(f"note: --n={args.n} asked, {len(images)} readable image(s) after --skip={args.skip} in "
+              f"{args.images}; the rows are numbered by position among the readable images")
     print("image  rms_error  explained")
     for i, (error, explained) in enumerate(zip(result.rms_error, result.explained), start=args.skip):
         print(f"{i:5d}  {error:9.4f}  {explained:9.4f}")

@@ -66,6 +66,9 @@ def load_samples(path: Path, key: str | None = None) -> NDArray[Any]:
     """
     if not path.exists():
         raise FileNotFoundError(f"data file {path} does not exist")
+    if not path.is_file():
+        raise ValueError(f"data file {path} is not a regular file (a FIFO, device or folder); solve reads "
+                         f"the samples of a .npy/.npz file")
     if _read_array(lambda: _is_npz(path), path):
         headers = _read_array(lambda: npz_headers(path), path)
         declared = {name: (shape, dtype) for name, (shape, dtype) in headers.items()

@@ -8,7 +8,7 @@ import argparse
 import json
 import shlex
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from convexgan import choices
 from convexgan._validation import device_argument
@@ -110,8 +110,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if world()[0] != 0:
         return 0
-    with open(f"{args.out}/{REPORT}") as fh:
-        report = json.load(fh)
+    report = _summary_fields(f"{args.out}/{REPORT}")
     print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, "
           f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
     for p in report.get("data_passes", [])[-1:]:
@@ -119,6 +118,35 @@ def run(args: argparse.Namespace) -> int:
         print(f"data pass {p['seconds']:.2f} s ({', '.join(f'{k} {v:.2f} s' for k, v in p['phases'].items())}{rate}; "
               f"{p['workers']} workers, pixel cache {p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
     return 0
+
+
+def _summary_fields(path: str) -> dict[str, Any]:
+    """The fields of ``report.json`` the summary line prints, each checked: a report edited by hand (a field
+    removed, a wrong type, JSON nested past the parser's depth) is a ``ValueError`` naming the file, the field,
+    the value and what was expected, never a raw ``KeyError``/``AttributeError``/``RecursionError``."""
+    try:
+        with open(path) as fh:
+            report = json.load(fh)
+    except (OSError, ValueError, RecursionError) as err:
+        raise ValueError(f"{path} cannot be read as JSON ({type(err).__name__}: {err})") from None
+    if not isinstance(report, dict):
+        raise ValueError(f"{path} must hold a JSON object; got {type(report).__name__}")
+    expected: dict[str, tuple[type, ...]] = {"n_images": (int,), "skipped_images": (int,), "stages": (list,),
+                                             "data_passes": (list,)}
+    for field, types in expected.items():
+        value = report.get(field, [] if field == "data_passes" else None)
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise ValueError(f"{path} field {field!r} is {value!r}; expected {' or '.join(t.__name__ for t in types)}")
+    passes = report["data_passes"][-1:]
+    for p in passes:
+        ok = (isinstance(p, dict) and isinstance(p.get("seconds"), (int, float)) and isinstance(p.get("phases"), dict)
+              and all(isinstance(v, (int, float)) for v in p["phases"].values())
+              and isinstance(p.get("cache"), dict) and "mode" in p["cache"] and "workers" in p
+              and isinstance(p.get("images_per_second", 0) or 0, (int, float)))
+        if not ok:
+            raise ValueError(f"{path} field 'data_passes' holds {p!r}; expected objects with seconds, phases "
+                             f"(name -> seconds), images_per_second, workers and cache {{mode, reused}}")
+    return dict(report, data_passes=passes)
 
 
 def interrupted_line(args: argparse.Namespace, config: "TrainConfig") -> str:

@@ -49,7 +49,13 @@ class FolderSource(ImageSource[Path]):
             if table_path is None or not table_path.is_file():
                 raise FileNotFoundError(f"attribute filter requested but no list_attr_celeba.txt found for {folder}")
             keep = attribute_filter(table_path.read_text(), str(table_path), attributes)
-            files = [p for p in files if p.name in keep]
+            matched = [p for p in files if p.name in keep]
+            if files and not matched:
+                raise ValueError(f"attributes={attributes} match none of the {len(files)} images of folder {folder} "
+                                 f"(by {table_path})")
+            files = matched
+        if not files:
+            _check_listable(folder)
         self.root = folder
         super().__init__(f"folder {folder}", files, **kwargs)
 
@@ -61,3 +67,16 @@ class FolderSource(ImageSource[Path]):
 
     def _decode(self, item: Path, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         return decode_image(item, str(item), draft_frame)
+
+
+def _check_listable(folder: Path) -> None:
+    """Raise ``PermissionError`` (or the ``OSError``) naming the first folder under ``folder`` that cannot be listed:
+    :meth:`pathlib.Path.rglob` skips such folders silently, so an unreadable folder would read as one holding no
+    images."""
+    errors: list[OSError] = []
+    for _ in os.walk(folder, onerror=errors.append):
+        if errors:
+            break
+    if errors:
+        err = errors[0]
+        raise type(err)(err.errno, f"image folder {folder} cannot be listed ({err.strerror})", err.filename)

@@ -23,6 +23,8 @@ base resolution (:mod:`convexgan.progressive.runs.growth`). As each stage ends, 
 """
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Mapping, Sequence
 import math
 import time
@@ -48,6 +50,7 @@ from convexgan.progressive.pipeline.pixels import cache_key, keep_on_disk, start
 from convexgan.progressive.runs.checkpoint import save_stage, stage_path
 from convexgan.progressive.runs.folder import REPORT, grid_path, open_run, write_json
 from convexgan.progressive.runtime.device import TORCH_DTYPES, resolve_device
+from convexgan.progressive.runtime.agreement import check_ranks_agree
 from convexgan.progressive.runtime.distributed import barrier, init_from_environment, world
 from convexgan.progressive.runtime.memory import high_water_mark, peak_since, reset_peak
 from convexgan.progressive.runtime.phases import Phases, phase, recording
@@ -111,8 +114,20 @@ def train(data: ImageData, out: str | os.PathLike[str], config: TrainConfig | No
     with open_images(data, n_images=config.n_images, subset=config.subset, seed=config.seed, include=config.include,
                      classes=config.classes, crop=config.crop, attributes=config.attributes,
                      strict=config.strict) as source, \
+            _agreed(source, record), \
             open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
         return _train_stages(source, Path(out), record, stages, report, device, config)
+
+
+@contextmanager
+def _agreed(source: ImageSource, record: dict[str, Any]) -> Iterator[None]:
+    """Check, before any collective, that every rank holds the same data and options (one line if not)."""
+    if world()[1] > 1:
+        from convexgan.data.fingerprint import data_fingerprint
+        check_ranks_agree({"data fingerprint": data_fingerprint(source).summary, "n": len(source),
+                           "channels": source.channels,
+                           "options": {k: v for k, v in record.items() if k != "data"}})
+    yield
 
 
 def _train_stages(source: ImageSource, out: Path, record: dict[str, Any], stages: list[StageWeights],

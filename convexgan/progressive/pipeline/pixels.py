@@ -51,7 +51,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from convexgan._files import atomic_write, atomic_write_text
+from convexgan._files import atomic_write, atomic_write_text, current_umask
 from convexgan._limits import array_bytes, check_bytes, format_bytes, max_bytes
 from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
@@ -200,8 +200,9 @@ class PixelWriter:
             final = pixels_path(self.folder, key["rank"], key["world_size"], r)
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=f".{final.name}.", suffix=".tmp")
             self._temporary[r] = Path(name)
+            os.fchmod(fd, 0o666 & ~current_umask())
             try:
-                _reserve(fd, array_bytes(shape, np.uint8), what)
+                _reserve(fd, array_bytes(shape, np.uint8), what, str(final))
             except BaseException:
                 os.close(fd)
                 self.discard()
@@ -245,14 +246,15 @@ class PixelWriter:
         self._temporary = {}
 
 
-def _reserve(fd: int, nbytes: int, what: str) -> None:
+def _reserve(fd: int, nbytes: int, what: str, name: str) -> None:
     """Allocate the file's blocks now, so that a full disk is an error here and not a crash (SIGBUS) on a write
     through the memory map; where the file system cannot reserve blocks the free-space check has to do."""
     try:
         os.posix_fallocate(fd, 0, nbytes)
     except OSError as err:
-        if err.errno == errno.ENOSPC:
-            raise ValueError(f"{what} does not fit on the disk ({err.strerror}); pass cache='none' (--cache none) "
+        if err.errno in (errno.ENOSPC, errno.EFBIG):
+            raise ValueError(f"{what} does not fit on the disk ({err.strerror}: {format_bytes(nbytes)} in "
+                             f"{name}); pass cache='none' (--cache none) "
                              f"or free some space") from None
     except AttributeError:
         pass
@@ -278,13 +280,15 @@ def open_disk_cache(folder: str | os.PathLike[str] | None, key: Mapping[str, Any
         return None
     path = manifest_path(folder, key["rank"], key["world_size"])
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(manifest, dict) or not _compatible(manifest.get("key"), key, resolutions):
+        # the cache is a cache: a manifest that is not a regular file, not JSON, nested past the recursion limit
+        # or of another shape means "no cache", and the images are decoded again
+        manifest = json.loads(path.read_text()) if path.is_file() else None
+        if not isinstance(manifest, dict) or not _compatible(manifest.get("key"), key, resolutions):
+            return None
+    except (OSError, ValueError, RecursionError, TypeError):
         return None
     n = manifest.get("n")
-    if not isinstance(n, int) or n < 0:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         return None
     cache = _open_files(folder, manifest["key"], resolutions, n)
     recorded = manifest.get("sha256")
@@ -394,9 +398,16 @@ def keep_on_disk(cache: PixelCache, folder: str | os.PathLike[str]) -> list[Path
 
 
 def remove_disk_cache(folder: str | os.PathLike[str], rank: int, world_size: int) -> None:
-    """Delete process ``rank``'s disk cache (manifest first, so that a half-removed cache is never complete)."""
+    """Delete process ``rank``'s disk cache (manifest first, so that a half-removed cache is never complete).
+
+    A folder under the manifest's name is not the cache's to delete: ``ValueError`` naming it.
+    """
     folder = Path(folder)
-    manifest_path(folder, rank, world_size).unlink(missing_ok=True)
+    manifest = manifest_path(folder, rank, world_size)
+    if manifest.is_dir() and not manifest.is_symlink():
+        raise ValueError(f"the pixel cache's manifest {manifest} is a folder; remove or rename it (the cache is "
+                         f"rebuilt), or train with --cache memory")
+    manifest.unlink(missing_ok=True)
     for file in folder.glob(f"pixels_rank{rank}of{world_size}_*.u8"):
         file.unlink()
 

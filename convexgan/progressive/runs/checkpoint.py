@@ -124,6 +124,9 @@ def load_stage(path: str | os.PathLike[str],
         }
     except (KeyError, ValueError, TypeError) as err:
         raise ValueError(f"checkpoint {path} is incomplete or malformed ({err})") from None
+    except RecursionError:
+        raise ValueError(f"checkpoint {path} is incomplete or malformed: its member 'config' is JSON nested deeper "
+                         f"than Python's recursion limit can decode") from None
     values = [stage.mean, stage.B, stage.V, torch.tensor([stage.scale, meta["beta"]], dtype=torch.float64)]
     if not all(bool(torch.isfinite(v).all()) for v in values):
         raise ValueError(f"checkpoint {path} is corrupt: its weights hold NaN or infinite values")
@@ -179,6 +182,8 @@ def _check_shapes(path: Path, headers: Mapping[str, tuple[tuple[int, ...], np.dt
         where += f", stage {index} of {resolutions}, {fresh} fresh column(s){' and a ones column' if ones else ''}"
     shapes = {key: headers[key][0] for key in ARRAY_MEMBERS}
     wrong = [key for key, shape in expected.items() if shapes[key] != shape]
+    if fresh < 0:
+        raise ValueError(f"checkpoint {path} is inconsistent: its member 'fresh' is {fresh}; expected an integer >= 0")
     if r < 1 or C not in (1, 3) or not 1 <= k <= r * r * C or len(shapes["B"]) != 2 or shapes["B"][1] != k or wrong:
         declared = ", ".join(f"{key} {shape}" for key, shape in shapes.items())
         wanted = ", ".join(f"{key} {shape}" for key, shape in expected.items())

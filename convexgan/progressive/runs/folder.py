@@ -35,8 +35,10 @@ one place (:func:`read_config`, :func:`read_report`), so that a file of the wron
 """
 
 import json
+import math
 import numbers
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -74,11 +76,15 @@ REPORT_STAGE_KEYS = ("index", "resolution", "d", "k", "beta", "constraint_value"
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file; ``ValueError`` naming the file when it is not valid JSON."""
+    """Read a JSON file; ``ValueError`` naming the file when it is not valid JSON or nests deeper than the parser
+    can follow (``RecursionError`` inside :mod:`json`)."""
     try:
         return json.loads(Path(path).read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} is not valid JSON ({err})") from None
+    except RecursionError:
+        raise ValueError(f"{path} is not a convexgan record: its JSON is nested deeper than Python's recursion "
+                         f"limit ({sys.getrecursionlimit()}) can decode") from None
 
 
 def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
@@ -106,11 +112,12 @@ def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
         problems.append(f"mode must be a string, got {config['mode']!r}")
     if not _is_int(config["seed"]):
         problems.append(f"seed must be an integer, got {config['seed']!r}")
-    for key, valid in (("k", _is_int), ("beta", _is_number)):
+    for key, valid in (("k", lambda v: _is_int(v) and v >= 1), ("beta", lambda v: _is_number(v) and 0 < v < math.inf)):
         value = config.get(key)
         if value is not None and not (isinstance(value, list) and isinstance(resolutions, list)
                                       and len(value) == len(resolutions) and all(valid(v) for v in value)):
-            problems.append(f"{key} must be null or a list of one number per resolution, got {value!r}")
+            what = "integer >= 1" if key == "k" else "finite number > 0"
+            problems.append(f"{key} must be null or a list of one {what} per resolution, got {value!r:.80}")
     if problems:
         raise ValueError(f"{path} is not a convexgan run configuration: {'; '.join(problems)}")
     try:
@@ -137,12 +144,24 @@ def read_images(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     record = read_json(path)
-    valid = (isinstance(record, dict) and _is_int(record.get("candidates")) and isinstance(record.get("indices"), list)
-             and all(_is_int(i) and 0 <= i < record["candidates"] for i in record["indices"])
-             and isinstance(record.get("candidates_sha256"), str))
-    if not valid:
-        raise ValueError(f"{path} is not a convexgan image record: expected an object with 'candidates' (an "
-                         f"integer), 'indices' (integers below it) and 'candidates_sha256' (a string)")
+    expected = "an object with 'candidates' (an integer >= 0), 'indices' (integers from 0 below it) and " \
+               "'candidates_sha256' (a string)"
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} is not a convexgan image record: got {type(record).__name__}; expected {expected}")
+    candidates, indices = record.get("candidates"), record.get("indices")
+    problem = None
+    if not _is_count(candidates):
+        problem = f"field 'candidates' is {candidates!r:.80}"
+    elif not isinstance(indices, list):
+        problem = f"field 'indices' is {indices!r:.80}"
+    elif not isinstance(record.get("candidates_sha256"), str):
+        problem = f"field 'candidates_sha256' is {record.get('candidates_sha256')!r:.80}"
+    else:
+        bad = [i for i in indices if not (_is_count(i) and i < candidates)]
+        if bad:
+            problem = f"field 'indices' holds {bad[0]!r:.80} (candidates {candidates})"
+    if problem:
+        raise ValueError(f"{path} is not a convexgan image record: {problem}; expected {expected}")
     return record
 
 
@@ -169,7 +188,57 @@ def read_report(path: str | os.PathLike[str], finished: int) -> dict[str, Any] |
     if incomplete:
         raise ValueError(f"{path} is not a convexgan report: the entries of stage(s) {incomplete} lack some of "
                          f"{', '.join(REPORT_STAGE_KEYS)}")
+    problem = _report_field_problem(report, stages[:finished])
+    if problem:
+        raise ValueError(f"{path} is not a convexgan report: {problem}")
     return {**report, "stages": stages[:finished]}
+
+
+def _is_count(value: object) -> bool:
+    return _is_int(value) and value >= 0  # type: ignore[operator]  # _is_int makes it an integer
+
+
+def _is_seconds(value: object) -> bool:
+    return _is_number(value) and 0 <= value < math.inf  # type: ignore[operator]  # _is_number makes it a number
+
+
+def _phases_problem(where: str, part: Mapping[str, Any]) -> str | None:
+    phases = part.get("phases", {})
+    if not (isinstance(phases, dict) and all(_is_seconds(v) for v in phases.values())):
+        return f"field {where} 'phases' is {phases!r:.80}; expected an object of phase name -> seconds >= 0"
+    return None
+
+
+def _report_field_problem(report: Mapping[str, Any], stages: list[dict[str, Any]]) -> str | None:
+    """The first field of a resumed report that the resumed run reads back and that has the wrong type or range,
+    named with its value and what is expected (``None`` when all are fine)."""
+    for field in ("skipped_images", "peak_memory_bytes"):
+        if field in report and not _is_count(report[field]):
+            return f"field {field!r} is {report[field]!r:.80}; expected an integer >= 0"
+    for field, item in (("moments_seconds", "seconds >= 0"), ("data_passes", "objects")):
+        value = report.get(field, [])
+        valid = _is_seconds if field == "moments_seconds" else (lambda v: isinstance(v, dict))
+        if not (isinstance(value, list) and all(valid(v) for v in value)):
+            return f"field {field!r} is {value!r:.80}; expected a list of {item}"
+    for i, part in enumerate(report.get("data_passes", [])):
+        problem = _phases_problem(f"'data_passes'[{i}]", part)
+        if problem:
+            return problem
+    kinds: dict[str, tuple[Any, str]] = {
+        "index": (_is_count, "an integer >= 0"), "resolution": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+        "d": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"), "k": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+        "beta": (lambda v: v is None or _is_number(v), "a number or null"),
+        "constraint_value": (lambda v: v is None or _is_number(v), "a number or null"),
+        "seconds": (_is_seconds, "seconds >= 0"),
+    }
+    for i, entry in enumerate(stages):
+        for key, (valid, expected) in kinds.items():
+            if not valid(entry[key]):
+                return f"field 'stages'[{i}] {key!r} is {entry[key]!r:.80}; expected {expected}"
+        problem = _phases_problem(f"'stages'[{i}]", entry)
+        if problem:
+            return problem
+    return None
 
 
 def _is_int(value: object) -> bool:
@@ -178,6 +247,11 @@ def _is_int(value: object) -> bool:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_listing_row(row: object) -> bool:
+    """A row of ``data_files.json``: ``[relative path, size in bytes, modification time in ns]``."""
+    return isinstance(row, list) and len(row) == 3 and isinstance(row[0], str) and _is_int(row[1]) and _is_int(row[2])
 
 
 def write_json(path: str | os.PathLike[str], value: object) -> None:
@@ -339,8 +413,11 @@ def check_same_data(out: Path, previous: Mapping[str, Any], fingerprint: Fingerp
     what = f"{recorded.get('count')} -> {fingerprint.summary.get('count')} item(s)"
     listing = out / DATA_FILES
     if recorded.get("method") == fingerprint.summary["method"] and fingerprint.entries and listing.is_file():
-        old = read_json(listing)
-        if isinstance(old, list) and all(isinstance(row, list) and len(row) == 3 for row in old):
+        try:
+            old = read_json(listing)
+        except (OSError, ValueError):
+            old = None  # the listing only words the message: an unreadable one leaves the count
+        if isinstance(old, list) and all(_is_listing_row(row) for row in old):
             what = describe_changes(old, fingerprint.entries)
     elif recorded.get("method") != fingerprint.summary["method"]:
         what = f"fingerprint method {recorded.get('method')!r} -> {fingerprint.summary['method']!r}"
