@@ -13,7 +13,7 @@ from convexgan.data import open_images
 from convexgan.data.fingerprint import data_fingerprint
 from convexgan.exceptions import CorruptCacheWarning
 from convexgan.progressive.runtime.memory import high_water_mark, reset_peak
-from convexgan.progressive.pipeline.moments import _Sums, accumulate_moments
+from convexgan.progressive.pipeline.moments import _Sums, accumulate_moments, shifted_images
 from convexgan.progressive.pipeline.pixels import (
     PixelCache,
     cache_key,
@@ -161,9 +161,10 @@ def test_flushing_the_float32_buffer_allocates_one_block_not_a_float64_copy():
         pytest.skip("this system does not let a process reset its peak resident memory (/proc/self/clear_refs)")
     d = 4096
     sums = _Sums(d, torch.device("cpu"), torch.float32, flush_rows=1)
-    Y = torch.rand(8, d)
-    sums.add(Y)  # flushes once (loads the kernels)
-    sums.add(Y)
+    P = np.random.default_rng(0).integers(0, 256, (8, d), dtype=np.uint8)
+    Y = shifted_images(P, "cpu", torch.float32)
+    sums.add(Y, P)  # flushes once (loads the kernels)
+    sums.add(Y, P)
     sums.buffer.addmm_(Y.T, Y)
     sums.buffered = 8
     expected = sums.outer + sums.buffer.double()
