@@ -222,29 +222,6 @@ def accumulate_moments(source: "ImageSource | PixelCache", resolutions: Sequence
         return _finish(sums, resolutions, dense, source.channels, device, dtype, description)
 
 
-def shifted_images(pixels: NDArray[np.uint8], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
-    """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``.
-
-    The conversion every pass uses (so that an operator pass over the pixel cache sees the rows the moments saw).
-
-    Parameters
-    ----------
-    pixels : ndarray (b, ...) uint8
-        A chunk (``(b, r, r, C)`` or ``(b, d)``), e.g. from :meth:`PixelCache.iter_chunks` or a slice of
-        :meth:`PixelCache.pixels`.
-    device : torch.device
-    dtype : torch.float32 or torch.float64
-
-    Returns
-    -------
-    torch.Tensor (b, d)
-    """
-    pixels = pixels.reshape(pixels.shape[0], -1)
-    pixels = np.ascontiguousarray(pixels) if pixels.flags.writeable else np.array(pixels)
-    P = torch.from_numpy(pixels).to(device)
-    return P.to(dtype).div_(255).sub_(SHIFT)
-
-
 def _finish(sums: dict[int, _Sums], resolutions: Sequence[int], dense: set[int], channels: int, device: torch.device,
             dtype: torch.dtype, description: str) -> dict[int, Moments]:
     out: dict[int, Moments] = {}
