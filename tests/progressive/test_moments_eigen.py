@@ -13,7 +13,7 @@ from conftest import centred_second_moment
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-13), (torch.float32, 1e-6)])
 def test_chunked_moments_equal_the_direct_ones(toy, dtype, tol):
-    moments = accumulate_moments(open_images(toy), [4, 8], dtype=dtype, chunk_size=37, flush_rows=50)
+    moments = accumulate_moments(open_images(toy), [4, 8], dtype=dtype, chunk_size=37)
     for r in (4, 8):
         S, mean = centred_second_moment(toy, r, 8)
         assert moments[r].n == len(toy)
@@ -60,12 +60,3 @@ def test_eigenpairs_above_beta_and_norm_of_the_difference():
     assert expected == pytest.approx(beta, rel=1e-10)
     for method in ("dense", "eigsh"):
         assert symmetric_norm(torch.from_numpy(S), V[:, :7], C, method) == pytest.approx(expected, rel=1e-10)
-
-
-def test_blockwise_symmetrisation_equals_the_direct_one():
-    from convexgan.progressive.pipeline.moments import _symmetrize_
-
-    S = torch.randn(7, 7, dtype=torch.float64)
-    expected = (S + S.T) / 2
-    _symmetrize_(S, block=3)
-    assert torch.equal(S, expected)

@@ -152,21 +152,22 @@ def test_mean_only_resolutions_skip_the_dense_matrix(toy_folder):
     for r in (8, 16):
         assert light[r].second is None and light[r].n == full[r].n == 160
         assert torch.equal(light[r].mean, full[r].mean)
-        # max_j mean_i y_ij^2: float64 sums of float32 squares against the float32 Gram's diagonal (rounding 1e-7)
-        assert light[r].raw_scale == pytest.approx(full[r].raw_scale, rel=1e-6)
+        # max_j mean_i y_ij^2 from the same exact integer sums (int64 squares against the Gram's exact diagonal)
+        assert light[r].raw_scale == full[r].raw_scale
 
 
 def test_flushing_the_float32_buffer_allocates_one_block_not_a_float64_copy():
     if not reset_peak():
         pytest.skip("this system does not let a process reset its peak resident memory (/proc/self/clear_refs)")
     d = 4096
-    sums = _Sums(d, torch.device("cpu"), torch.float32, flush_rows=1)
-    Y = torch.rand(8, d)
-    sums.add(Y)  # flushes once (loads the kernels)
-    sums.add(Y)
-    sums.buffer.addmm_(Y.T, Y)
-    sums.buffered = 8
-    expected = sums.outer + sums.buffer.double()
+    sums = _Sums(d, torch.device("cpu"), torch.float32)
+    assert sums.buffer is not None
+    P = np.random.default_rng(0).integers(0, 256, (8, d), dtype=np.uint8)
+    sums.add(P, torch.device("cpu"))
+    sums.flush()  # loads the kernels
+    sums.add(P, torch.device("cpu"))
+    Q = torch.from_numpy(P).double()
+    expected = sums.outer + Q.T @ Q
     reset_peak()
     start = high_water_mark()
     sums.flush()

@@ -7,15 +7,24 @@ For images flattened to rows :math:`x_i \in \mathbb{R}^d` (HWC order) the traine
 (the second moment of the per-pixel centred data, :ref:`theory-progressive`). They are accumulated chunk by chunk,
 so memory is one chunk plus the ``d x d`` sums. The chunks come from decoding an image source (which may fill
 a pixel cache on the way, :mod:`convexgan.progressive.pipeline.pixels`) or from a filled pixel cache: both give the
-8-bit pixels :math:`p_i`, turned into :math:`x_i = p_i / 255` by the same float division, so the moments
-from a cache equal those of a decoding pass bit for bit (with the same chunk boundaries). To limit
-cancellation the sums are taken of
-:math:`y_i = x_i - \tfrac12` (pixels in [0, 1]) and :math:`S_X = \frac1n \sum y_i y_i^T - \bar y \bar y^T`.
-The chunk products run in the working dtype; they are added into float64 sums (in float32 mode through a
-float32 buffer flushed every ``flush_rows`` rows). Under ``torch.distributed`` the sums are added across
-processes, so the result does not depend on how the images were split. The flush, the centring and the
-symmetrisation run in place, block by block, so the peak memory of the pass is the float64 sums plus the
-float32 buffer (1.2 GB + 0.6 GB at 64 x 64) and one block of rows.
+8-bit pixels :math:`p_i` (:math:`x_i = p_i / 255`), so the moments from a cache equal those of a decoding pass bit
+for bit. The sums are exact (no rounding, hence no cancellation either): with :math:`P` the ``n x d`` matrix of the
+integer pixels and :math:`s = P^T 1`, the pass accumulates :math:`s` in int64 and :math:`G = P^T P` in float64,
+whose entries are integers below :math:`255^2 n < 2^{53}` (``n < 1.4e11``): every product and every addition is
+exact, in any order. Hence :math:`s` and :math:`G` do not depend on the chunking, the order of the images, the
+dtype or how ``torch.distributed`` split them (the sums are all-reduced exactly), and
+
+.. math::  \mu_X = \frac{s}{255 n}, \qquad S_X = \frac{n G - s s^T}{255^2 n^2}
+
+are evaluated once in float64. For ``n < 3.7e5`` images :math:`n G`, :math:`s s^T` and :math:`255^2 n^2` are
+exact (below :math:`2^{53}`), so every entry of ``second`` is the exact entry of the data's :math:`S_X` up to two
+roundings (the subtraction and the division): relative error at most :math:`2u` entrywise, :math:`u = 2^{-53}`,
+and the mean is correctly rounded. Above, the products round once more:
+:math:`|\Delta (S_X)_{ij}| \le 3u\,(|n G_{ij}| + |s_i s_j|) / (255^2 n^2)`, a few ulps of the raw second moment.
+In float32 mode the chunk products run in float32 on blocks of at most 258 rows, which is exact too (integer
+partial sums below :math:`2^{24}`); the result is bit for bit the float64 mode's. The float32 block buffer is added
+into :math:`G` block by block, so the peak memory of the pass is :math:`G` plus the float32 buffer
+(1.2 GB + 0.6 GB at 64 x 64) and one chunk of rows.
 """
 
 from collections.abc import Collection, Iterator, Sequence
@@ -34,6 +43,7 @@ if TYPE_CHECKING:
     from convexgan.data.source import ImageSource
 
 SHIFT = 0.5
+EPS64 = float(torch.finfo(torch.float64).eps)
 
 
 @dataclass
@@ -49,7 +59,7 @@ class Moments:
     second : torch.Tensor (d, d) float64
         :math:`S_X` of the centred images.
     eps : float
-        Machine epsilon of the chunk products' dtype (the rounding level of ``second``).
+        The rounding level of ``second``: float64 machine epsilon (``second`` is the exact moment to a few ulps).
     raw_scale : float
         Largest raw second moment :math:`\max_j \frac1n \sum_i y_{ij}^2` of the shifted pixels; rounding
         noise in ``second`` is of order ``eps * max(raw_scale, lambda_1)``.
@@ -76,34 +86,60 @@ class Moments:
         return self.mean.numel()
 
 
-class _Sums:
-    def __init__(self, d: int, device: torch.device, dtype: torch.dtype, flush_rows: int, dense: bool = True) -> None:
-        self.count = 0
-        self.total = torch.zeros(d, dtype=torch.float64, device=device)
-        self.outer = torch.zeros(d, d, dtype=torch.float64, device=device) if dense else None
-        self.squares = None if dense else torch.zeros(d, dtype=torch.float64, device=device)
-        self.buffer: torch.Tensor | None = (
-            None if dtype == torch.float64 or not dense else torch.zeros(d, d, dtype=dtype, device=device))
-        self.buffered = 0
-        self.flush_rows = flush_rows
+EXACT_FLOAT32_ROWS = 2**24 // 255**2
+"""Rows of 8-bit pixels whose float32 Gram is exact: every partial sum is an integer <= 258 * 255^2 < 2^24."""
 
-    def add(self, Y: torch.Tensor) -> None:
-        self.count += Y.shape[0]
-        self.total += Y.sum(0, dtype=torch.float64)
+
+def exact_float32_products() -> bool:
+    """Whether float32 matrix products round only to float32 (no TF32 or bfloat16 internal precision)."""
+    return torch.get_float32_matmul_precision() == "highest" and not torch.backends.cuda.matmul.allow_tf32
+
+
+class _Sums:
+    r"""Exact integer sums of one resolution: :math:`s = \sum_i p_i` (int64) and :math:`G = \sum_i p_i p_i^T`.
+
+    ``G`` is held in float64; its entries are integers below :math:`255^2 n < 2^{53}` (``n < 1.4e11``), so every
+    addition is exact and ``G`` does not depend on the chunking, on the order of the rows or on the split. In
+    float32 mode the products run in float32 on blocks of at most :data:`EXACT_FLOAT32_ROWS` rows (exact, the
+    partial sums being integers below :math:`2^{24}`) and each block is added into ``G``; else (float64, or a
+    float32 matmul precision below ``'highest'``) in float64.
+    """
+
+    def __init__(self, d: int, device: torch.device, dtype: torch.dtype, dense: bool = True) -> None:
+        self.count = 0
+        self.pixel_total = torch.zeros(d, dtype=torch.int64, device=device)
+        self.outer = torch.zeros(d, d, dtype=torch.float64, device=device) if dense else None
+        self.squares = None if dense else torch.zeros(d, dtype=torch.int64, device=device)
+        self.buffer: torch.Tensor | None = (
+            torch.zeros(d, d, dtype=torch.float32, device=device)
+            if dense and dtype == torch.float32 and exact_float32_products() else None)
+        self.buffered = 0
+
+    def add(self, pixels: NDArray[np.uint8], device: torch.device) -> None:
+        """Add a chunk of 8-bit pixels ``(b, ...)`` (rows flattened HWC)."""
+        pixels = pixels.reshape(pixels.shape[0], -1)
+        pixels = np.ascontiguousarray(pixels) if pixels.flags.writeable else np.array(pixels)
+        P = torch.from_numpy(pixels).to(device)
+        self.count += P.shape[0]
+        self.pixel_total += P.sum(0, dtype=torch.int64)
         if self.outer is None:
             assert self.squares is not None  # allocated exactly when outer is not
-            self.squares += Y.square().sum(0, dtype=torch.float64)
+            self.squares += P.to(torch.int64).square().sum(0)
             return
         if self.buffer is None:
-            self.outer.addmm_(Y.T, Y)
+            Q = P.to(torch.float64)
+            self.outer.addmm_(Q.T, Q)
             return
-        self.buffer.addmm_(Y.T, Y)
-        self.buffered += Y.shape[0]
-        if self.buffered >= self.flush_rows:
-            self.flush()
+        for i in range(0, P.shape[0], EXACT_FLOAT32_ROWS):
+            block = P[i : i + EXACT_FLOAT32_ROWS]
+            if self.buffered + block.shape[0] > EXACT_FLOAT32_ROWS:
+                self.flush()
+            Q = block.to(torch.float32)
+            self.buffer.addmm_(Q.T, Q)
+            self.buffered += block.shape[0]
 
     def flush(self, block: int = 1024) -> None:
-        """Add the buffer into the float64 sums, ``block`` rows at a time (the promoted copy of a block only)."""
+        """Add the float32 buffer (exact integers) into ``G``, ``block`` rows at a time (no ``d x d`` float64 copy)."""
         if self.buffer is not None and self.buffered:
             assert self.outer is not None  # a buffer is only allocated with the dense sums
             for i in range(0, self.buffer.shape[0], block):
@@ -112,20 +148,9 @@ class _Sums:
             self.buffered = 0
 
 
-def _symmetrize_(S: torch.Tensor, block: int = 1024) -> None:
-    """Replace ``S`` by ``(S + S^T) / 2`` in place, block by block (no ``d x d`` temporary)."""
-    d = S.shape[0]
-    for i in range(0, d, block):
-        for j in range(i, d, block):
-            upper, lower = S[i : i + block, j : j + block], S[j : j + block, i : i + block]
-            mean = (upper + lower.T) / 2
-            upper.copy_(mean)
-            lower.copy_(mean.T)
-
-
 def accumulate_moments(source: "ImageSource | PixelCache", resolutions: Sequence[int], *,
                        device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32, chunk_size: int = 256,
-                       flush_rows: int = 4096, progress: Any = None, base: int | None = None,
+                       progress: Any = None, base: int | None = None,
                        workers: int | None = None, draft: bool = False, store: PixelWriter | None = None,
                        dense: Collection[int] | None = None) -> dict[int, Moments]:
     """One pass over images, accumulating :math:`\\mu_X` and :math:`S_X` at every resolution.
@@ -138,11 +163,10 @@ def accumulate_moments(source: "ImageSource | PixelCache", resolutions: Sequence
     resolutions : sequence of int
     device : torch.device or str
     dtype : torch.float32 or torch.float64
-        Dtype of the chunk products (the sums are float64).
+        Arithmetic of the chunk products of the integer pixels (both exact; float32 is the faster, on blocks of
+        258 rows; float64 is used anyway when float32 matrix products are allowed below full precision, TF32).
     chunk_size : int
         Images per chunk.
-    flush_rows : int
-        Rows accumulated in the float32 buffer before it is added to the float64 sums.
     progress : tqdm or None
         Advanced by the number of images read by this process.
     base : int or None
@@ -189,61 +213,43 @@ def accumulate_moments(source: "ImageSource | PixelCache", resolutions: Sequence
                 store.add(chunk)
         with phase("moments"):
             for r, pixels in chunk.items():
-                Y = shifted_images(pixels, device, dtype)
                 if r not in sums:
-                    sums[r] = _Sums(Y.shape[1], device, dtype, flush_rows, r in dense)
-                sums[r].add(Y)
+                    sums[r] = _Sums(r * r * source.channels, device, dtype, r in dense)
+                sums[r].add(pixels, device)
         if advance is not None:
             advance.update(next(iter(chunk.values())).shape[0])
     with phase("moments"):
-        return _finish(sums, resolutions, dense, source.channels, device, dtype, flush_rows, description)
-
-
-def shifted_images(pixels: NDArray[np.uint8], device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
-    """:math:`y_i = p_i / 255 - 1/2` of a chunk of 8-bit pixels, rows flattened HWC, in ``dtype`` on ``device``.
-
-    The conversion every pass uses (so that an operator pass over the pixel cache sees the rows the moments saw).
-
-    Parameters
-    ----------
-    pixels : ndarray (b, ...) uint8
-        A chunk (``(b, r, r, C)`` or ``(b, d)``), e.g. from :meth:`PixelCache.iter_chunks` or a slice of
-        :meth:`PixelCache.pixels`.
-    device : torch.device
-    dtype : torch.float32 or torch.float64
-
-    Returns
-    -------
-    torch.Tensor (b, d)
-    """
-    pixels = pixels.reshape(pixels.shape[0], -1)
-    pixels = np.ascontiguousarray(pixels) if pixels.flags.writeable else np.array(pixels)
-    P = torch.from_numpy(pixels).to(device)
-    return P.to(dtype).div_(255).sub_(SHIFT)
+        return _finish(sums, resolutions, dense, source.channels, device, dtype, description)
 
 
 def _finish(sums: dict[int, _Sums], resolutions: Sequence[int], dense: set[int], channels: int, device: torch.device,
-            dtype: torch.dtype, flush_rows: int, description: str) -> dict[int, Moments]:
+            dtype: torch.dtype, description: str) -> dict[int, Moments]:
     out: dict[int, Moments] = {}
     for r in sorted(resolutions):
         d = r * r * channels
-        part = sums.get(r) or _Sums(d, device, dtype, flush_rows, r in dense)
+        part = sums.get(r) or _Sums(d, device, dtype, r in dense)
         part.flush()
-        count = all_reduce_sum(torch.tensor([float(part.count)], dtype=torch.float64, device=device))
+        part.buffer = None
+        count = all_reduce_sum(torch.tensor([part.count], dtype=torch.int64, device=device))
         n = int(count.item())
         if n == 0:
             raise ValueError(f"no readable image in {description}")
-        part.buffer = None
-        total = all_reduce_sum(part.total)
-        mean_shifted = total / n
+        total = all_reduce_sum(part.pixel_total)
+        mean = total.to(torch.float64).div_(255 * n)
+        s = total.to(torch.float64)
         if part.outer is None:
             assert part.squares is not None  # allocated exactly when outer is not
-            raw_scale = float(all_reduce_sum(part.squares).div_(n).max())
-            out[r] = Moments(r, channels, n, mean_shifted + SHIFT, None, float(torch.finfo(dtype).eps), raw_scale)
+            squares = all_reduce_sum(part.squares).to(torch.float64)
+            raw_scale = float(_shifted_raw_second(squares, s, n).max())
+            out[r] = Moments(r, channels, n, mean, None, EPS64, raw_scale)
             continue
-        second = all_reduce_sum(part.outer).div_(n)
-        raw_scale = float(second.diagonal().max())
-        second.addr_(mean_shifted, mean_shifted, alpha=-1)
-        _symmetrize_(second)
-        out[r] = Moments(r, channels, n, mean_shifted + SHIFT, second, float(torch.finfo(dtype).eps), raw_scale)
+        second = all_reduce_sum(part.outer)
+        raw_scale = float(_shifted_raw_second(second.diagonal(), s, n).max())
+        second.mul_(n).addr_(s, s, alpha=-1).div_(255**2 * n * n)
+        out[r] = Moments(r, channels, n, mean, second, EPS64, raw_scale)
     return out
+
+
+def _shifted_raw_second(squares: torch.Tensor, s: torch.Tensor, n: int) -> torch.Tensor:
+    r""":math:`\frac1n \sum_i (p_{ij}/255 - \tfrac12)^2` from the integer sums :math:`\sum_i p_{ij}^2` and :math:`s_j`."""
+    return squares / (255**2 * n) - s / (255 * n) + SHIFT**2

@@ -25,8 +25,8 @@ Modes (``cache=``):
 
 Reading it: the trainer hands the cache to the stage solvers as ``Moments.pixels`` (``None`` with
 ``cache='none'``); ``cache.pixels(r)`` is the ``(n, r*r*C)`` uint8 matrix of this process's images and
-``cache.iter_chunks([r], chunk_size)`` yields its row blocks; :func:`convexgan.progressive.pipeline.moments.shifted_images`
-turns a block into the rows :math:`x_i - \tfrac12` the moments were summed from.
+``cache.iter_chunks([r], chunk_size)`` yields its row blocks, the integer pixels the moments were summed from
+(:mod:`convexgan.progressive.pipeline.moments`).
 
 Every mode except ``'none'`` reuses a complete disk cache whose key matches, and a memory cache is written to
 the run folder as a disk cache when the training is interrupted (Ctrl-C), so that ``--resume`` does not decode
