@@ -19,8 +19,10 @@ import copy
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
-from typing import Any
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TextIO
 
 import convexgan
 from convexgan import commands
@@ -82,6 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def one_line_warnings(command: str) -> Iterator[None]:
+    """Print every warning raised inside the block as ``convexgan COMMAND: warning: MESSAGE`` on stderr.
+
+    No file, line number or source line: those point into convexgan's code, not at anything the user typed.
+    Installed by :func:`main` only, and restored when the block ends, so library use keeps Python's warnings.
+    """
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        text = " ".join(str(message).split())
+        print(f"convexgan {command}: warning: {text}", file=sys.stderr if file is None else file)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -90,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.func(args) or 0
+        with one_line_warnings(args.command):
+            return args.func(args) or 0
     except (ValueError, TypeError, OSError, RuntimeError, MissingExtraError) as err:
         print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
         return 1
