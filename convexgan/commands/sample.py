@@ -46,13 +46,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Sample, optionally histogram-match, save."""
+    if args.out is None and args.png_dir is None:
+        raise ValueError("give --out FILE.png (a grid), --png-dir DIR (one file per sample), or both")
     from convexgan.data.histograms import histogram_reference, match_histograms
     from convexgan.plotting import save_image_files, save_image_grid
     from convexgan.progressive import load_generator
     from convexgan.progressive.runtime.device import resolve_device
 
-    if args.out is None and args.png_dir is None:
-        raise ValueError("give --out FILE.png (a grid), --png-dir DIR (one file per sample), or both")
     generator = load_generator(args.run)
     _check_sample_memory(args, generator)
     images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=resolve_device(args.device, "--device"))
