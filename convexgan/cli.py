@@ -22,7 +22,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any
 
 import convexgan
 from convexgan import commands
@@ -92,14 +92,17 @@ def one_line_warnings(command: str) -> Iterator[None]:
     Installed by :func:`main` only, and restored when the block ends, so library use keeps Python's warnings.
     """
 
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-             file: TextIO | None = None, line: str | None = None) -> None:
+    def one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 line: str | None = None) -> str:
         text = " ".join(str(message).split())
-        print(f"convexgan {command}: warning: {text}", file=sys.stderr if file is None else file)
+        return f"convexgan {command}: warning: {text}\n"
 
-    with warnings.catch_warnings():
-        warnings.showwarning = show
+    python_format = warnings.formatwarning
+    warnings.formatwarning = one_line
+    try:
         yield
+    finally:
+        warnings.formatwarning = python_format
 
 
 def main(argv: Sequence[str] | None = None) -> int:
