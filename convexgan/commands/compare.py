@@ -129,15 +129,15 @@ def format_seconds(value: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the comparison; print the table and save the plot."""
-    import torch
-
-    from convexgan.baselines import plot_error_vs_time, train
-
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"--methods={args.methods!r} must be a comma-separated subset of {','.join(METHODS)}")
     check_positive(args.tol, "--tol")
+    import torch
+
+    from convexgan.baselines import plot_error_vs_time, train
+
     X, description, beta = None, args.problem, 0.0
     if args.problem == "linear-quadratic":
         X, description = problem_data(args)

@@ -26,6 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo, then print where the report is and its headline numbers."""
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out={str(args.out)!r} is a file; the demo writes a folder (give a new or existing folder)")
     for name in ("torch", "PIL", "sklearn", "matplotlib"):
         require("demo", name, user="convexgan demo")
     from convexgan.demo import run_demo

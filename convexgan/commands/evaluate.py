@@ -87,14 +87,14 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table, optionally write JSON; return the exit status."""
-    from convexgan.metrics import load_extractor
-    from convexgan.progressive.evaluation import evaluate_run
-
     if args.extractor and not args.trust_extractor:
         raise ValueError(
             f"--extractor {args.extractor}: loading a TorchScript file runs the code it contains; pass "
             f"--trust-extractor if you trust this file"
         )
+    from convexgan.metrics import load_extractor
+    from convexgan.progressive.evaluation import evaluate_run
+
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvexGANWarning)  # each one is printed once, under the table

@@ -30,12 +30,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Draw the endpoint latents, interpolate, save the grid."""
+    if args.rows < 1 or args.steps < 2:
+        raise ValueError(f"--rows={args.rows} must be >= 1 and --steps={args.steps} >= 2")
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import interpolate, load_generator
 
     generator = load_generator(args.run)
-    if args.rows < 1 or args.steps < 2:
-        raise ValueError(f"--rows={args.rows} must be >= 1 and --steps={args.steps} >= 2")
     stage = generator.stages[generator.stage_index(args.stage)]
     r, C, D = stage.resolution, stage.channels, generator.latent_size(args.stage)
     check_bytes(args.rows * args.steps * (8 * D + 12 * r * r * C), f"--rows={args.rows} x --steps={args.steps} "

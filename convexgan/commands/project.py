@@ -31,13 +31,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Read, project, report, save."""
+    if args.n < 1 or args.skip < 0:
+        raise ValueError(f"--n={args.n} must be >= 1 and --skip={args.skip} >= 0")
     from convexgan.data import load_images
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import load_generator, project
 
     generator = load_generator(args.run)
-    if args.n < 1 or args.skip < 0:
-        raise ValueError(f"--n={args.n} must be >= 1 and --skip={args.skip} >= 0")
     index = generator.stage_index(args.stage)
     stage = generator.stages[index]
     r, C, D = stage.resolution, stage.channels, generator.latent_size(index)

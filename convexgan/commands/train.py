@@ -87,12 +87,12 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def run(args: argparse.Namespace) -> int:
     """Train, printing each stage's row as it ends, then one summary line; on Ctrl-C, the line that resumes."""
+    attributes = dict(_attribute(a) for a in args.attribute) or None
     from convexgan.progressive import TrainConfig, train
     from convexgan.progressive.runtime.distributed import world
     from convexgan.progressive.runtime.progress import RowPrinter
     from convexgan.progressive.runs.folder import REPORT
 
-    attributes = dict(_attribute(a) for a in args.attribute) or None
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
     beta = args.beta[0] if args.beta and len(args.beta) == 1 and len(args.resolutions) > 1 else args.beta
     config = TrainConfig(resolutions=args.resolutions, k=k, beta=beta, mode=args.mode, n_images=args.n_images,
