@@ -27,6 +27,7 @@ from typing import Any
 import convexgan
 from convexgan import commands
 from convexgan._extras import MissingExtraError
+from convexgan.commands import add_output_options, phase
 
 
 def shows_default(action: argparse.Action) -> bool:
@@ -81,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"convexgan.commands.{info.name}").add_parser(subparsers)
+    for command in subparsers.choices.values():
+        add_output_options(command)
     return parser
 
 
@@ -113,8 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        with one_line_warnings(args.command):
-            return args.func(args) or 0
+        with one_line_warnings(args.command), phase(args, "finished in"):
+            status: int = args.func(args) or 0
+        return status
     except (ValueError, TypeError, OSError, RuntimeError, MissingExtraError) as err:
         print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
         return 1

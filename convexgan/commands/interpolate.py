@@ -7,6 +7,7 @@ import numpy as np
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
+from convexgan.commands import inform
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
     if args.npy:
         write_option_file("--npy", args.npy, lambda fh: np.save(fh, path))
     out = save_image_grid(images.reshape(-1, r, r, C), args.out, ncols=args.steps)
-    print(f"wrote {args.rows} {args.method} interpolations x {args.steps} steps of stage "
-          f"{generator.stage_index(args.stage)} ({r}x{r}, latent dimension {D}) to {out}")
+    inform(args, f"wrote {args.rows} {args.method} interpolations x {args.steps} steps of stage "
+                 f"{generator.stage_index(args.stage)} ({r}x{r}, latent dimension {D}) to {out}")
     return 0

@@ -7,6 +7,7 @@ import numpy as np
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
+from convexgan.commands import inform
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
         write_option_file("--npy", args.npy, lambda fh: np.save(fh, result.latents))
     pairs = np.stack([images, result.reconstructions], axis=1).reshape(-1, r, r, C)
     out = save_image_grid(pairs, args.out, ncols=2 * min(4, len(images)))
-    print(f"projected {len(images)} images of {args.images} onto stage {index} ({r}x{r}; rank {result.rank} of "
-          f"latent dimension {D}, image dimension {r * r * C})")
+    inform(args, f"projected {len(images)} images of {args.images} onto stage {index} ({r}x{r}; rank {result.rank} of "
+                 f"latent dimension {D}, image dimension {r * r * C})")
     print("image  rms_error  explained")
     for i, (error, explained) in enumerate(zip(result.rms_error, result.explained), start=args.skip):
         print(f"{i:5d}  {error:9.4f}  {explained:9.4f}")

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 from convexgan._validation import device_argument
+from convexgan.commands import inform, phase
 
 if TYPE_CHECKING:
     import torch
@@ -69,13 +70,15 @@ def run(args: argparse.Namespace) -> int:
     from convexgan.progressive import load_generator
     from convexgan.progressive.runtime.device import resolve_device
 
-    generator = load_generator(args.run)
+    with phase(args, "load"):
+        generator = load_generator(args.run)
     _check_sample_memory(args, generator)
     device = resolve_device(args.device, "--device")
-    if args.truncation == 1:
-        images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=device)
-    else:
-        images = truncated_samples(generator, args.n, args.seed, args.stage, args.truncation, device)
+    with phase(args, "sample"):
+        if args.truncation == 1:
+            images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=device)
+        else:
+            images = truncated_samples(generator, args.n, args.seed, args.stage, args.truncation, device)
     if args.npy:
         write_option_file("--npy", args.npy, lambda fh: np.save(fh, images))
     out = args.out
@@ -86,17 +89,17 @@ def run(args: argparse.Namespace) -> int:
         images = match_histograms(images, reference)
         if out is not None:
             out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
-        print(f"post-processing: per-channel histogram matching to {len(reference)} images of "
-              f"{args.match_histograms} (drawn at random, seed {args.seed})")
+        inform(args, f"post-processing: per-channel histogram matching to {len(reference)} images of "
+                     f"{args.match_histograms} (drawn at random, seed {args.seed})")
     stage = args.stage if args.stage is not None else len(generator.stages) - 1
     size = f"{generator.resolutions[stage]}x{generator.resolutions[stage]}"
     if args.png_dir is not None:
         paths = save_image_files(images, args.png_dir, force=args.force)
-        print(f"wrote {args.n} samples of stage {stage} ({size}) to {paths[0].parent}/ ({paths[0].name} ... "
-              f"{paths[-1].name})")
+        inform(args, f"wrote {args.n} samples of stage {stage} ({size}) to {paths[0].parent}/ ({paths[0].name} ... "
+                     f"{paths[-1].name})")
     if out is not None:
         path = save_image_grid(images, out)
-        print(f"wrote {args.n} samples of stage {stage} ({size}) to {path}")
+        inform(args, f"wrote {args.n} samples of stage {stage} ({size}) to {path}")
     return 0
 
 

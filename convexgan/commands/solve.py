@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes, check_declared, npy_header, npz_headers
+from convexgan.commands import phase
 from convexgan.duality import solve
 from convexgan.duality.critics import CRITIC_GAPS
 from convexgan.duality.programs import PROGRAMS
@@ -134,13 +135,15 @@ def run(args: argparse.Namespace) -> int:
     if args.weights_npy is not None and args.generator != "linear":
         raise ValueError(f"--weights-npy needs --generator linear (G = Z W); --generator {args.generator} has no "
                          f"weight matrix W to save")
-    X = load_samples(args.data, args.key)
+    with phase(args, "load"):
+        X = load_samples(args.data, args.key)
     _check_sample_count(args, X.shape[1])
     params = {name: getattr(args, name) for name in ("a", "b", "c") if getattr(args, name) is not None}
-    solution = solve(
-        X, args.critic, args.generator, Z=_generator_input(args, X.shape[0]), beta=args.beta, k=args.k,
-        method=args.method, solver=args.solver, m=args.m, **params,
-    )
+    with phase(args, "solve"):
+        solution = solve(
+            X, args.critic, args.generator, Z=_generator_input(args, X.shape[0]), beta=args.beta, k=args.k,
+            method=args.method, solver=args.solver, m=args.m, **params,
+        )
     summary = {
         "n": X.shape[0],
         "d": X.shape[1],

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from convexgan import choices
 from convexgan._validation import device_argument
+from convexgan.commands import inform
 
 if TYPE_CHECKING:
     from convexgan.progressive.config import TrainConfig
@@ -81,7 +82,6 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("--jpeg-draft", action="store_true",
                    help="decode JPEGs at reduced size when the frame is at least twice the base resolution "
                    "(faster; slightly different pixels)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run, parser=p)
 
 
@@ -112,12 +112,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     with open(f"{args.out}/{REPORT}") as fh:
         report = json.load(fh)
-    print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, "
-          f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
-    for p in report.get("data_passes", [])[-1:]:
+    inform(args, f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, "
+                 f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
+    for p in report.get("data_passes", [])[0 if args.verbose else -1:]:
         rate = f", {p['images_per_second']:.0f} images/s" if p.get("images_per_second") else ""
-        print(f"data pass {p['seconds']:.2f} s ({', '.join(f'{k} {v:.2f} s' for k, v in p['phases'].items())}{rate}; "
-              f"{p['workers']} workers, pixel cache {p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
+        phases = ", ".join(f"{k} {v:.2f} s" for k, v in p["phases"].items())
+        inform(args, f"data pass {p['seconds']:.2f} s ({phases}{rate}; {p['workers']} workers, pixel cache "
+                     f"{p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
     return 0
 
 
