@@ -1,4 +1,5 @@
-"""Start-up time of the command line: ``convexgan --help`` and each ``convexgan COMMAND --help``, against 1 s.
+"""Start-up time of the command line: ``convexgan --help``, each ``convexgan COMMAND --help`` and each command's
+bad-argument refusal (the cases of tests/test_cli_refusals.py), against 1 s.
 
 Each row runs a fresh interpreter ``--runs`` times and reports the median and the minimum of
 
@@ -8,8 +9,10 @@ Each row runs a fresh interpreter ``--runs`` times and reports the median and th
 - *heavy*: the heavy modules (torch, CVXPY, scipy.optimize, matplotlib, Pillow, scikit-learn) found in
   ``sys.modules`` after the parser was built and the help printed (must be none).
 
-The last rows time the imports a sub-command's ``run`` pays (torch, CVXPY), for comparison.
-Run: ``python benchmarks/cli_startup.py`` (about 20 s; the numbers depend on the machine's load).
+The refusal rows report the wall time's median and maximum (the refusal is answered by the exit status 1 and the
+line ``convexgan COMMAND: error: ...``; heavy must be none there too). The last rows time the imports a
+sub-command's ``run`` pays (torch, CVXPY), for comparison.
+Run: ``python benchmarks/cli_startup.py`` (about 30 s; the numbers depend on the machine's load).
 """
 
 import argparse
@@ -17,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,9 +31,10 @@ HELP = """
 import sys
 from convexgan.cli import main
 try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
+    status = main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+print("STATUS", status, file=sys.stderr)
 print("HEAVY", ",".join(m for m in {heavy!r} if m in sys.modules) or "none", file=sys.stderr)
 """
 
@@ -39,12 +44,15 @@ def environment():
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
-def run_once(argv):
-    """One fresh interpreter: (wall seconds, import seconds, heavy modules loaded)."""
+def run_once(argv, status=0):
+    """One fresh interpreter: (wall seconds, import seconds, heavy modules loaded); ``main(argv)`` must return
+    ``status``."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", HELP.format(heavy=HEAVY), *argv],
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", HELP.format(heavy=HEAVY), *map(str, argv)],
                           capture_output=True, text=True, env=environment(), check=True)
     wall = time.perf_counter() - start
+    if f"STATUS {status}" not in done.stderr:
+        raise RuntimeError(f"convexgan {' '.join(map(str, argv))} did not exit with {status}:\n{done.stderr[-2000:]}")
     imported = 0
     heavy = "?"
     for line in done.stderr.splitlines():
@@ -82,6 +90,18 @@ def main(argv=None):
         print(f"| {name:<26} | {statistics.median(walls):15.3f} | {min(walls):12.3f} | "
               f"{statistics.median(imports):17.3f} | {min(imports):14.3f} | {','.join(heavy):5} | "
               f"{statistics.median(walls) / TARGET:15.2f} |")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_cli_refusals import refusal_cases
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for command, (refused, _) in sorted(refusal_cases(Path(tmp)).items()):
+            runs = [run_once(refused, status=1) for _ in range(args.runs)]
+            walls = [r[0] for r in runs]
+            heavy = sorted({r[2] for r in runs})
+            name = f"{command} refusal (max {max(walls):.3f})"
+            print(f"| {name:<26} | {statistics.median(walls):15.3f} | {min(walls):12.3f} | "
+                  f"{statistics.median(r[1] for r in runs):17.3f} | {min(r[1] for r in runs):14.3f} | "
+                  f"{','.join(heavy):5} | {statistics.median(walls) / TARGET:15.2f} |")
     for module in ("numpy", "cvxpy", "torch"):
         walls = [import_once(module) for _ in range(args.runs)]
         print(f"| {'python -c import ' + module:<26} | {statistics.median(walls):15.3f} | {min(walls):12.3f} | "

@@ -19,12 +19,15 @@ import copy
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import convexgan
 from convexgan import commands
 from convexgan._extras import MissingExtraError
+from convexgan.commands import add_output_options, phase
 
 
 def shows_default(action: argparse.Action) -> bool:
@@ -79,18 +82,44 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"convexgan.commands.{info.name}").add_parser(subparsers)
+    for command in subparsers.choices.values():
+        add_output_options(command)
     return parser
+
+
+@contextmanager
+def one_line_warnings(command: str) -> Iterator[None]:
+    """Print every warning raised inside the block as ``convexgan COMMAND: warning: MESSAGE`` on stderr.
+
+    No file, line number or source line: those point into convexgan's code, not at anything the user typed.
+    Installed by :func:`main` only, and restored when the block ends, so library use keeps Python's warnings.
+    """
+
+    def one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 line: str | None = None) -> str:
+        text = " ".join(str(message).split())
+        return f"convexgan {command}: warning: {text}\n"
+
+    python_format = warnings.formatwarning
+    warnings.formatwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.formatwarning = python_format
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command is None:
         parser.print_help()
         return 2
     try:
-        return args.func(args) or 0
+        with one_line_warnings(args.command), phase(args, "finished in"):
+            status: int = args.func(args) or 0
+        return status
     except (ValueError, TypeError, OSError, RuntimeError, MissingExtraError) as err:
         print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
         return 1

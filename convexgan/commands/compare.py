@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convexgan._validation import check_int, check_positive
+from convexgan.commands import inform
 from convexgan.duality.closed_form import beta_from_k
 
 if TYPE_CHECKING:
@@ -60,7 +61,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's own setting)")
     parser.add_argument("--plot", help="save the error-against-time plot to this PNG")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
 
 
@@ -129,15 +129,15 @@ def format_seconds(value: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the comparison; print the table and save the plot."""
-    import torch
-
-    from convexgan.baselines import plot_error_vs_time, train
-
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"--methods={args.methods!r} must be a comma-separated subset of {','.join(METHODS)}")
     check_positive(args.tol, "--tol")
+    import torch
+
+    from convexgan.baselines import plot_error_vs_time, train
+
     X, description, beta = None, args.problem, 0.0
     if args.problem == "linear-quadratic":
         X, description = problem_data(args)
@@ -174,18 +174,18 @@ def run(args: argparse.Namespace) -> int:
                      "n/a" if exact_seconds is None else f"{exact_seconds:.3g}", ratio]
                     + [f"{history.final(key):g}" for key in extra])
     if exact_seconds is not None:
-        print("closed form: timed once, on the first method's game, from S_X (eigen-decomposition, soft-threshold, "
-              "weights); training time excludes the measurements")
+        inform(args, "closed form: timed once, on the first method's game, from S_X (eigen-decomposition, "
+                     "soft-threshold, weights); training time excludes the measurements")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(row) + " |")
     if "smoothed-ot" in methods and args.problem == "linear-quadratic":
         eps = smoothed_ot_eps(args, beta)
-        print(f"note: smoothed-ot (eps={eps:g}) has its own optimum, (S_X - (eps/2) I)_+ for Gaussian data; it is the "
-              f"closed form above only when eps = 2 beta and the data are Gaussian")
+        inform(args, f"note: smoothed-ot (eps={eps:g}) has its own optimum, (S_X - (eps/2) I)_+ for Gaussian data; "
+                     f"it is the closed form above only when eps = 2 beta and the data are Gaussian")
     if args.plot:
         plot_error_vs_time(histories, args.plot, tol=args.tol, exact_seconds=exact_seconds,
                            title=f"{args.problem}: distance to the exact optimum")
-        print(f"plot saved to {args.plot}")
+        inform(args, f"plot saved to {args.plot}")
     return 0

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from convexgan._extras import require
+from convexgan.commands import inform
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,19 +21,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("--out", type=Path, default=Path("convexgan_demo"), help="output folder (default ./convexgan_demo)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generator input, samples and metrics")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo, then print where the report is and its headline numbers."""
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out={str(args.out)!r} is a file; the demo writes a folder (give a new or existing folder)")
     for name in ("torch", "PIL", "sklearn", "matplotlib"):
         require("demo", name, user="convexgan demo")
     from convexgan.demo import run_demo
 
     summary = run_demo(args.out, seed=args.seed, progress=not args.quiet)
     exact = summary["exact"]["certificates"]["closed form"]
-    print(f"report: {args.out / 'report.md'} ({summary['seconds']:.1f} s)")
+    inform(args, f"report: {args.out / 'report.md'} ({summary['seconds']:.1f} s)")
     print(f"exact 4x4 solve: primal {exact['primal']:.6g}, dual {exact['dual']:.6g}, gap {exact['gap']:.2e}, "
           f"violation {exact['violation']:.2e}")
     for s in summary["progressive"]:

@@ -35,13 +35,20 @@ COLUMNS = (
     ("kid_x1e3", "KID x1e3", "{:.2f}"),
 )
 LEGEND = (
-    "mean error = norm_2(mu_G - mu_X); 2nd-moment rel. error = norm_F(S_G - S_X) / norm_F(S_X); "
-    "(C) value = norm_2(S_X - S_G) / beta (the quadratic critic's constraint, <= 1 when it holds on the training "
-    "moments; here S_X comes from N evaluation images, so the floor row shows how much of it is sampling noise), "
-    "with S the second moments of pixels centred by the mean of real half A and beta the stage's own; Bures-W2 "
-    "between the "
-    "Gaussian fits of pixels; SWD x1e3 averaged over the Laplacian-pyramid levels (7x7 patches, so n/a below "
-    "7x7), on the 8-bit clipped images (as ProGAN, and as FID/KID see them)."
+    "Columns (lower is better in each; S are second moments of pixels centred by the mean of real half A, beta "
+    "the stage's own from report.json). mean error = norm_2(mu_G - mu_X), pixel units (0 black, 1 white). "
+    "2nd-moment rel. error = norm_F(S_G - S_X) / norm_F(S_X). (C) value = norm_2(S_X - S_G) / beta: the "
+    "constraint (C) of the quadratic critic, i.e. the largest |E_X (u^T x)^2 - E_G (u^T g)^2| over unit directions "
+    "u (what the best quadratic critic of norm 1 scores), in units of beta. On the training moments it is <= 1 by "
+    "construction (report.json's constraint_value); here S_X comes from N held-out images and S_G from N samples, "
+    "and their sampling error in the leading eigenvalues can be many times beta, so values far above 1 are "
+    "expected: compare the generated row with the floor row (real half B against A, the same N), not with 1. "
+    "Bures-W2 = the 2-Wasserstein distance between the Gaussian fits (mean and covariance) of pixels. SWD x1e3 = "
+    "the sliced Wasserstein distance of 7x7 patches averaged over the Laplacian-pyramid levels, times 1000 (as "
+    "ProGAN; n/a below 7x7), on the 8-bit clipped images (as FID/KID see them). With --extractor: FID = the "
+    "Frechet distance between Gaussian fits of the extractor's features, KID x1e3 = the kernel distance of the "
+    "features times 1000. The floor row is what a generator equal to the data distribution would score with N "
+    "samples."
 )
 
 
@@ -53,6 +60,7 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
         description="For every finished stage of RUN, N fresh samples are compared with N real images (half A) by "
         "moment errors, Bures-W2, the pyramid sliced Wasserstein distance and, with --extractor, FID and KID; N "
         "other real images (half B) are compared with A by the same metrics: the floor for N samples.",
+        epilog=LEGEND,
     )
     parser.add_argument("run", help="run folder written by `convexgan train`")
     parser.add_argument("data", help="real images: folder, tar archive, .npz or IDX (read with the run's crop)")
@@ -87,14 +95,14 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table, optionally write JSON; return the exit status."""
-    from convexgan.metrics import load_extractor
-    from convexgan.progressive.evaluation import evaluate_run
-
     if args.extractor and not args.trust_extractor:
         raise ValueError(
             f"--extractor {args.extractor}: loading a TorchScript file runs the code it contains; pass "
             f"--trust-extractor if you trust this file"
         )
+    from convexgan.metrics import load_extractor
+    from convexgan.progressive.evaluation import evaluate_run
+
     extractor = load_extractor(args.extractor, device=args.device) if args.extractor else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvexGANWarning)  # each one is printed once, under the table

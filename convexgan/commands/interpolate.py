@@ -7,6 +7,7 @@ import numpy as np
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
+from convexgan.commands import inform
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,12 +31,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Draw the endpoint latents, interpolate, save the grid."""
+    if args.rows < 1 or args.steps < 2:
+        raise ValueError(f"--rows={args.rows} must be >= 1 and --steps={args.steps} >= 2")
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import interpolate, load_generator
 
     generator = load_generator(args.run)
-    if args.rows < 1 or args.steps < 2:
-        raise ValueError(f"--rows={args.rows} must be >= 1 and --steps={args.steps} >= 2")
     stage = generator.stages[generator.stage_index(args.stage)]
     r, C, D = stage.resolution, stage.channels, generator.latent_size(args.stage)
     check_bytes(args.rows * args.steps * (8 * D + 12 * r * r * C), f"--rows={args.rows} x --steps={args.steps} "
@@ -45,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
     if args.npy:
         write_option_file("--npy", args.npy, lambda fh: np.save(fh, path))
     out = save_image_grid(images.reshape(-1, r, r, C), args.out, ncols=args.steps)
-    print(f"wrote {args.rows} {args.method} interpolations x {args.steps} steps of stage "
-          f"{generator.stage_index(args.stage)} ({r}x{r}, latent dimension {D}) to {out}")
+    inform(args, f"wrote {args.rows} {args.method} interpolations x {args.steps} steps of stage "
+                 f"{generator.stage_index(args.stage)} ({r}x{r}, latent dimension {D}) to {out}")
     return 0

@@ -7,6 +7,7 @@ import numpy as np
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
+from convexgan.commands import inform
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,13 +32,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Read, project, report, save."""
+    if args.n < 1 or args.skip < 0:
+        raise ValueError(f"--n={args.n} must be >= 1 and --skip={args.skip} >= 0")
     from convexgan.data import load_images
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import load_generator, project
 
     generator = load_generator(args.run)
-    if args.n < 1 or args.skip < 0:
-        raise ValueError(f"--n={args.n} must be >= 1 and --skip={args.skip} >= 0")
     index = generator.stage_index(args.stage)
     stage = generator.stages[index]
     r, C, D = stage.resolution, stage.channels, generator.latent_size(index)
@@ -54,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
         write_option_file("--npy", args.npy, lambda fh: np.save(fh, result.latents))
     pairs = np.stack([images, result.reconstructions], axis=1).reshape(-1, r, r, C)
     out = save_image_grid(pairs, args.out, ncols=2 * min(4, len(images)))
-    print(f"projected {len(images)} images of {args.images} onto stage {index} ({r}x{r}; rank {result.rank} of "
-          f"latent dimension {D}, image dimension {r * r * C})")
+    inform(args, f"projected {len(images)} images of {args.images} onto stage {index} ({r}x{r}; rank {result.rank} of "
+                 f"latent dimension {D}, image dimension {r * r * C})")
     if len(images) < args.n:
-        print(f"note: --n={args.n} asked, {len(images)} readable image(s) after --skip={args.skip} in "
-              f"{args.images}; the rows are numbered by position among the readable images")
+        inform(args, f"note: --n={args.n} asked, {len(images)} readable image(s) after --skip={args.skip} in "
+                     f"{args.images}; the rows are numbered by position among the readable images")
     print("image  rms_error  explained")
     for i, (error, explained) in enumerate(zip(result.rms_error, result.explained), start=args.skip):
         print(f"{i:5d}  {error:9.4f}  {explained:9.4f}")

@@ -1,18 +1,28 @@
-"""``convexgan sample RUN --n N --out FILE.png | --png-dir DIR``: fresh samples of a trained progressive generator
-as a PNG grid or one PNG file per sample."""
+r"""``convexgan sample RUN --n N --out FILE.png | --png-dir DIR``: fresh samples of a trained progressive generator
+as a PNG grid or one PNG file per sample.
+
+``--truncation PSI`` scales the latents by :math:`\psi`. The generator is affine, :math:`x = z F + b + \mu_X`, so
+for :math:`z \sim N(0, I)` the samples are :math:`N(b + \mu_X, \psi^2 F^T F)`: the model's Gaussian with its
+covariance shrunk by :math:`\psi^2` (each sample moved towards the mean by the factor :math:`\psi`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes
 from convexgan._validation import device_argument
+from convexgan.commands import inform, phase
 
 if TYPE_CHECKING:
+    import torch
+
     from convexgan.progressive import ProgressiveGenerator
 
 
@@ -41,21 +51,34 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--npy", help="also save the raw samples (n, H, W, C) float32 to this .npy file")
     p.add_argument("--device", type=device_argument, default="cpu",
                    help="where the samples are computed: auto, cpu, cuda or cuda:N")
+    p.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
+                   help="scale the latents by PSI > 0 (typically in (0, 1]): the samples are N(mean, PSI^2 times "
+                        "the model's covariance), each one moved towards the mean by the factor PSI; 1 is the "
+                        "model itself")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Sample, optionally histogram-match, save."""
+    if args.out is None and args.png_dir is None:
+        raise ValueError("give --out FILE.png (a grid), --png-dir DIR (one file per sample), or both")
+    if not (math.isfinite(args.truncation) and args.truncation > 0):
+        raise ValueError(f"--truncation={args.truncation} must be a finite number > 0 (the latents' scale; 1 is the "
+                         f"model itself, values in (0, 1] move the samples towards the mean)")
     from convexgan.data.histograms import histogram_reference, match_histograms
     from convexgan.plotting import save_image_files, save_image_grid
     from convexgan.progressive import load_generator
     from convexgan.progressive.runtime.device import resolve_device
 
-    if args.out is None and args.png_dir is None:
-        raise ValueError("give --out FILE.png (a grid), --png-dir DIR (one file per sample), or both")
-    generator = load_generator(args.run)
+    with phase(args, "load"):
+        generator = load_generator(args.run)
     _check_sample_memory(args, generator)
-    images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=resolve_device(args.device, "--device"))
+    device = resolve_device(args.device, "--device")
+    with phase(args, "sample"):
+        if args.truncation == 1:
+            images = generator.sample(args.n, seed=args.seed, stage=args.stage, device=device)
+        else:
+            images = truncated_samples(generator, args.n, args.seed, args.stage, args.truncation, device)
     if args.npy:
         write_option_file("--npy", args.npy, lambda fh: np.save(fh, images))
     out = args.out
@@ -66,18 +89,36 @@ def run(args: argparse.Namespace) -> int:
         images = match_histograms(images, reference)
         if out is not None:
             out = out[:-4] + "_histmatched.png" if out.endswith(".png") else out + "_histmatched"
-        print(f"post-processing: per-channel histogram matching to {len(reference)} images of "
-              f"{args.match_histograms} (drawn at random, seed {args.seed})")
+        inform(args, f"post-processing: per-channel histogram matching to {len(reference)} images of "
+                     f"{args.match_histograms} (drawn at random, seed {args.seed})")
     stage = args.stage if args.stage is not None else len(generator.stages) - 1
     size = f"{generator.resolutions[stage]}x{generator.resolutions[stage]}"
     if args.png_dir is not None:
         paths = save_image_files(images, args.png_dir, force=args.force)
-        print(f"wrote {args.n} samples of stage {stage} ({size}) to {paths[0].parent}/ ({paths[0].name} ... "
-              f"{paths[-1].name})")
+        inform(args, f"wrote {args.n} samples of stage {stage} ({size}) to {paths[0].parent}/ ({paths[0].name} ... "
+                     f"{paths[-1].name})")
     if out is not None:
         path = save_image_grid(images, out)
-        print(f"wrote {args.n} samples of stage {stage} ({size}) to {path}")
+        inform(args, f"wrote {args.n} samples of stage {stage} ({size}) to {path}")
     return 0
+
+
+def truncated_samples(generator: ProgressiveGenerator, n: int, seed: int, stage: int | None, psi: float,
+                      device: torch.device, batch_size: int = 1024) -> NDArray[np.float32]:
+    r"""Images of the latents of ``generator.sample(n, seed, stage)`` scaled by :math:`\psi`.
+
+    The generator is affine, :math:`x = z F + b + \mu_X`, so image ``i`` is
+    :math:`(b + \mu_X) + \psi\,(x_i - b - \mu_X)` where :math:`x_i` is ``sample``'s image ``i``: for Gaussian
+    latents, :math:`N(b + \mu_X, \psi^2 F^T F)`. Generated ``batch_size`` rows at a time, as ``sample`` does.
+    """
+    last = generator.stage_index(stage)
+    s = generator.stages[last]
+    out = np.empty((n, s.resolution, s.resolution, s.channels), dtype=np.float32)
+    for start in range(0, n, batch_size):
+        b = min(batch_size, n - start)
+        out[start : start + b] = generator.generate(psi * generator.latents(b, seed, last, start=start), last,
+                                                    device=device)
+    return out
 
 
 def _check_sample_memory(args: argparse.Namespace, generator: ProgressiveGenerator) -> None:

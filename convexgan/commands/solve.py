@@ -7,13 +7,14 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from convexgan._files import write_option_file
 from convexgan._limits import check_bytes, check_declared, npy_header, npz_headers
+from convexgan.commands import phase
 from convexgan.duality import solve
 from convexgan.duality.critics import CRITIC_GAPS
 from convexgan.duality.programs import PROGRAMS
@@ -29,7 +30,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Solve min R_g(G) s.t. (C) for samples in DATA (.npy, or .npz with --key); rows are samples, "
         "extra axes are flattened. Array sizes (declared in the files' headers, or asked for by --m and --latent) "
         "are checked before allocation against CONVEXGAN_MAX_BYTES (default: the physical memory; e.g. "
-        "CONVEXGAN_MAX_BYTES=64G raises it).",
+        "CONVEXGAN_MAX_BYTES=64G raises it). DATA is used as given, NOT centred: the expectations are means over "
+        "the rows, so the linear critic matches the mean mu_X = X^T 1 / n and the quadratic critic the second "
+        "moment S_X = X^T X / n, which is the covariance only when DATA is centred (subtract X.mean(0) yourself "
+        "to match covariances, as `convexgan train` does per pixel).",
     )
     parser.add_argument("data", type=Path, help="samples: DATA.npy or DATA.npz")
     parser.add_argument("--key", help="array name inside a .npz holding several arrays")
@@ -47,6 +51,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     for name in ("a", "b", "c"):
         parser.add_argument(f"--{name}", type=float, help=f"polynomial critic coefficient {name}")
     parser.add_argument("--json", type=Path, help="also write the certificate and summary to this JSON file")
+    parser.add_argument("--npy", type=Path, metavar="PATH",
+                        help="also save the generated samples G (m, d) float64 to this .npy file")
+    parser.add_argument("--weights-npy", type=Path, metavar="PATH",
+                        help="also save the generator's weights W (d_z, d) float64, G = Z W, to this .npy file "
+                             "(--generator linear only)")
+    parser.add_argument("--critic-npy", type=Path, metavar="PATH",
+                        help="also save the critic's neurons U (d, p) float64 to this .npy file: column j is u_j of "
+                             "D(x) = sum_j v_j sigma(u_j^T x); the output weights v are in --json (critic_v)")
     parser.set_defaults(func=run)
 
 
@@ -122,14 +134,19 @@ def _check_sample_count(args: argparse.Namespace, d: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Solve, print the certificate as a table, optionally write JSON; return 0."""
-    X = load_samples(args.data, args.key)
+    """Solve, print the certificate as a table, optionally write JSON and the arrays; return 0."""
+    if args.weights_npy is not None and args.generator != "linear":
+        raise ValueError(f"--weights-npy needs --generator linear (G = Z W); --generator {args.generator} has no "
+                         f"weight matrix W to save")
+    with phase(args, "load"):
+        X = load_samples(args.data, args.key)
     _check_sample_count(args, X.shape[1])
     params = {name: getattr(args, name) for name in ("a", "b", "c") if getattr(args, name) is not None}
-    solution = solve(
-        X, args.critic, args.generator, Z=_generator_input(args, X.shape[0]), beta=args.beta, k=args.k,
-        method=args.method, solver=args.solver, m=args.m, **params,
-    )
+    with phase(args, "solve"):
+        solution = solve(
+            X, args.critic, args.generator, Z=_generator_input(args, X.shape[0]), beta=args.beta, k=args.k,
+            method=args.method, solver=args.solver, m=args.m, **params,
+        )
     summary = {
         "n": X.shape[0],
         "d": X.shape[1],
@@ -147,6 +164,17 @@ def run(args: argparse.Namespace) -> int:
         shown = f"{value:.10g}" if isinstance(value, float) else str(value)
         print(f"{key:<{width}}  {shown}")
     if args.json is not None:
-        text = json.dumps({**summary, "certificate": solution.certificate}, indent=2)
+        text = json.dumps({**summary, "critic_v": solution.critic.v.tolist(), "certificate": solution.certificate},
+                          indent=2)
         write_option_file("--json", args.json, lambda fh: fh.write(text.encode()))
+    saved = {"--npy": (args.npy, solution.G), "--weights-npy": (args.weights_npy, solution.W),
+             "--critic-npy": (args.critic_npy, solution.critic.U)}
+    for option, (path, array) in saved.items():
+        if path is not None and array is not None:
+            write_option_file(option, path, _npy_writer(array))
     return 0
+
+
+def _npy_writer(array: NDArray[Any]) -> Callable[[IO[bytes]], None]:
+    """A writer of ``array`` as ``.npy`` for :func:`convexgan._files.write_option_file`."""
+    return lambda fh: np.save(fh, array)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from convexgan import choices
 from convexgan._validation import device_argument
+from convexgan.commands import inform
 
 if TYPE_CHECKING:
     from convexgan.progressive.config import TrainConfig
@@ -81,18 +82,24 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("--jpeg-draft", action="store_true",
                    help="decode JPEGs at reduced size when the frame is at least twice the base resolution "
                    "(faster; slightly different pixels)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--config", metavar="FILE",
+                   help="read the options from a JSON object: a run's config.json or your own, with the option "
+                        "names of this command as keys in their Python spelling (n_images, base_resolution, ...; "
+                        "attributes as {NAME: true|false}); options given on the command line override it, unknown "
+                        "keys are refused (a run's 'data' and 'data_fingerprint' are records, ignored)")
     p.set_defaults(func=run, parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train, printing each stage's row as it ends, then one summary line; on Ctrl-C, the line that resumes."""
+    if args.config is not None:
+        args = with_config(args)
+    attributes = dict(_attribute(a) for a in args.attribute) or None
     from convexgan.progressive import TrainConfig, train
     from convexgan.progressive.runtime.distributed import world
     from convexgan.progressive.runtime.progress import RowPrinter
     from convexgan.progressive.runs.folder import REPORT
 
-    attributes = dict(_attribute(a) for a in args.attribute) or None
     k = args.k[0] if args.k and len(args.k) == 1 and len(args.resolutions) > 1 else args.k
     beta = args.beta[0] if args.beta and len(args.beta) == 1 and len(args.resolutions) > 1 else args.beta
     config = TrainConfig(resolutions=args.resolutions, k=k, beta=beta, mode=args.mode, n_images=args.n_images,
@@ -111,12 +118,13 @@ def run(args: argparse.Namespace) -> int:
     if world()[0] != 0:
         return 0
     report = _summary_fields(f"{args.out}/{REPORT}")
-    print(f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, "
-          f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
-    for p in report.get("data_passes", [])[-1:]:
+    inform(args, f"{report['n_images']} images ({report['skipped_images']} skipped), mode {args.mode}, "
+                 f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
+    for p in report.get("data_passes", [])[0 if args.verbose else -1:]:
         rate = f", {p['images_per_second']:.0f} images/s" if p.get("images_per_second") else ""
-        print(f"data pass {p['seconds']:.2f} s ({', '.join(f'{k} {v:.2f} s' for k, v in p['phases'].items())}{rate}; "
-              f"{p['workers']} workers, pixel cache {p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
+        phases = ", ".join(f"{k} {v:.2f} s" for k, v in p["phases"].items())
+        inform(args, f"data pass {p['seconds']:.2f} s ({phases}{rate}; {p['workers']} workers, pixel cache "
+                     f"{p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
     return 0
 
 
@@ -182,3 +190,60 @@ def resume_command(args: argparse.Namespace) -> str:
         else:
             words += [flag, str(value)]
     return shlex.join(words)
+
+
+RECORD_ONLY = ("data", "data_fingerprint")
+"""Keys of a run's ``config.json`` that record the run rather than choose an option: ignored by ``--config``."""
+NOT_CONFIGURABLE = ("config", "data", "out", "func", "parser", "argv", "command", "quiet", "verbose", "help")
+"""Destinations of ``train``'s parser that a ``--config`` file cannot set."""
+
+
+def config_options(path: str, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The options of the JSON object in ``path`` as ``train``'s argparse destinations.
+
+    A run's ``config.json`` is accepted as written: ``attributes`` ``{NAME: bool}`` becomes ``--attribute``'s
+    ``NAME=1`` / ``NAME=-1``, ``fresh_ratio`` must be the default (it has no option), ``None`` values are left to
+    the defaults and :data:`RECORD_ONLY` keys are ignored. Any other key must be an option's destination.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            record = json.load(fh)
+    except OSError as err:
+        raise ValueError(f"--config {path} cannot be read ({err})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--config {path} is not valid JSON ({err})") from None
+    if not isinstance(record, dict):
+        raise TypeError(f"--config {path} must hold a JSON object of options; got {type(record).__name__}")
+    dests = {a.dest for a in parser._actions if a.dest not in NOT_CONFIGURABLE}
+    allowed = dests | {"attributes", "fresh_ratio"}
+    unknown = sorted(key for key in record if key not in allowed and key not in RECORD_ONLY)
+    if unknown:
+        raise ValueError(f"--config {path}: unknown key(s) {unknown}; the keys are {sorted(allowed)}")
+    if record.get("fresh_ratio", choices.FRESH_RATIO) != choices.FRESH_RATIO:
+        raise ValueError(f"--config {path}: fresh_ratio={record['fresh_ratio']!r} has no command-line option; only "
+                         f"the default {choices.FRESH_RATIO} can be trained from the command line")
+    options = {key: value for key, value in record.items()
+               if key in dests and value is not None}
+    attributes = record.get("attributes")
+    if attributes is not None:
+        if not isinstance(attributes, dict):
+            raise TypeError(f"--config {path}: attributes must be an object {{NAME: true|false}}; got {attributes!r}")
+        options["attribute"] = [f"{name}={1 if keep else -1}" for name, keep in attributes.items()]
+    return options
+
+
+def with_config(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the options of ``--config`` under those given on the command line (``args.argv``)."""
+    options = config_options(args.config, args.parser)
+    argv = list(args.argv)
+    given = {token.split("=", 1)[0] for token in argv}
+    for action in args.parser._actions:
+        if given & set(action.option_strings):  # the command line's value replaces the file's, lists included
+            options.pop(action.dest, None)
+    for option, other in (("--k", "beta"), ("--beta", "k")):
+        if option in given:
+            options.pop(other, None)
+    merged: argparse.Namespace = args.parser.parse_args(argv[argv.index("train") + 1:],
+                                                        namespace=argparse.Namespace(**options))
+    merged.argv, merged.command = args.argv, args.command
+    return merged
