@@ -40,11 +40,15 @@ COLOUR_MODES = ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB"
 PILLOW_ERRORS = (OSError, ValueError, EOFError, SyntaxError, TypeError, IndexError, KeyError, MemoryError)
 
 
+from convexgan.data.alpha import composite
 from convexgan.exceptions import ImageDecodeError
+
+ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 
 
 def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
-                 draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+                 draft_frame: tuple[int, int] | None = None,
+                 background: tuple[int, int, int] | None = None) -> NDArray[np.uint8]:
     """Decode one image file into 8-bit pixels (see the module docstring for each mode).
 
     Parameters
@@ -56,6 +60,9 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
     draft_frame : (int, int) or None
         JPEG only: let libjpeg decode at 1/2, 1/4 or 1/8 scale as long as the frame stays at least this
         ``(width, height)`` (``PIL.Image.draft``; changes the pixels, see :mod:`convexgan.data.source`).
+    background : (int, int, int) or None
+        Composite transparent images onto this RGB colour (:func:`convexgan.data.alpha.composite`, before any
+        resize); None drops the alpha channel as the table above says.
 
     Returns
     -------
@@ -74,13 +81,29 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
                 if draft_frame is not None and image.format == "JPEG":
                     image.draft(None, tuple(draft_frame))
                 image.load()
-                return pixels_8bit(ImageOps.exif_transpose(image), name)
+                oriented = ImageOps.exif_transpose(image)
+                if background is not None and has_alpha(oriented):
+                    return flatten_alpha(oriented, background)
+                return pixels_8bit(oriented, name)
     except Image.DecompressionBombError as err:
         raise ImageDecodeError(name, f"decompression bomb refused: {err}") from None
     except ImageDecodeError:
         raise
     except PILLOW_ERRORS as err:
         raise ImageDecodeError(name, f"{type(err).__name__}: {err}") from None
+
+
+def has_alpha(image: Image.Image) -> bool:
+    """Whether ``image`` carries transparency: an alpha channel, or a palette/colour key in ``info``."""
+    return image.mode in ALPHA_MODES or (image.mode in ("P", "L", "RGB") and "transparency" in image.info)
+
+
+def flatten_alpha(image: Image.Image, background: tuple[int, int, int]) -> NDArray[np.uint8]:
+    """Grey (``L``/``LA``/``La``) or colour pixels of a transparent ``image`` composited onto ``background``."""
+    grey = image.mode in ("L", "LA", "La")
+    rgba = np.asarray(image.convert("LA" if grey else "RGBA"), dtype=np.uint8)
+    pixels = composite(rgba[:, :, :-1], rgba[:, :, -1], background)
+    return pixels[:, :, 0] if grey else pixels
 
 
 def pixels_8bit(image: Image.Image, name: str) -> NDArray[np.uint8]:
