@@ -108,4 +108,4 @@ class TarSource(ImageSource[tarfile.TarInfo]):
             data = self._member(item).read(item.size + 1)
         if len(data) > item.size:
             raise ImageDecodeError(self._name(item), f"member holds more than the {item.size} bytes it declares")
-        return decode_image(io.BytesIO(data), self._name(item), draft_frame)
+        return decode_image(io.BytesIO(data), self._name(item), draft_frame, self.background)

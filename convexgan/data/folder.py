@@ -60,4 +60,4 @@ class FolderSource(ImageSource[Path]):
         return str(item)
 
     def _decode(self, item: Path, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
-        return decode_image(item, str(item), draft_frame)
+        return decode_image(item, str(item), draft_frame, self.background)

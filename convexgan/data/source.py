@@ -46,6 +46,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from convexgan._validation import check_int
+from convexgan.choices import LEGACY_BACKGROUND
+from convexgan.data.alpha import parse_background
 from convexgan.data.decode import ImageDecodeError
 from convexgan.data.filters import select_items
 from convexgan.data.frames import crop_method, draft_size, frame_to_resolutions, is_squashed
@@ -105,6 +107,9 @@ class ImageSource(Generic[ItemT]):
         The crop (see :mod:`convexgan.data.frames`); True means 'celeba', False 'none'.
     strict : bool
         Raise on the first unreadable item instead of skipping it.
+    background : str
+        Colour that transparent images are composited onto (:func:`convexgan.data.alpha.parse_background`:
+        a name, ``#rrggbb`` or ``r,g,b``); ``'none'`` (the default here) drops the alpha channel.
 
     Attributes
     ----------
@@ -117,7 +122,8 @@ class ImageSource(Generic[ItemT]):
 
     def __init__(self, description: str, items: Sequence[ItemT], *, n_images: int | None = None,
                  subset: str = "random", seed: int = 0, include: Sequence[str] | None = None,
-                 classes: Sequence[str] | None = None, crop: str | bool = "none", strict: bool = False) -> None:
+                 classes: Sequence[str] | None = None, crop: str | bool = "none", strict: bool = False,
+                 background: str = LEGACY_BACKGROUND) -> None:
         if not items:
             raise ValueError(f"the image source {description} holds no images")
         names = [self._relative(item) for item in items]
@@ -133,6 +139,7 @@ class ImageSource(Generic[ItemT]):
         self.squashed = 0
         self._squashed: list[str] = []
         self.strict = bool(strict)
+        self.background = parse_background(background)
         self.skipped = 0
         self.mode = self._probe_mode()
 

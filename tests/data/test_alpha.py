@@ -73,3 +73,25 @@ def test_parse_background_refuses_by_name():
     for bad in ("#12345g", "256,0,0", "purple", "1,2"):
         with pytest.raises(ValueError, match=r"background=.*expected none"):
             parse_background(bad)
+
+
+def test_folder_and_tar_sources_composite(tmp_path):
+    import tarfile
+
+    from convexgan.data import open_images
+
+    colour = np.full((HEIGHT, WIDTH, 3), (0, 0, 255), dtype=np.uint8)
+    rgba = np.dstack([colour, ALPHAS])
+    folder = tmp_path / "sprites"
+    folder.mkdir()
+    Image.fromarray(rgba, "RGBA").save(folder / "a.png")
+    with tarfile.open(tmp_path / "sprites.tar", "w") as tar:
+        tar.add(folder / "a.png", "a.png")
+    expected = blended(colour, ALPHAS, (255, 255, 255))
+    for data in (folder, tmp_path / "sprites.tar"):
+        with open_images(data, background="white") as source:
+            np.testing.assert_array_equal(source._decode(source.items[0]), expected)
+        with open_images(data) as source:
+            np.testing.assert_array_equal(source._decode(source.items[0]), colour)
+    with pytest.raises(ValueError, match="background='pink'"):
+        open_images(folder, background="pink")
