@@ -20,6 +20,9 @@ mode                              8-bit value
 anything else                     refused, naming the file and the mode
 ================================  =====================================================================
 
+With ``background`` given, an image with transparency (an alpha channel, or a ``transparency`` entry on a
+``P``, ``L`` or ``RGB`` image) is instead composited onto that colour (:mod:`convexgan.data.alpha`).
+
 Every refusal is an :class:`ImageDecodeError` (a ``ValueError``) whose message starts with the file's name;
 the sources count it as an unreadable image (or raise it with ``strict``).
 """
