@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     check_bytes(args.n * (8 * D + 16 * r * r * C), f"--n={args.n} images of {r}x{r}x{C} and their projections")
     config = generator.config
     images = load_images(args.images, r, n_images=args.skip + args.n, subset="first", crop=config.get("crop"),
-                         base=config.get("base_resolution") or config["resolutions"][-1])[args.skip :]
+                         base=config.get("base_resolution") or config["resolutions"][-1],
+                         background=config["background"])[args.skip :]
     if len(images) == 0:
         raise ValueError(f"IMAGES {args.images} has no image after --skip={args.skip}")
     if images.shape[3] != C:

@@ -81,6 +81,11 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("--jpeg-draft", action="store_true",
                    help="decode JPEGs at reduced size when the frame is at least twice the base resolution "
                    "(faster; slightly different pixels)")
+    p.add_argument("--background", metavar="COLOR",
+                   help=f"colour that images with transparency (RGBA, LA, palette with transparency) are composited "
+                        f"onto: {', '.join(choices.BACKGROUND_NAMES)}, #rrggbb, r,g,b, or {choices.LEGACY_BACKGROUND} "
+                        f"(drop the alpha channel); default {choices.DEFAULT_BACKGROUND} for a new run, the run's own "
+                        f"with --resume (none for runs recorded before this option)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run, parser=p)
 
@@ -101,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
                          dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict,
                          noise_rows=args.noise_rows, legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver,
                          workers=args.workers, cache=args.cache, jpeg_draft=args.jpeg_draft,
-                         base_resolution=args.base_resolution, progress=not args.quiet, on_stage=RowPrinter())
+                         base_resolution=args.base_resolution, progress=not args.quiet, on_stage=RowPrinter(),
+                         background=args.background)
     try:
         train(args.data, args.out, config)
     except KeyboardInterrupt:
@@ -116,8 +122,10 @@ def run(args: argparse.Namespace) -> int:
           f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
     for p in report.get("data_passes", [])[-1:]:
         rate = f", {p['images_per_second']:.0f} images/s" if p.get("images_per_second") else ""
+        alpha = "" if p.get("alpha_images") is None else \
+            f"; {p['alpha_images']} with transparency, background {p['background']}"
         print(f"data pass {p['seconds']:.2f} s ({', '.join(f'{k} {v:.2f} s' for k, v in p['phases'].items())}{rate}; "
-              f"{p['workers']} workers, pixel cache {p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
+              f"{p['workers']} workers, pixel cache {p['cache']['mode']}{' reused' if p['cache']['reused'] else ''}{alpha})")
     return 0
 
 

@@ -29,6 +29,7 @@ the sources count it as an unreadable image (or raise it with ``strict``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from typing import IO
@@ -49,9 +50,23 @@ from convexgan.exceptions import ImageDecodeError
 ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 
 
+@dataclasses.dataclass
+class DecodeLog:
+    """What decoding one file noticed, for the pass's summary.
+
+    Attributes
+    ----------
+    alpha : bool
+        The file carried transparency (an alpha channel or a ``transparency`` entry), whatever the background.
+    """
+
+    alpha: bool = False
+
+
 def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
                  draft_frame: tuple[int, int] | None = None,
-                 background: tuple[int, int, int] | None = None) -> NDArray[np.uint8]:
+                 background: tuple[int, int, int] | None = None,
+                 log: DecodeLog | None = None) -> NDArray[np.uint8]:
     """Decode one image file into 8-bit pixels (see the module docstring for each mode).
 
     Parameters
@@ -66,6 +81,8 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
     background : (int, int, int) or None
         Composite transparent images onto this RGB colour (:func:`convexgan.data.alpha.composite`, before any
         resize); None drops the alpha channel as the table above says.
+    log : DecodeLog or None
+        Filled with what the decoding noticed (whether the file had transparency).
 
     Returns
     -------
@@ -85,7 +102,10 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
                     image.draft(None, tuple(draft_frame))
                 image.load()
                 oriented = ImageOps.exif_transpose(image)
-                if background is not None and has_alpha(oriented):
+                alpha = has_alpha(oriented)
+                if log is not None:
+                    log.alpha = alpha
+                if background is not None and alpha:
                     return flatten_alpha(oriented, background)
                 return pixels_8bit(oriented, name)
     except Image.DecompressionBombError as err:

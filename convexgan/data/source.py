@@ -48,7 +48,7 @@ from PIL import Image
 from convexgan._validation import check_int
 from convexgan.choices import LEGACY_BACKGROUND
 from convexgan.data.alpha import parse_background
-from convexgan.data.decode import ImageDecodeError
+from convexgan.data.decode import DecodeLog, ImageDecodeError
 from convexgan.data.filters import select_items
 from convexgan.data.frames import crop_method, draft_size, frame_to_resolutions, is_squashed
 from convexgan.data.subsets import choose_subset, list_sha256
@@ -60,8 +60,9 @@ PREFETCH_CHUNKS = 2
 ItemT = TypeVar("ItemT")
 PixelType = type[np.uint8] | type[np.float32] | type[np.float64]
 Frames = dict[int, NDArray[np.uint8]]
-Read = tuple[Frames, bool] | None
-"""What :meth:`ImageSource._read` returns for one item: its pixels per resolution and whether it was squashed."""
+Read = tuple[Frames, bool, bool] | None
+"""What :meth:`ImageSource._read` returns for one item: its pixels per resolution, whether it was squashed and
+whether the file had transparency."""
 
 
 class Progress(Protocol):
@@ -118,6 +119,8 @@ class ImageSource(Generic[ItemT]):
         (:func:`convexgan.data.subsets.list_sha256` of their sorted relative names; for arrays, of the images'
         content), ``subset``, ``seed`` and ``indices`` (the items read, as increasing positions among the
         candidates).
+    alpha : int
+        How many images of the last pass (:meth:`iter_chunks`) had transparency, composited or not.
     """
 
     def __init__(self, description: str, items: Sequence[ItemT], *, n_images: int | None = None,
@@ -141,6 +144,7 @@ class ImageSource(Generic[ItemT]):
         self.strict = bool(strict)
         self.background = parse_background(background)
         self.skipped = 0
+        self.alpha = 0
         self.mode = self._probe_mode()
 
     def __len__(self) -> int:
@@ -166,8 +170,9 @@ class ImageSource(Generic[ItemT]):
         """The item's name in messages (implemented by every subclass)."""
         raise NotImplementedError
 
-    def _decode(self, item: ItemT, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
-        """The item's 8-bit pixels ``(H, W)`` or ``(H, W, 3)`` (implemented by every subclass)."""
+    def _decode(self, item: ItemT, draft_frame: tuple[int, int] | None = None,
+                log: DecodeLog | None = None) -> NDArray[np.uint8]:
+        """The item's 8-bit pixels ``(H, W)`` or ``(H, W, 3)``, ``log`` filled (implemented by every subclass)."""
         raise NotImplementedError
 
     def _relative(self, item: ItemT) -> str:
@@ -197,11 +202,12 @@ class ImageSource(Generic[ItemT]):
 
     def _read(self, item: ItemT, resolutions: list[int], base: int | None, draft_frame: tuple[int, int] | None) -> Read:
         """``(pixels per resolution, whether the frame was squashed)``, or None when the item is unreadable."""
+        log = DecodeLog()
         try:
-            image = Image.fromarray(self._decode(item, draft_frame))
+            image = Image.fromarray(self._decode(item, draft_frame, log))
             image = image if image.mode == self.mode else image.convert(self.mode)
             squashed = is_squashed(*image.size, self.crop)
-            return frame_to_resolutions(image, resolutions, crop=self.crop, base=base), squashed
+            return frame_to_resolutions(image, resolutions, crop=self.crop, base=base), squashed, log.alpha
         except READ_ERRORS as err:
             if self.strict:
                 raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {_reason(err)}") from None
@@ -215,6 +221,7 @@ class ImageSource(Generic[ItemT]):
                   dtype: PixelType) -> tuple[dict[int, NDArray[Any]] | None, list[str]]:
         """The chunk's arrays (None when no item was readable) and the names of the unreadable items, in order."""
         self._squashed += [self._name(item) for item, got in zip(items, results) if got is not None and got[1]]
+        self.alpha += sum(1 for got in results if got is not None and got[2])
         good = [got[0] for got in results if got is not None]
         bad = [self._name(item) for item, got in zip(items, results) if got is None]
         if not good:
@@ -263,7 +270,7 @@ class ImageSource(Generic[ItemT]):
         smallest = draft_size(base or max(wanted), self.crop) if draft else None
         mine = self.items[rank::world_size]
         chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
-        self.skipped, self._squashed = 0, []
+        self.skipped, self._squashed, self.alpha = 0, [], 0
         skipped_names: list[str] = []
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
