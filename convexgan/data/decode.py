@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import warnings
-from typing import IO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,9 +61,51 @@ class DecodeLog:
     ----------
     alpha : bool
         The file carried transparency (an alpha channel or a ``transparency`` entry), whatever the background.
+    warnings : list of (type, str)
+        The category and message of each warning issued by ``warnings.warn`` while decoding (Pillow's, e.g.
+        "Palette images with Transparency expressed in bytes ..."): held here instead of printed, so that the
+        sources report each kind once per pass with a count.
     """
 
     alpha: bool = False
+    warnings: list[tuple[type[Warning], str]] = dataclasses.field(default_factory=list)
+
+
+_held = threading.local()
+_diverting = threading.Lock()
+_diverted: dict[str, Any] = {"depth": 0, "warn": warnings.warn}
+
+
+def _warn(message: Any, category: type[Warning] | None = None, stacklevel: int = 1, *args: Any,
+          **kwargs: Any) -> None:
+    """``warnings.warn`` while a thread decodes with a log: its warnings go to the log, others' are issued."""
+    log = getattr(_held, "log", None)
+    if log is None:
+        _diverted["warn"](message, category, stacklevel + 1, *args, **kwargs)
+        return
+    kind = type(message) if isinstance(message, Warning) else category or UserWarning
+    if not issubclass(kind, Image.DecompressionBombWarning):  # refused by size instead (decode_image)
+        log.warnings.append((kind, str(message)))
+
+
+@contextmanager
+def held_warnings(log: DecodeLog) -> Iterator[None]:
+    """Hold the warnings that this thread issues through ``warnings.warn`` in ``log`` (thread-safe: the other
+    threads' warnings are issued as usual; ``warnings.catch_warnings`` would act on every thread)."""
+    with _diverting:
+        if _diverted["depth"] == 0:
+            _diverted["warn"] = warnings.warn
+            setattr(warnings, "warn", _warn)
+        _diverted["depth"] += 1
+    _held.log = log
+    try:
+        yield
+    finally:
+        _held.log = None
+        with _diverting:
+            _diverted["depth"] -= 1
+            if _diverted["depth"] == 0:
+                setattr(warnings, "warn", _diverted["warn"])
 
 
 def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
@@ -82,7 +127,8 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
         Composite transparent images onto this RGB colour (:func:`convexgan.data.alpha.composite`, before any
         resize); None drops the alpha channel as the table above says.
     log : DecodeLog or None
-        Filled with what the decoding noticed (whether the file had transparency).
+        Filled with what the decoding noticed: whether the file had transparency, and the warnings issued while
+        decoding (held there instead of printed). None: those warnings are issued as usual.
 
     Returns
     -------
@@ -94,6 +140,15 @@ def decode_image(file: str | os.PathLike[str] | IO[bytes], name: str,
     ImageDecodeError
         The file is not a readable image, is a decompression bomb, or has a mode with no defined scale.
     """
+    if log is None:
+        return _decoded(file, name, draft_frame, background, None)
+    with held_warnings(log):
+        return _decoded(file, name, draft_frame, background, log)
+
+
+def _decoded(file: str | os.PathLike[str] | IO[bytes], name: str, draft_frame: tuple[int, int] | None,
+             background: tuple[int, int, int] | None, log: DecodeLog | None) -> NDArray[np.uint8]:
+    """:func:`decode_image`'s work, its warnings already held in ``log`` when given."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -28,7 +28,10 @@ Which items a source reads: its sorted list, filtered by ``include`` and ``class
 (:mod:`convexgan.data.filters`), then ``n_images`` of them, a seeded random subset or the first ones
 (:mod:`convexgan.data.subsets`); :attr:`ImageSource.selection` records the choice. Frames that are not square and
 are resized without a crop (``crop='none'``) are counted and reported once per pass with a
-:class:`convexgan.exceptions.SquashedFramesWarning`.
+:class:`convexgan.exceptions.SquashedFramesWarning`. The warnings that decoding issues (Pillow's, such as
+"Palette images with Transparency expressed in bytes should be converted to RGBA images") are held in the
+decoding threads and reported at the end of the pass as one warning per kind (same category and message) with
+the number of images and the first one's name.
 """
 
 from __future__ import annotations
@@ -60,9 +63,9 @@ PREFETCH_CHUNKS = 2
 ItemT = TypeVar("ItemT")
 PixelType = type[np.uint8] | type[np.float32] | type[np.float64]
 Frames = dict[int, NDArray[np.uint8]]
-Read = tuple[Frames, bool, bool] | None
+Read = tuple[Frames, bool, DecodeLog] | None
 """What :meth:`ImageSource._read` returns for one item: its pixels per resolution, whether it was squashed and
-whether the file had transparency."""
+what its decoding noticed (transparency, the warnings it held)."""
 
 
 class Progress(Protocol):
@@ -145,6 +148,7 @@ class ImageSource(Generic[ItemT]):
         self.background = parse_background(background)
         self.skipped = 0
         self.alpha = 0
+        self._held: dict[tuple[type[Warning], str], list[str]] = {}
         self.mode = self._probe_mode()
 
     def __len__(self) -> int:
@@ -191,7 +195,7 @@ class ImageSource(Generic[ItemT]):
         first: str | None = None
         for item in self.items[:64]:
             try:
-                pixels = self._decode(item)
+                pixels = self._decode(item, log=DecodeLog())  # its warnings are reported by the passes
             except READ_ERRORS as err:
                 first = first or f"{self._name(item)}: {_reason(err)}"
                 continue
@@ -207,7 +211,7 @@ class ImageSource(Generic[ItemT]):
             image = Image.fromarray(self._decode(item, draft_frame, log))
             image = image if image.mode == self.mode else image.convert(self.mode)
             squashed = is_squashed(*image.size, self.crop)
-            return frame_to_resolutions(image, resolutions, crop=self.crop, base=base), squashed, log.alpha
+            return frame_to_resolutions(image, resolutions, crop=self.crop, base=base), squashed, log
         except READ_ERRORS as err:
             if self.strict:
                 raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {_reason(err)}") from None
@@ -221,7 +225,11 @@ class ImageSource(Generic[ItemT]):
                   dtype: PixelType) -> tuple[dict[int, NDArray[Any]] | None, list[str]]:
         """The chunk's arrays (None when no item was readable) and the names of the unreadable items, in order."""
         self._squashed += [self._name(item) for item, got in zip(items, results) if got is not None and got[1]]
-        self.alpha += sum(1 for got in results if got is not None and got[2])
+        for item, got in zip(items, results):
+            if got is not None:
+                self.alpha += got[2].alpha
+                for kind, message in got[2].warnings:
+                    self._held.setdefault((kind, message), []).append(self._name(item))
         good = [got[0] for got in results if got is not None]
         bad = [self._name(item) for item, got in zip(items, results) if got is None]
         if not good:
@@ -270,7 +278,7 @@ class ImageSource(Generic[ItemT]):
         smallest = draft_size(base or max(wanted), self.crop) if draft else None
         mine = self.items[rank::world_size]
         chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
-        self.skipped, self._squashed, self.alpha = 0, [], 0
+        self.skipped, self._squashed, self.alpha, self._held = 0, [], 0, {}
         skipped_names: list[str] = []
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
@@ -286,6 +294,7 @@ class ImageSource(Generic[ItemT]):
             pool.shutdown(wait=True, cancel_futures=True)
         self._warn_skipped(skipped_names)
         self._warn_squashed()
+        self._warn_held()
 
     def _decoded_chunks(self, pool: ThreadPoolExecutor, workers: int, chunks: list[list[ItemT]],
                         resolutions: list[int], base: int | None,
@@ -326,6 +335,13 @@ class ImageSource(Generic[ItemT]):
                 f"and were squashed to a square by the resize; crop='center' (--crop center) keeps their aspect "
                 f"ratio", SquashedFramesWarning, stacklevel=3,
             )
+
+
+    def _warn_held(self) -> None:
+        """One warning per kind (category and message) that decoding issued in the pass, with its count."""
+        for (kind, message), names in self._held.items():
+            warnings.warn(f"{len(names)} image(s) of {self.description} (first: {names[0]}) while decoding: "
+                          f"{message}", kind, stacklevel=3)
 
 
 def _reason(err: Exception) -> str | Exception:

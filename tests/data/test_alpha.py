@@ -95,3 +95,50 @@ def test_folder_and_tar_sources_composite(tmp_path):
             np.testing.assert_array_equal(source._decode(source.items[0]), colour)
     with pytest.raises(ValueError, match="background='pink'"):
         open_images(folder, background="pink")
+
+
+def palette_bytes_sprites(folder, n):
+    """``n`` palette sprites whose transparency is given as bytes: Pillow warns when they become RGB."""
+    folder.mkdir()
+    for i in range(n):
+        image = Image.fromarray(np.full((HEIGHT, WIDTH), i % 2, dtype=np.uint8), "P")
+        image.putpalette([0, 0, 255, 200, 40, 10] + [0] * 762)
+        image.save(folder / f"{i:02d}.png", transparency=bytes([0, 128]))  # partial: kept as bytes
+    return folder
+
+
+def test_pillow_warnings_are_counted_once_per_pass(tmp_path):
+    import warnings
+
+    from convexgan.data import open_images
+
+    folder = palette_bytes_sprites(tmp_path / "palette", 7)
+    with warnings.catch_warnings(record=True) as caught, open_images(folder, background="none") as source:
+        warnings.simplefilter("always")
+        chunks = [chunk[8] for chunk in source.iter_chunks([8], 2, workers=3)]
+    assert sum(len(c) for c in chunks) == 7
+    pillow = [w for w in caught if "Transparency expressed in bytes" in str(w.message)]
+    assert len(pillow) == 1 and len(caught) == 2  # and the squashed frames
+    assert str(pillow[0].message).startswith(f"7 image(s) of folder {folder} (first: {folder / '00.png'})")
+    assert pillow[0].category is UserWarning and pillow[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:  # outside a pass the warning is Pillow's own, as usual
+        warnings.simplefilter("always")
+        decode_image(folder / "00.png", "00.png")
+    assert [str(w.message)[:30] for w in caught] == ["Palette images with Transparen"]
+
+
+def test_no_raw_pillow_lines_in_stderr(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = palette_bytes_sprites(tmp_path / "palette", 5)
+    script = ("import sys; from convexgan.data import load_images; "
+              "load_images(sys.argv[1], 8, background='none', crop='center', chunk_size=2)")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, check=True,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    lines = done.stderr.splitlines()
+    pillow = [line for line in lines if "Transparency expressed in bytes" in line]
+    assert len(pillow) == 1 and "UserWarning: 5 image(s) of folder" in pillow[0]
+    assert "PIL" not in done.stderr  # no line from Pillow's modules (file, line or source)
