@@ -49,8 +49,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
                    help="keep the images whose path relative to DATA (or tar member name) matches GLOB, e.g. "
                         "'train/*' (repeatable: any of them; default: all)")
     p.add_argument("--class", dest="classes", action="append", metavar="NAME",
-                   help="keep the images in folders named NAME, e.g. CIFAR-style class folders train/horse/ "
-                        "(repeatable; default: all)")
+                   help="keep the images with a folder named NAME anywhere on their path inside DATA, e.g. "
+                        "CIFAR-style class folders train/horse/ (NAME horse also keeps horse/female/*; repeatable: "
+                        "any of them; default: all)")
     p.add_argument("--latent", type=int, default=choices.DEFAULT_LATENT, help="latent columns of the first stage")
     p.add_argument("--base-resolution", type=int, metavar="R",
                    help="resize every frame to R x R first, then to each resolution (default: the largest "

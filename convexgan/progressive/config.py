@@ -77,7 +77,8 @@ class TrainConfig:
         Shell-style patterns on the path relative to the folder (or the tar member name) selecting the images,
         before the subset (see :mod:`convexgan.data.filters`).
     classes : str, sequence of str or None
-        Class folders (the name of the folder holding an image, e.g. CIFAR's ``horse``) selecting the images.
+        Class folders selecting the images: an image is kept when any folder on its path inside the data is one
+        of them (e.g. CIFAR's ``horse`` keeps ``train/horse/*`` and ``horse/female/*``; :mod:`convexgan.data.filters`).
     background : str or None
         Colour that images with transparency are composited onto before anything else (see
         :mod:`convexgan.data.alpha`): ``'white'``, ``'black'``, ``'grey'``, ``#rrggbb``, ``r,g,b``, or ``'none'``
