@@ -44,3 +44,13 @@ LAST_RESIDUAL_TOLERANCE = 1e-8
 
 CERTIFICATE_TOLERANCE = 1e-6
 """A stage whose constraint value :math:`\\|S_X - S_G\\|_2 / \\beta` exceeds ``1 + CERTIFICATE_TOLERANCE`` warns."""
+
+# --- transparency (decoding) ---
+DEFAULT_BACKGROUND = "white"
+"""Colour that transparent pixels are composited onto in new runs (``none`` drops the alpha channel)."""
+
+LEGACY_BACKGROUND = "none"
+"""Background of run folders written before the option existed: alpha was dropped."""
+
+BACKGROUND_NAMES = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
+"""Named backgrounds; ``#rrggbb`` and ``r,g,b`` (0..255 each) are accepted as well."""

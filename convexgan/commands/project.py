@@ -24,7 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--out", required=True, help="PNG file: originals and projections side by side")
     p.add_argument("--n", type=int, default=16, help="images to project")
     p.add_argument("--skip", type=int, default=0,
-                   help="skip the first SKIP images in sorted order (e.g. those a run trained with --subset first)")
+                   help="skip the first SKIP images in sorted order, without decoding them (e.g. those a run "
+                        "trained with --subset first)")
     p.add_argument("--stage", type=int, help="stage index (default: the last finished)")
     p.add_argument("--npy", help="also save the latents (n, D) float64 to this .npy file")
     p.set_defaults(func=run)
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Read, project, report, save."""
     if args.n < 1 or args.skip < 0:
         raise ValueError(f"--n={args.n} must be >= 1 and --skip={args.skip} >= 0")
-    from convexgan.data import load_images
+    from convexgan.data import load_images, open_images
     from convexgan.plotting import save_image_grid
     from convexgan.progressive import load_generator, project
 
@@ -44,10 +45,11 @@ def run(args: argparse.Namespace) -> int:
     r, C, D = stage.resolution, stage.channels, generator.latent_size(index)
     check_bytes(args.n * (8 * D + 16 * r * r * C), f"--n={args.n} images of {r}x{r}x{C} and their projections")
     config = generator.config
-    images = load_images(args.images, r, n_images=args.skip + args.n, subset="first", crop=config.get("crop"),
-                         base=config.get("base_resolution") or config["resolutions"][-1])[args.skip :]
-    if len(images) == 0:
-        raise ValueError(f"IMAGES {args.images} has no image after --skip={args.skip}")
+    with open_images(args.images, crop=config["crop"], background=config["background"]) as source:
+        if args.skip >= len(source):
+            raise ValueError(f"IMAGES {args.images} has no image after --skip={args.skip} ({len(source)} images)")
+        source.restrict(range(args.skip, min(args.skip + args.n, len(source))))  # the skipped are not decoded
+        images = load_images(source, r, base=config.get("base_resolution") or config["resolutions"][-1])
     if images.shape[3] != C:
         raise ValueError(f"IMAGES {args.images} have {images.shape[3]} channel(s); the run has {C}")
     result = project(generator, images, stage=index)

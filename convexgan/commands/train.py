@@ -50,8 +50,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
                    help="keep the images whose path relative to DATA (or tar member name) matches GLOB, e.g. "
                         "'train/*' (repeatable: any of them; default: all)")
     p.add_argument("--class", dest="classes", action="append", metavar="NAME",
-                   help="keep the images in folders named NAME, e.g. CIFAR-style class folders train/horse/ "
-                        "(repeatable; default: all)")
+                   help="keep the images with a folder named NAME anywhere on their path inside DATA, e.g. "
+                        "CIFAR-style class folders train/horse/ (NAME horse also keeps horse/female/*; repeatable: "
+                        "any of them; default: all)")
     p.add_argument("--latent", type=int, default=choices.DEFAULT_LATENT, help="latent columns of the first stage")
     p.add_argument("--base-resolution", type=int, metavar="R",
                    help="resize every frame to R x R first, then to each resolution (default: the largest "
@@ -87,6 +88,11 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
                         "names of this command as keys in their Python spelling (n_images, base_resolution, ...; "
                         "attributes as {NAME: true|false}); options given on the command line override it, unknown "
                         "keys are refused (a run's 'data' and 'data_fingerprint' are records, ignored)")
+    p.add_argument("--background", metavar="COLOR",
+                   help=f"colour that images with transparency (RGBA, LA, palette with transparency) are composited "
+                        f"onto: {', '.join(choices.BACKGROUND_NAMES)}, #rrggbb, r,g,b, or {choices.LEGACY_BACKGROUND} "
+                        f"(drop the alpha channel); default {choices.DEFAULT_BACKGROUND} for a new run, the run's own "
+                        f"with --resume (none for runs recorded before this option)")
     p.set_defaults(func=run, parser=p)
 
 
@@ -108,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
                          dtype=args.dtype, seed=args.seed, resume=args.resume, strict=args.strict,
                          noise_rows=args.noise_rows, legacy_dtype=args.legacy_dtype, eigensolver=args.eigensolver,
                          workers=args.workers, cache=args.cache, jpeg_draft=args.jpeg_draft,
-                         base_resolution=args.base_resolution, progress=not args.quiet, on_stage=RowPrinter())
+                         base_resolution=args.base_resolution, progress=not args.quiet, on_stage=RowPrinter(),
+                         background=args.background)
     try:
         train(args.data, args.out, config)
     except KeyboardInterrupt:
@@ -122,9 +129,11 @@ def run(args: argparse.Namespace) -> int:
                  f"{len(report['stages'])} of {len(config.resolutions)} stages in {args.out}")
     for p in report.get("data_passes", [])[0 if args.verbose else -1:]:
         rate = f", {p['images_per_second']:.0f} images/s" if p.get("images_per_second") else ""
+        alpha = "" if p.get("alpha_images") is None else \
+            f"; {p['alpha_images']} with transparency, background {p['background']}"
         phases = ", ".join(f"{k} {v:.2f} s" for k, v in p["phases"].items())
         inform(args, f"data pass {p['seconds']:.2f} s ({phases}{rate}; {p['workers']} workers, pixel cache "
-                     f"{p['cache']['mode']}{' reused' if p['cache']['reused'] else ''})")
+                     f"{p['cache']['mode']}{' reused' if p['cache']['reused'] else ''}{alpha})")
     return 0
 
 

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from convexgan._limits import MAX_IMAGE_FILE_BYTES, max_image_file_bytes
 from convexgan.data.attributes import ATTRIBUTE_FILE, attribute_filter
-from convexgan.data.decode import ImageDecodeError, decode_image
+from convexgan.data.decode import DecodeLog, ImageDecodeError, decode_image
 from convexgan.data.folder import IMAGE_SUFFIXES
 from convexgan.data.source import ImageSource
 
@@ -98,7 +98,8 @@ class TarSource(ImageSource[tarfile.TarInfo]):
     def _name(self, item: tarfile.TarInfo) -> str:
         return f"{self.path}:{item.name}"
 
-    def _decode(self, item: tarfile.TarInfo, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+    def _decode(self, item: tarfile.TarInfo, draft_frame: tuple[int, int] | None = None,
+                log: DecodeLog | None = None) -> NDArray[np.uint8]:
         """Read the member with a cap (its declared size first, then the bytes actually decompressed), decode it."""
         limit = max_image_file_bytes()
         if item.size > limit:
@@ -108,4 +109,4 @@ class TarSource(ImageSource[tarfile.TarInfo]):
             data = self._member(item).read(item.size + 1)
         if len(data) > item.size:
             raise ImageDecodeError(self._name(item), f"member holds more than the {item.size} bytes it declares")
-        return decode_image(io.BytesIO(data), self._name(item), draft_frame)
+        return decode_image(io.BytesIO(data), self._name(item), draft_frame, self.background, log)

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from convexgan._limits import check_declared, npz_headers
+from convexgan.data.decode import DecodeLog
 from convexgan.data.frames import array_to_image
 from convexgan.data.source import ImageSource
 
@@ -137,5 +138,6 @@ class ArraySource(ImageSource[int]):
     def _name(self, item: int) -> str:
         return f"{self.description}[{item}]"
 
-    def _decode(self, item: int, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+    def _decode(self, item: int, draft_frame: tuple[int, int] | None = None,
+                log: DecodeLog | None = None) -> NDArray[np.uint8]:
         return np.asarray(array_to_image(self.images[item]))

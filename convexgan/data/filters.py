@@ -5,8 +5,9 @@ member name (without a leading ``./``).
 
 - ``include``: shell-style patterns (:func:`fnmatch.fnmatchcase`: ``*`` matches any characters, ``/``
   included; ``?`` one character; ``[seq]``); an item is kept when it matches at least one.
-- ``classes``: names of the folder that directly holds the image (CIFAR-style ``train/horse/0001.png`` is of
-  class ``horse``); an item is kept when its class is one of them.
+- ``classes``: folder names; an item is kept when any folder on its relative path is one of them
+  (CIFAR-style ``train/horse/0001.png`` is kept by ``horse`` and by ``train``; ``horse/female/0001.png`` by
+  ``horse`` and by ``female``). The file name itself is not a folder and never matches.
 
 Both filters apply (an item must pass each one given), before the attribute filter's result is subset
 (:mod:`convexgan.data.subsets`). A filter that keeps nothing is an error naming the pattern or class and
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
-from posixpath import basename, dirname
+from posixpath import dirname
 
 
 def as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
@@ -30,9 +31,9 @@ def as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | 
     return values or None
 
 
-def class_of(relative: str) -> str:
-    """The class of an item: the name of the folder that holds it (``''`` at the top level)."""
-    return basename(dirname(relative))
+def folders_of(relative: str) -> set[str]:
+    """The folders on an item's relative path (empty at the top level): the classes it belongs to."""
+    return {part for part in dirname(relative).split("/") if part}
 
 
 def select_items(names: list[str], *, include: str | Iterable[str] | None = None,
@@ -45,7 +46,7 @@ def select_items(names: list[str], *, include: str | Iterable[str] | None = None
     include : sequence of str or None
         Shell-style patterns (see the module docstring).
     classes : sequence of str or None
-        Class folder names.
+        Folder names; an item passes when any folder on its path is one of them.
     description : str
         The source, for messages.
 
@@ -68,12 +69,12 @@ def select_items(names: list[str], *, include: str | Iterable[str] | None = None
                              f"(patterns apply to the path relative to the folder or the tar member name, e.g. "
                              f"{examples})")
     if wanted:
-        available = sorted({class_of(names[i]) for i in keep})
+        available = sorted(set().union(*(folders_of(names[i]) for i in keep)))
         missing = [c for c in wanted if c not in available]
         if missing:
-            shown = [c for c in available if c] or ["none: the images lie at the top level"]
+            shown = available or ["none: the images lie at the top level"]
             listed = ", ".join(shown[:40]) + (f", ... ({len(shown)} in all)" if len(shown) > 40 else "")
             raise ValueError(f"class {', '.join(repr(c) for c in missing)} is not a folder holding images in "
                              f"{description}{' (after include)' if patterns else ''}; its classes are: {listed}")
-        keep = [i for i in keep if class_of(names[i]) in wanted]
+        keep = [i for i in keep if not folders_of(names[i]).isdisjoint(wanted)]
     return keep

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convexgan.data.attributes import attribute_filter, find_attribute_file
-from convexgan.data.decode import decode_image
+from convexgan.data.decode import DecodeLog, decode_image
 from convexgan.data.source import ImageSource
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
@@ -65,8 +65,9 @@ class FolderSource(ImageSource[Path]):
     def _name(self, item: Path) -> str:
         return str(item)
 
-    def _decode(self, item: Path, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
-        return decode_image(item, str(item), draft_frame)
+    def _decode(self, item: Path, draft_frame: tuple[int, int] | None = None,
+                log: DecodeLog | None = None) -> NDArray[np.uint8]:
+        return decode_image(item, str(item), draft_frame, self.background, log)
 
 
 def _check_listable(folder: Path) -> None:

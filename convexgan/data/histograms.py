@@ -31,8 +31,9 @@ def histogram_reference(data: str | os.PathLike[str] | NDArray[Any] | ImageSourc
     resolution : int
         The samples' resolution.
     config : dict
-        The run's recorded configuration (its ``crop``, ``include``, ``classes``, ``attributes`` and
-        ``base_resolution``, the base of every resize; runs recorded without it used their final resolution).
+        The run's recorded configuration (its ``crop``, ``include``, ``classes``, ``attributes``, ``background``
+        (``'none'`` when not recorded) and ``base_resolution``, the base of every resize; runs recorded without it
+        used their final resolution).
     n : int
     seed : int
 
@@ -40,11 +41,12 @@ def histogram_reference(data: str | os.PathLike[str] | NDArray[Any] | ImageSourc
     -------
     ndarray (n', r, r, C) float32 in [0, 1], ``n' = min(n, number of images)``
     """
+    from convexgan.choices import LEGACY_BACKGROUND
     from convexgan.data.open import load_images
 
     return load_images(data, resolution, n_images=n, seed=seed, crop=config.get("crop"),
                        include=config.get("include"), classes=config.get("classes"),
-                       attributes=config.get("attributes"),
+                       attributes=config.get("attributes"), background=config.get("background", LEGACY_BACKGROUND),
                        base=config.get("base_resolution") or config["resolutions"][-1])
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from convexgan.choices import LEGACY_BACKGROUND
 from convexgan.data.archive import TarSource
 from convexgan.data.arrays import ArraySource, read_idx, read_npz_images
 from convexgan.data.folder import FolderSource
 from convexgan.data.source import ImageSource
-
 
 ImageData = str | os.PathLike[str] | NDArray[Any] | ImageSource[Any]
 """What :func:`open_images` opens: a path (folder, tar archive, ``.npz``/IDX), an image array or a source."""
@@ -25,7 +25,8 @@ def open_images(data: ImageData, *, n_images: int | None = None,
                 subset: str = "random", seed: int = 0, include: str | Sequence[str] | None = None,
                 classes: str | Sequence[str] | None = None, crop: str | bool = "none",
                 attributes: dict[str, bool] | None = None, attributes_file: str | os.PathLike[str] | None = None,
-                strict: bool = False, key: str | None = None) -> ImageSource[Any]:
+                strict: bool = False, key: str | None = None,
+                background: str = LEGACY_BACKGROUND) -> ImageSource[Any]:
     """Open an image source.
 
     Parameters
@@ -57,6 +58,9 @@ def open_images(data: ImageData, *, n_images: int | None = None,
         Stop at the first unreadable image instead of skipping it with a count and a warning.
     key : str or None
         Array name inside a ``.npz``.
+    background : str
+        Image files with transparency are composited onto this colour (a name such as ``'white'``, ``#rrggbb``
+        or ``r,g,b``; :mod:`convexgan.data.alpha`); ``'none'`` (the default here) drops the alpha channel.
 
     Returns
     -------
@@ -72,7 +76,8 @@ def open_images(data: ImageData, *, n_images: int | None = None,
     if isinstance(data, ImageSource):
         return data
     common: dict[str, Any] = {"n_images": n_images, "subset": subset, "seed": seed, "include": include,
-                              "classes": classes, "crop": crop, "strict": strict}
+                              "classes": classes, "crop": crop, "strict": strict,
+                              "background": background}
     if isinstance(data, np.ndarray):
         return ArraySource(data, **common)
     path = Path(data)

@@ -28,7 +28,10 @@ Which items a source reads: its sorted list, filtered by ``include`` and ``class
 (:mod:`convexgan.data.filters`), then ``n_images`` of them, a seeded random subset or the first ones
 (:mod:`convexgan.data.subsets`); :attr:`ImageSource.selection` records the choice. Frames that are not square and
 are resized without a crop (``crop='none'``) are counted and reported once per pass with a
-:class:`convexgan.exceptions.SquashedFramesWarning`.
+:class:`convexgan.exceptions.SquashedFramesWarning`. The warnings that decoding issues (Pillow's, such as
+"Palette images with Transparency expressed in bytes should be converted to RGBA images") are held in the
+decoding threads and reported at the end of the pass as one warning per kind (same category and message) with
+the number of images and the first one's name.
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from convexgan._validation import check_int
-from convexgan.data.decode import ImageDecodeError
+from convexgan.choices import LEGACY_BACKGROUND
+from convexgan.data.alpha import parse_background
+from convexgan.data.decode import DecodeLog, ImageDecodeError
 from convexgan.data.filters import select_items
 from convexgan.data.frames import crop_method, draft_size, frame_to_resolutions, is_squashed
 from convexgan.data.subsets import choose_subset, list_sha256
@@ -58,8 +63,9 @@ PREFETCH_CHUNKS = 2
 ItemT = TypeVar("ItemT")
 PixelType = type[np.uint8] | type[np.float32] | type[np.float64]
 Frames = dict[int, NDArray[np.uint8]]
-Read = tuple[Frames, bool] | None
-"""What :meth:`ImageSource._read` returns for one item: its pixels per resolution and whether it was squashed."""
+Read = tuple[Frames, bool, DecodeLog] | None
+"""What :meth:`ImageSource._read` returns for one item: its pixels per resolution, whether it was squashed and
+what its decoding noticed (transparency, the warnings it held)."""
 
 
 class Progress(Protocol):
@@ -105,6 +111,9 @@ class ImageSource(Generic[ItemT]):
         The crop (see :mod:`convexgan.data.frames`); True means 'celeba', False 'none'.
     strict : bool
         Raise on the first unreadable item instead of skipping it.
+    background : str
+        Colour that transparent images are composited onto (:func:`convexgan.data.alpha.parse_background`:
+        a name, ``#rrggbb`` or ``r,g,b``); ``'none'`` (the default here) drops the alpha channel.
 
     Attributes
     ----------
@@ -113,11 +122,14 @@ class ImageSource(Generic[ItemT]):
         (:func:`convexgan.data.subsets.list_sha256` of their sorted relative names; for arrays, of the images'
         content), ``subset``, ``seed`` and ``indices`` (the items read, as increasing positions among the
         candidates).
+    alpha : int
+        How many images of the last pass (:meth:`iter_chunks`) had transparency, composited or not.
     """
 
     def __init__(self, description: str, items: Sequence[ItemT], *, n_images: int | None = None,
                  subset: str = "random", seed: int = 0, include: Sequence[str] | None = None,
-                 classes: Sequence[str] | None = None, crop: str | bool = "none", strict: bool = False) -> None:
+                 classes: Sequence[str] | None = None, crop: str | bool = "none", strict: bool = False,
+                 background: str = LEGACY_BACKGROUND) -> None:
         if not items:
             raise ValueError(f"the image source {description} holds no images")
         names = [self._relative(item) for item in items]
@@ -133,7 +145,10 @@ class ImageSource(Generic[ItemT]):
         self.squashed = 0
         self._squashed: list[str] = []
         self.strict = bool(strict)
+        self.background = parse_background(background)
         self.skipped = 0
+        self.alpha = 0
+        self._held: dict[tuple[type[Warning], str], list[str]] = {}
         self.mode = self._probe_mode()
 
     def __len__(self) -> int:
@@ -159,8 +174,9 @@ class ImageSource(Generic[ItemT]):
         """The item's name in messages (implemented by every subclass)."""
         raise NotImplementedError
 
-    def _decode(self, item: ItemT, draft_frame: tuple[int, int] | None = None) -> NDArray[np.uint8]:
-        """The item's 8-bit pixels ``(H, W)`` or ``(H, W, 3)`` (implemented by every subclass)."""
+    def _decode(self, item: ItemT, draft_frame: tuple[int, int] | None = None,
+                log: DecodeLog | None = None) -> NDArray[np.uint8]:
+        """The item's 8-bit pixels ``(H, W)`` or ``(H, W, 3)``, ``log`` filled (implemented by every subclass)."""
         raise NotImplementedError
 
     def _relative(self, item: ItemT) -> str:
@@ -179,7 +195,7 @@ class ImageSource(Generic[ItemT]):
         first: str | None = None
         for item in self.items[:64]:
             try:
-                pixels = self._decode(item)
+                pixels = self._decode(item, log=DecodeLog())  # its warnings are reported by the passes
             except READ_ERRORS as err:
                 first = first or f"{self._name(item)}: {_reason(err)}"
                 continue
@@ -190,11 +206,12 @@ class ImageSource(Generic[ItemT]):
 
     def _read(self, item: ItemT, resolutions: list[int], base: int | None, draft_frame: tuple[int, int] | None) -> Read:
         """``(pixels per resolution, whether the frame was squashed)``, or None when the item is unreadable."""
+        log = DecodeLog()
         try:
-            image = Image.fromarray(self._decode(item, draft_frame))
+            image = Image.fromarray(self._decode(item, draft_frame, log))
             image = image if image.mode == self.mode else image.convert(self.mode)
             squashed = is_squashed(*image.size, self.crop)
-            return frame_to_resolutions(image, resolutions, crop=self.crop, base=base), squashed
+            return frame_to_resolutions(image, resolutions, crop=self.crop, base=base), squashed, log
         except READ_ERRORS as err:
             if self.strict:
                 raise ValueError(f"unreadable image {self._name(item)} in {self.description}: {_reason(err)}") from None
@@ -208,6 +225,11 @@ class ImageSource(Generic[ItemT]):
                   dtype: PixelType) -> tuple[dict[int, NDArray[Any]] | None, list[str]]:
         """The chunk's arrays (None when no item was readable) and the names of the unreadable items, in order."""
         self._squashed += [self._name(item) for item, got in zip(items, results) if got is not None and got[1]]
+        for item, got in zip(items, results):
+            if got is not None:
+                self.alpha += got[2].alpha
+                for kind, message in got[2].warnings:
+                    self._held.setdefault((kind, message), []).append(self._name(item))
         good = [got[0] for got in results if got is not None]
         bad = [self._name(item) for item, got in zip(items, results) if got is None]
         if not good:
@@ -256,7 +278,7 @@ class ImageSource(Generic[ItemT]):
         smallest = draft_size(base or max(wanted), self.crop) if draft else None
         mine = self.items[rank::world_size]
         chunks = [mine[i : i + chunk_size] for i in range(0, len(mine), chunk_size)]
-        self.skipped, self._squashed = 0, []
+        self.skipped, self._squashed, self.alpha, self._held = 0, [], 0, {}
         skipped_names: list[str] = []
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
@@ -272,6 +294,7 @@ class ImageSource(Generic[ItemT]):
             pool.shutdown(wait=True, cancel_futures=True)
         self._warn_skipped(skipped_names)
         self._warn_squashed()
+        self._warn_held()
 
     def _decoded_chunks(self, pool: ThreadPoolExecutor, workers: int, chunks: list[list[ItemT]],
                         resolutions: list[int], base: int | None,
@@ -312,6 +335,13 @@ class ImageSource(Generic[ItemT]):
                 f"and were squashed to a square by the resize; crop='center' (--crop center) keeps their aspect "
                 f"ratio", SquashedFramesWarning, stacklevel=3,
             )
+
+
+    def _warn_held(self) -> None:
+        """One warning per kind (category and message) that decoding issued in the pass, with its count."""
+        for (kind, message), names in self._held.items():
+            warnings.warn(f"{len(names)} image(s) of {self.description} (first: {names[0]}) while decoding: "
+                          f"{message}", kind, stacklevel=3)
 
 
 def _reason(err: Exception) -> str | Exception:

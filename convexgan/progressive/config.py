@@ -19,18 +19,21 @@ from numpy.typing import NDArray
 import numpy as np
 
 from convexgan._validation import check_choice, check_int, check_positive
+from convexgan.data.alpha import parse_background
 from convexgan.data.filters import as_names
 from convexgan.data.open import ImageData
 from convexgan.data.frames import crop_method
 from convexgan.data.subsets import SUBSETS
 from convexgan.choices import (
     CACHE_MODES,
+    DEFAULT_BACKGROUND,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_LATENT,
     DEFAULT_RESOLUTIONS,
     DEFAULT_SEED,
     EIGENSOLVERS,
     FRESH_RATIO,
+    LEGACY_BACKGROUND,
     LEGACY_DTYPES,
     MOMENT_DTYPES,
     OFFICIAL_K,
@@ -74,7 +77,13 @@ class TrainConfig:
         Shell-style patterns on the path relative to the folder (or the tar member name) selecting the images,
         before the subset (see :mod:`convexgan.data.filters`).
     classes : str, sequence of str or None
-        Class folders (the name of the folder holding an image, e.g. CIFAR's ``horse``) selecting the images.
+        Class folders selecting the images: an image is kept when any folder on its path inside the data is one
+        of them (e.g. CIFAR's ``horse`` keeps ``train/horse/*`` and ``horse/female/*``; :mod:`convexgan.data.filters`).
+    background : str or None
+        Colour that images with transparency are composited onto before anything else (see
+        :mod:`convexgan.data.alpha`): ``'white'``, ``'black'``, ``'grey'``, ``#rrggbb``, ``r,g,b``, or ``'none'``
+        (drop the alpha channel, as runs recorded before the option did). Part of the record; None (default):
+        ``'white'`` for a new run, the recorded one when resuming (``'none'`` for a folder that records none).
     device : str
         ``'auto'`` (CUDA when available), ``'cpu'``, ``'cuda'`` or ``'cuda:N'`` (GPU ``N``, checked against
         ``torch.cuda.device_count()``).
@@ -134,6 +143,7 @@ class TrainConfig:
     subset: str = "random"
     include: str | Sequence[str] | None = None
     classes: str | Sequence[str] | None = None
+    background: str | None = None
     device: str = "auto"
     dtype: str = MOMENT_DTYPES[0]
     seed: int = DEFAULT_SEED
@@ -179,6 +189,8 @@ class TrainConfig:
             self.n_images = check_int(self.n_images, "n_images", 1, 2**62)
         check_choice(self.subset, "subset", SUBSETS)
         self.crop = crop_method(self.crop)
+        if self.background is not None:
+            self.background = background_name(self.background)
         self.include, self.classes = as_names(self.include, "include"), as_names(self.classes, "classes")
         self.resume, self.strict, self.progress = bool(self.resume), bool(self.strict), bool(self.progress)
 
@@ -193,7 +205,7 @@ class TrainConfig:
             "classes": None if self.classes is None else list(self.classes), "attributes": self.attributes,
             "dtype": self.dtype, "seed": self.seed, "noise_rows": self.noise_rows,
             "legacy_dtype": self.legacy_dtype, "eigensolver": self.eigensolver, "fresh_ratio": self.fresh_ratio,
-            "jpeg_draft": self.jpeg_draft,
+            "jpeg_draft": self.jpeg_draft, "background": self.background or DEFAULT_BACKGROUND,
         }
 
 
@@ -202,7 +214,8 @@ def upgrade_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
     Older versions recorded ``crop`` as a bool (True: the CelebA box) and had no ``subset``, ``include`` or
     ``classes``: they read the first ``n_images`` images of the whole list; nor ``base_resolution``: their frames
-    were resized from the largest resolution; nor ``jpeg_draft``: their JPEGs were fully decoded. ``subset`` is
+    were resized from the largest resolution; nor ``jpeg_draft``: their JPEGs were fully decoded; nor
+    ``background``: they dropped the alpha channel (``'none'``). ``subset`` is
     None when ``n_images`` is None (every image is used, however a subset would be drawn).
     """
     record = dict(record)
@@ -211,9 +224,18 @@ def upgrade_record(record: Mapping[str, Any]) -> dict[str, Any]:
     record.setdefault("include", None)
     record.setdefault("classes", None)
     record.setdefault("jpeg_draft", False)
+    record.setdefault("background", LEGACY_BACKGROUND)
     if isinstance(record.get("resolutions"), list) and record["resolutions"]:
         record.setdefault("base_resolution", max(record["resolutions"]))
     return record
+
+
+def background_name(value: object) -> str:
+    """The background ``value`` as recorded (stripped, lower case); refused unless it names a colour or none."""
+    if not isinstance(value, str):
+        raise TypeError(f"background must be a string such as 'white', '#rrggbb' or 'r,g,b'; got {value!r}")
+    parse_background(value)
+    return value.strip().lower()
 
 
 def check_resolutions(resolutions: Iterable[int]) -> list[int]:

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from convexgan._validation import check_choice, check_int
+from convexgan.choices import LEGACY_BACKGROUND
 from convexgan.exceptions import SampleSizeWarning, TrainingImagesWarning
 
 NHOOD_SIZE = 7
@@ -37,7 +38,7 @@ def real_halves(data: "ImageData", resolutions: Sequence[int], n: int, *, seed: 
                 skip: int = 0, used: Iterable[int] | None = None, crop: str | bool = "none",
                 attributes: dict[str, bool] | None = None, include: str | Sequence[str] | None = None,
                 classes: str | Sequence[str] | None = None, progress: bool = False,
-                ) -> tuple[dict[int, NDArray[Any]], dict[int, NDArray[Any]], dict[str, Any]]:
+                background: str = LEGACY_BACKGROUND) -> tuple[dict[int, NDArray[Any]], dict[int, NDArray[Any]], dict[str, Any]]:
     """Two disjoint sets of real images at every resolution (``progress``: a tqdm bar while decoding).
 
     With ``subset='random'``, ``2 n`` candidates of ``data`` (its sorted list after the filters) are drawn with
@@ -58,8 +59,8 @@ def real_halves(data: "ImageData", resolutions: Sequence[int], n: int, *, seed: 
         Only with ``subset='first'``.
     used : sequence of int or None
         Candidates to hold out (the run's training images).
-    crop, attributes, include, classes
-        The run's frame and filters (see :func:`convexgan.data.open_images`).
+    crop, attributes, include, classes, background
+        The run's frame, filters and background of transparent images (see :func:`convexgan.data.open_images`).
     progress : bool
 
     Returns
@@ -79,7 +80,8 @@ def real_halves(data: "ImageData", resolutions: Sequence[int], n: int, *, seed: 
     if skip and subset != "first":
         raise ValueError(f"skip={skip} needs subset='first' (--subset first); random draws hold out the run's "
                          f"training images instead")
-    source = open_images(data, crop=crop, attributes=attributes, include=include, classes=classes)
+    source = open_images(data, crop=crop, attributes=attributes, include=include, classes=classes,
+                         background=background)
     count = len(source.candidates)
     used = sorted(set(int(i) for i in used)) if used is not None else []
     if subset == "first":
@@ -226,7 +228,8 @@ def evaluate_run(run: str | os.PathLike[str], data: "ImageData", *, n: int = 100
     with warnings.catch_warnings(record=True) as held:
         warnings.simplefilter("always")
         source = open_images(data, crop=config["crop"], attributes=config.get("attributes"),
-                             include=config.get("include"), classes=config.get("classes"))
+                             include=config.get("include"), classes=config.get("classes"),
+                             background=config["background"])
         used = training_images(run, config, source)
         half_a, half_b, draw = real_halves(source, resolutions, n, seed=seed, subset=subset, skip=skip, used=used,
                                            progress=progress)

@@ -25,6 +25,7 @@ base resolution (:mod:`convexgan.progressive.runs.growth`). As each stage ends, 
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+import dataclasses
 from collections.abc import Mapping, Sequence
 import math
 import time
@@ -48,7 +49,7 @@ from convexgan.progressive.model.seeds import stage_seed
 from convexgan.progressive.pipeline.moments import Moments, accumulate_moments
 from convexgan.progressive.pipeline.pixels import cache_key, keep_on_disk, start_cache
 from convexgan.progressive.runs.checkpoint import save_stage, stage_path
-from convexgan.progressive.runs.folder import REPORT, grid_path, open_run, write_json
+from convexgan.progressive.runs.folder import CONFIG, REPORT, grid_path, open_run, read_config, write_json
 from convexgan.progressive.runtime.device import TORCH_DTYPES, resolve_device
 from convexgan.progressive.runtime.agreement import check_ranks_agree
 from convexgan.progressive.runtime.distributed import barrier, init_from_environment, world
@@ -107,13 +108,15 @@ def train(data: ImageData, out: str | os.PathLike[str], config: TrainConfig | No
         raise TypeError(f"give a TrainConfig or keyword options, not both (got config and {sorted(options)})")
     elif not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig; got {type(config).__name__}")
+    if config.background is None and config.resume and (Path(out) / CONFIG).exists():
+        config = dataclasses.replace(config, background=read_config(out)["background"])
     device = resolve_device(config.device)
     init_from_environment(device)
     rank, _ = world()
     record = config.record(data)
     with open_images(data, n_images=config.n_images, subset=config.subset, seed=config.seed, include=config.include,
                      classes=config.classes, crop=config.crop, attributes=config.attributes,
-                     strict=config.strict) as source, \
+                     strict=config.strict, background=record["background"]) as source, \
             _agreed(source, record), \
             open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
         return _train_stages(source, Path(out), record, stages, report, device, config)
@@ -237,7 +240,7 @@ def _data_pass(source: ImageSource, out: Path, record: Mapping[str, Any], wanted
     rank, size = world()
     key = cache_key(record["data_fingerprint"], crop=record["crop"], base=record["base_resolution"],
                     resolutions=wanted, channels=source.channels, draft=config.jpeg_draft, rank=rank,
-                    world_size=size)
+                    world_size=size, background=record["background"])
     workers = config.workers or max(1, available_cores() // size)
     phases, was_reset = _start_measuring(device)
     start = time.perf_counter()
@@ -266,7 +269,8 @@ def _data_pass(source: ImageSource, out: Path, record: Mapping[str, Any], wanted
     images = pixels.n if pixels is not None else moments[wanted[0]].n
     entry = {"seconds": seconds, "phases": dict(phases.seconds), "resolutions": wanted, "images": images,
              "images_per_second": images / seconds if seconds > 0 else None,
-             "workers": workers, "jpeg_draft": config.jpeg_draft,
+             "workers": workers, "jpeg_draft": config.jpeg_draft, "background": record["background"],
+             "alpha_images": None if reused else source.alpha,
              "cache": {"mode": pixels.mode if pixels is not None else "none", "requested": config.cache,
                        "reused": reused, "bytes": pixels.nbytes if pixels is not None else 0}}
     entry.update(_peaks(was_reset, device))

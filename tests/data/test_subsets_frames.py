@@ -101,7 +101,13 @@ def test_include_and_class_filters_and_their_errors(tmp_path):
     assert [p.relative_to(folder).as_posix() for p in train_horses.items] == [
         candidates[i] for i in independent_subset(8, 3, 1)]
     assert len(open_images(folder, include=["*/dog/*", "test/*"])) == 5
-    with pytest.raises(ValueError, match=r"class 'hors' is not a folder .*its classes are: cat, dog, horse"):
+    nested = write_images(tmp_path / "nested", ["horse/female/1.png", "horse/2.png", "zebra/horse.png"])
+    assert [p.relative_to(nested).as_posix() for p in open_images(nested, classes="horse").items] == [
+        "horse/2.png", "horse/female/1.png"]  # any folder on the path; a file's own name is not a folder
+    assert len(open_images(nested, classes=["female", "zebra"])) == 2
+    assert len(open_images(folder, classes="train")) == 12
+    with pytest.raises(ValueError, match=r"class 'hors' is not a folder .*its classes are: cat, dog, horse, test, "
+                                         r"train"):
         open_images(folder, classes="hors")
     with pytest.raises(ValueError, match=r"include=\['\*\.jpg'\] matches none of the 13 images .*e\.g\. test/horse"):
         open_images(folder, include="*.jpg")

@@ -57,7 +57,7 @@ from convexgan._validation import check_choice
 from convexgan.data.fingerprint import ARRAY_METHOD, FOLDER_METHOD, TAR_METHOD
 from convexgan.data.frames import crop_method
 from convexgan.exceptions import CorruptCacheWarning
-from convexgan.choices import CACHE_MODES
+from convexgan.choices import CACHE_MODES, LEGACY_BACKGROUND
 
 KEY_VERSION = 2
 AUTO_MEMORY_FRACTION = 4
@@ -75,7 +75,7 @@ def pixels_path(folder: str | os.PathLike[str], rank: int, world_size: int, reso
 
 
 def cache_key(fingerprint: Mapping[str, Any], *, crop: str | bool, base: int, resolutions: Iterable[int], channels: int,
-              draft: bool, rank: int, world_size: int) -> dict[str, Any]:
+              draft: bool, rank: int, world_size: int, background: str = LEGACY_BACKGROUND) -> dict[str, Any]:
     """What a disk cache must match to be reused (JSON-able).
 
     Parameters
@@ -91,10 +91,14 @@ def cache_key(fingerprint: Mapping[str, Any], *, crop: str | bool, base: int, re
         JPEG draft decoding (changes the pixels).
     rank, world_size : int
         This process's share.
+    background : str
+        The colour transparent images were composited onto (:mod:`convexgan.data.alpha`); ``'none'`` (alpha
+        dropped) adds nothing to the key, so that the caches of earlier versions keep matching.
     """
     return {"version": KEY_VERSION, "data_fingerprint": fingerprint, "crop": crop_method(crop), "base": int(base),
             "resolutions": sorted(int(r) for r in resolutions), "channels": int(channels), "draft": bool(draft),
-            "rank": int(rank), "world_size": int(world_size)}
+            "rank": int(rank), "world_size": int(world_size),
+            **({} if background == LEGACY_BACKGROUND else {"background": background})}
 
 
 def cache_bytes(n: int, resolutions: Iterable[int], channels: int) -> int:
