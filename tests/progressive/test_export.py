@@ -34,3 +34,19 @@ def test_module_of_an_earlier_stage_and_affine_map_mean():
     F, b = gen.affine_map(0)
     independent = (z @ F + b + gen.stages[0].mean).reshape(8, 2, 2, 1).permute(0, 3, 1, 2)
     np.testing.assert_allclose(module(z).numpy(), independent.numpy(), rtol=1e-6, atol=1e-12)
+
+
+def test_npz_and_safetensors_rebuild_the_samples(tmp_path):
+    from convexgan.commands.export import export_generator
+
+    gen = random_generator(seed=2)
+    z = gen.latents(8, seed=5)
+    expected = gen.sample(8, seed=5)
+    with np.load(export_generator(gen, "npz", tmp_path / "g.npz")) as f:
+        r, c = int(f["resolution"]), int(f["channels"])
+        x = (z @ f["F"] + f["b"] + f["mean"]).reshape(-1, r, r, c)
+    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
+    st = __import__("pytest").importorskip("safetensors.torch", reason="safetensors is not installed")
+    t = st.load_file(str(export_generator(gen, "safetensors", tmp_path / "g.safetensors")))
+    x = (torch.from_numpy(z) @ t["F"] + t["b"] + t["mean"]).reshape(-1, 4, 4, 3).numpy()
+    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
