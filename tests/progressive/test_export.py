@@ -50,3 +50,18 @@ def test_npz_and_safetensors_rebuild_the_samples(tmp_path):
     t = st.load_file(str(export_generator(gen, "safetensors", tmp_path / "g.safetensors")))
     x = (torch.from_numpy(z) @ t["F"] + t["b"] + t["mean"]).reshape(-1, 4, 4, 3).numpy()
     np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
+
+
+def test_onnx_equals_sample(tmp_path):
+    import pytest
+
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install 'convexgan[export]')")
+    pytest.importorskip("onnx", reason="onnx is not installed (pip install 'convexgan[export]')")
+    from convexgan.commands.export import export_generator
+
+    gen = random_generator(seed=4)
+    z = gen.latents(8, seed=6)
+    expected = gen.sample(8, seed=6).transpose(0, 3, 1, 2)
+    session = ort.InferenceSession(str(export_generator(gen, "onnx", tmp_path / "g.onnx")))
+    (x,) = session.run(None, {"z": z})
+    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
