@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args) or 0
     except (ValueError, TypeError, OSError, RuntimeError, MissingExtraError) as err:
-        print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
+        print(f"convexgan {args.command}: error: {getattr(err, 'command_line', err)}", file=sys.stderr)
         return 1
     except MemoryError as err:
         detail = f" ({err})" if str(err) else ""

@@ -53,8 +53,10 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
                         "(repeatable; default: all)")
     p.add_argument("--latent", type=int, default=choices.DEFAULT_LATENT, help="latent columns of the first stage")
     p.add_argument("--base-resolution", type=int, metavar="R",
-                   help="resize every frame to R x R first, then to each resolution (default: the largest "
-                   "resolution); a run can later grow (--resume with resolutions appended) up to R")
+                   help="resize every frame to R x R first, then to each resolution; a run can later grow "
+                   "(--resume with resolutions appended) up to R (default: on --resume the recorded R, else the "
+                   "largest doubling of the largest resolution that fits the first frame's smaller side after "
+                   f"--crop, at most {choices.MAX_DEFAULT_BASE})")
     p.add_argument("--crop", choices=["none", "center", "celeba"], default="none",
                    help="none: the whole frame (a frame that is not square is squashed, with a warning); center: "
                         "the largest centred square; celeba: the official CelebA 128x128 box at (89, 121), scaled "

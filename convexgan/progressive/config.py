@@ -59,8 +59,11 @@ class TrainConfig:
         Latent columns of the first stage (must be ``>= k_1`` in principled mode).
     base_resolution : int or None
         Every frame is resized to ``base_resolution`` first, then to each stage's resolution (see
-        :mod:`convexgan.data.frames`); default: the largest resolution. At least the largest resolution; a run
-        can later grow (resumed with resolutions appended, :mod:`convexgan.progressive.runs.growth`) up to it.
+        :mod:`convexgan.data.frames`). At least the largest resolution; a run can later grow (resumed with
+        resolutions appended, :mod:`convexgan.progressive.runs.growth`) up to it. Default: a resumed run's recorded
+        base when it covers the resolutions, else the largest doubling of the largest resolution that fits the
+        first frame's smaller side after the crop, capped at ``convexgan.choices.MAX_DEFAULT_BASE`` (128), so that
+        a default run can grow up to it.
     crop : {'none', 'center', 'celeba'}
         ``'none'`` (default: the whole frame, squashed with a warning when not square), ``'center'`` (the
         largest centred square) or ``'celeba'`` (the official CelebA box); True / False mean 'celeba' / 'none'.
@@ -182,12 +185,14 @@ class TrainConfig:
         self.include, self.classes = as_names(self.include, "include"), as_names(self.classes, "classes")
         self.resume, self.strict, self.progress = bool(self.resume), bool(self.strict), bool(self.progress)
 
-    def record(self, data: ImageData) -> dict[str, Any]:
-        """The options that define the weights, as written to ``config.json`` (``data``: what was trained on)."""
+    def record(self, data: ImageData, base: int | None = None) -> dict[str, Any]:
+        """The options that define the weights, as written to ``config.json`` (``data``: what was trained on;
+        ``base``: the base resolution when ``base_resolution`` is None, default the largest resolution; the trainer
+        passes :func:`convexgan.progressive.runs.growth.run_base`)."""
         return {
             "data": describe_data(data), "resolutions": self.resolutions, "k": self.k, "beta": self.beta,
             "mode": self.mode, "n_images": self.n_images, "latent": self.latent,
-            "base_resolution": self.base_resolution or self.resolutions[-1], "crop": self.crop,
+            "base_resolution": self.base_resolution or base or self.resolutions[-1], "crop": self.crop,
             "subset": None if self.n_images is None else self.subset,
             "include": None if self.include is None else list(self.include),
             "classes": None if self.classes is None else list(self.classes), "attributes": self.attributes,
