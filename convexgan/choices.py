@@ -29,6 +29,11 @@ EIGENSOLVERS = ("auto", *MATRIX_METHODS, *OPERATOR_METHODS)
 OFFICIAL_K = (20, 30, 40, 100, 175)
 """The official code's kept components at 4, 8, 16, 32 and 64."""
 
+# Default k past the official five stages (convexgan.progressive.config.default_k).
+K_CONTINUATION_RATIO = OFFICIAL_K[-1] / OFFICIAL_K[-2]
+"""Stage ``t > 5`` keeps ``round(175 * 1.75**(t - 5))`` components by default (306, 536, 938, ...): the geometric
+continuation of the official schedule's last ratio 175 / 100."""
+
 DEFAULT_RESOLUTIONS = (4, 8, 16, 32, 64)
 
 # Growth by default (convexgan.progressive.runs.growth).

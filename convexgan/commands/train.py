@@ -36,7 +36,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--resolutions", type=int, nargs="+", default=list(choices.DEFAULT_RESOLUTIONS))
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--k", type=int, nargs="+", help=f"kept components per stage (default {' '.join(map(str, choices.OFFICIAL_K))})")
+    group.add_argument("--k", type=int, nargs="+", help=f"kept components per stage (default {' '.join(map(str, choices.OFFICIAL_K))}, "
+                       f"truncated; past five stages round(175 * {choices.K_CONTINUATION_RATIO:g}^(t - 5)) at "
+                       "stage t: 306 536 ...)")
     group.add_argument("--beta", type=float, nargs="+", help="critic regularisation per stage (mean units)")
     p.add_argument("--mode", choices=choices.TRAINING_MODES, default=choices.TRAINING_MODES[0])
     p.add_argument("--n-images", type=int, metavar="N",

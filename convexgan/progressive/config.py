@@ -31,6 +31,7 @@ from convexgan.choices import (
     DEFAULT_SEED,
     EIGENSOLVERS,
     FRESH_RATIO,
+    K_CONTINUATION_RATIO,
     LEGACY_DTYPES,
     MOMENT_DTYPES,
     OFFICIAL_K,
@@ -48,8 +49,9 @@ class TrainConfig:
     resolutions : sequence of int
         Doubling sequence, e.g. ``(4, 8, 16, 32, 64)``.
     k, beta : int, float or sequences, optional
-        Kept components or critic regularisation (mean units) per stage; at most one. Default: the official
-        ``k = [20, 30, 40, 100, 175]`` truncated to the number of stages.
+        Kept components or critic regularisation (mean units) per stage; at most one. Default
+        (:func:`default_k`): the official ``k = [20, 30, 40, 100, 175]`` truncated to the number of stages, and
+        past five stages ``round(175 * 1.75**(t - 5))`` at stage ``t`` (306, 536, ...); recorded in ``config.json``.
     mode : {'principled', 'legacy'}
         Principled (:mod:`convexgan.progressive.stages.principled`, exact at every stage) or the official algorithm
         (:mod:`convexgan.progressive.stages.legacy`).
@@ -232,6 +234,23 @@ def check_resolutions(resolutions: Iterable[int]) -> list[int]:
     return resolutions
 
 
+def default_k(stages: int) -> list[int]:
+    """The default ``k`` of ``stages`` stages: the official ``[20, 30, 40, 100, 175]`` truncated, continued past five
+    stages geometrically by its last ratio (:data:`convexgan.choices.K_CONTINUATION_RATIO`, 1.75), rounded.
+
+    A longer schedule starts with a shorter one, so that a default run grows with the default ``k``. Like any
+    ``k``, a value must stay below ``d`` and should stay below the number of images.
+
+    Examples
+    --------
+    >>> default_k(3), default_k(7)
+    ([20, 30, 40], [20, 30, 40, 100, 175, 306, 536])
+    """
+    official = list(OFFICIAL_K[:stages])
+    extra = range(1, stages - len(OFFICIAL_K) + 1)
+    return official + [round(OFFICIAL_K[-1] * K_CONTINUATION_RATIO**t) for t in extra]
+
+
 def check_schedule(resolutions: Sequence[int], k: int | Sequence[int] | NDArray[Any] | None,
                    beta: float | Sequence[float] | NDArray[Any] | None) -> tuple[list[int] | None, list[float] | None]:
     """``(k, beta)`` as per-stage lists (one of them None); the official ``k`` when neither is given."""
@@ -239,9 +258,7 @@ def check_schedule(resolutions: Sequence[int], k: int | Sequence[int] | NDArray[
     if k is not None and beta is not None:
         raise ValueError("give k or beta, not both")
     if k is None and beta is None:
-        if T > len(OFFICIAL_K):
-            raise ValueError(f"the default k {list(OFFICIAL_K)} covers {len(OFFICIAL_K)} stages; give k for {T}")
-        return list(OFFICIAL_K[:T]), None
+        return default_k(T), None
     values: Any = k if k is not None else beta
     values = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values] * T
     if len(values) != T:

@@ -6,7 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from convexgan.cli import build_parser
 from convexgan.progressive import TrainConfig, load_generator, train
+from convexgan.progressive.config import default_k
 from convexgan.progressive.runs.checkpoint import load_stage
 from convexgan.exceptions import OptionError
 from convexgan.progressive.runs.growth import default_base, differences, extends, frame_side
@@ -156,3 +158,14 @@ def test_a_default_celeba_run_grows_from_32_to_64(tmp_path):
         for key in a[name]:
             if key != "config":
                 np.testing.assert_array_equal(a[name][key], b[name][key], err_msg=f"{name}:{key}")
+
+
+def test_default_k_continues_past_five_stages():
+    official = [20, 30, 40, 100, 175]
+    # geometric continuation of the last official ratio 175 / 100: 175 * 1.75 = 306.25, 175 * 1.75**2 = 535.9
+    assert default_k(6) == official + [306] and default_k(7) == official + [306, 536]
+    assert default_k(3) == official[:3]
+    record = TrainConfig(resolutions=[4, 8, 16, 32, 64, 128]).record("x")  # what config.json records
+    assert record["k"] == official + [306]
+    help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["train"].format_help().split())
+    assert "past five stages round(175 * 1.75^(t - 5)) at stage t: 306 536" in help_text

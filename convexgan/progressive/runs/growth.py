@@ -36,12 +36,11 @@ from convexgan.choices import (
     LEGACY_DTYPES,
     MAX_DEFAULT_BASE,
     MOMENT_DTYPES,
-    OFFICIAL_K,
     TRAINING_MODES,
 )
 from convexgan.data.frames import celeba_crop_box, crop_method
 from convexgan.exceptions import OptionError
-from convexgan.progressive.config import upgrade_record
+from convexgan.progressive.config import default_k, upgrade_record
 
 TAILS = ("resolutions", "k", "beta")
 DATA_KEYS = ("data", "data_fingerprint")
@@ -101,7 +100,7 @@ def growable_command(record: Mapping[str, Any], resolutions: Sequence[int]) -> t
                                 "fresh_ratio": FRESH_RATIO}
     k: Any = record.get("k")
     beta: Any = record.get("beta")
-    if k is not None and k != list(OFFICIAL_K[: len(k)]) or beta is not None:
+    if k is not None and k != default_k(len(k)) or beta is not None:
         name, values = ("k", k) if beta is None else ("beta", beta)
         python.append(f"{name}={values} + [one per new stage]")
         cli.append(f"--{name} {' '.join(map(str, values))} [one per new stage]")
