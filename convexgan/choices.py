@@ -29,7 +29,20 @@ EIGENSOLVERS = ("auto", *MATRIX_METHODS, *OPERATOR_METHODS)
 OFFICIAL_K = (20, 30, 40, 100, 175)
 """The official code's kept components at 4, 8, 16, 32 and 64."""
 
+# Default k past the official five stages (convexgan.progressive.config.default_k).
+K_CONTINUATION_RATIO = OFFICIAL_K[-1] / OFFICIAL_K[-2]
+"""Stage ``t > 5`` keeps ``round(175 * 1.75**(t - 5))`` components by default (306, 536, 938, ...): the geometric
+continuation of the official schedule's last ratio 175 / 100."""
+
 DEFAULT_RESOLUTIONS = (4, 8, 16, 32, 64)
+
+# Growth by default (convexgan.progressive.runs.growth).
+MAX_DEFAULT_BASE = 128
+"""Cap of the default base resolution: a run started without ``base_resolution`` resizes its frames first to the
+largest doubling of its top resolution that fits the first frame's (cropped) smaller side and this cap, so that
+it can grow (``--resume`` with resolutions appended) up to it. 128: the CelebA 89 x 109 frames give 64 (a 4 -> 64
+run decodes as before), UTKFace 200 x 200 give 128 (one 128 x 128 resize more per image, no cache growth)."""
+
 DEFAULT_LATENT = 48
 DEFAULT_SEED = 0
 DEFAULT_CHUNK_SIZE = 256

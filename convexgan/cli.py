@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             status: int = args.func(args) or 0
         return status
     except (ValueError, TypeError, OSError, RuntimeError, MissingExtraError) as err:
-        print(f"convexgan {args.command}: error: {err}", file=sys.stderr)
+        print(f"convexgan {args.command}: error: {getattr(err, 'command_line', err)}", file=sys.stderr)
         return 1
     except MemoryError as err:
         detail = f" ({err})" if str(err) else ""

@@ -83,3 +83,12 @@ class ImageDecodeError(ValueError):
 
 class RunFolderLockedError(RuntimeError):
     """Another live process owns the run folder."""
+
+
+class OptionError(ValueError):
+    """A refusal naming options: ``str(err)`` names them as in Python (``resume=True``), :attr:`command_line`
+    as on the command line (``--resume``), which the command line prints instead."""
+
+    def __init__(self, python: str, command_line: str) -> None:
+        super().__init__(python)
+        self.command_line = command_line

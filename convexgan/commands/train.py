@@ -37,7 +37,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--resolutions", type=int, nargs="+", default=list(choices.DEFAULT_RESOLUTIONS))
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--k", type=int, nargs="+", help=f"kept components per stage (default {' '.join(map(str, choices.OFFICIAL_K))})")
+    group.add_argument("--k", type=int, nargs="+", help=f"kept components per stage (default {' '.join(map(str, choices.OFFICIAL_K))}, "
+                       f"truncated; past five stages round(175 * {choices.K_CONTINUATION_RATIO:g}^(t - 5)) at "
+                       "stage t: 306 536 ...)")
     group.add_argument("--beta", type=float, nargs="+", help="critic regularisation per stage (mean units)")
     p.add_argument("--mode", choices=choices.TRAINING_MODES, default=choices.TRAINING_MODES[0])
     p.add_argument("--n-images", type=int, metavar="N",
@@ -55,8 +57,10 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
                         "any of them; default: all)")
     p.add_argument("--latent", type=int, default=choices.DEFAULT_LATENT, help="latent columns of the first stage")
     p.add_argument("--base-resolution", type=int, metavar="R",
-                   help="resize every frame to R x R first, then to each resolution (default: the largest "
-                   "resolution); a run can later grow (--resume with resolutions appended) up to R")
+                   help="resize every frame to R x R first, then to each resolution; a run can later grow "
+                   "(--resume with resolutions appended) up to R (default: on --resume the recorded R, else the "
+                   "largest doubling of the largest resolution that fits the first frame's smaller side after "
+                   f"--crop, at most {choices.MAX_DEFAULT_BASE})")
     p.add_argument("--crop", choices=["none", "center", "celeba"], default="none",
                    help="none: the whole frame (a frame that is not square is squashed, with a warning); center: "
                         "the largest centred square; celeba: the official CelebA 128x128 box at (89, 121), scaled "

@@ -149,6 +149,7 @@ class ImageSource(Generic[ItemT]):
         self.skipped = 0
         self.alpha = 0
         self._held: dict[tuple[type[Warning], str], list[str]] = {}
+        self.frame: tuple[int, int] = (0, 0)
         self.mode = self._probe_mode()
 
     def __len__(self) -> int:
@@ -192,6 +193,7 @@ class ImageSource(Generic[ItemT]):
         return 1 if self.mode == "L" else 3
 
     def _probe_mode(self) -> str:
+        """The mode of the first readable item (``'L'`` or ``'RGB'``); its ``(width, height)`` goes to ``frame``."""
         first: str | None = None
         for item in self.items[:64]:
             try:
@@ -199,6 +201,7 @@ class ImageSource(Generic[ItemT]):
             except READ_ERRORS as err:
                 first = first or f"{self._name(item)}: {_reason(err)}"
                 continue
+            self.frame = (pixels.shape[1], pixels.shape[0])
             return "L" if pixels.ndim == 2 else "RGB"
         raise ValueError(
             f"none of the first {min(len(self.items), 64)} images of {self.description} is readable (first: {first})"

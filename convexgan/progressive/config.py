@@ -33,6 +33,7 @@ from convexgan.choices import (
     DEFAULT_SEED,
     EIGENSOLVERS,
     FRESH_RATIO,
+    K_CONTINUATION_RATIO,
     LEGACY_BACKGROUND,
     LEGACY_DTYPES,
     MOMENT_DTYPES,
@@ -51,8 +52,9 @@ class TrainConfig:
     resolutions : sequence of int
         Doubling sequence, e.g. ``(4, 8, 16, 32, 64)``.
     k, beta : int, float or sequences, optional
-        Kept components or critic regularisation (mean units) per stage; at most one. Default: the official
-        ``k = [20, 30, 40, 100, 175]`` truncated to the number of stages.
+        Kept components or critic regularisation (mean units) per stage; at most one. Default
+        (:func:`default_k`): the official ``k = [20, 30, 40, 100, 175]`` truncated to the number of stages, and
+        past five stages ``round(175 * 1.75**(t - 5))`` at stage ``t`` (306, 536, ...); recorded in ``config.json``.
     mode : {'principled', 'legacy'}
         Principled (:mod:`convexgan.progressive.stages.principled`, exact at every stage) or the official algorithm
         (:mod:`convexgan.progressive.stages.legacy`).
@@ -62,8 +64,11 @@ class TrainConfig:
         Latent columns of the first stage (must be ``>= k_1`` in principled mode).
     base_resolution : int or None
         Every frame is resized to ``base_resolution`` first, then to each stage's resolution (see
-        :mod:`convexgan.data.frames`); default: the largest resolution. At least the largest resolution; a run
-        can later grow (resumed with resolutions appended, :mod:`convexgan.progressive.runs.growth`) up to it.
+        :mod:`convexgan.data.frames`). At least the largest resolution; a run can later grow (resumed with
+        resolutions appended, :mod:`convexgan.progressive.runs.growth`) up to it. Default: a resumed run's recorded
+        base when it covers the resolutions, else the largest doubling of the largest resolution that fits the
+        first frame's smaller side after the crop, capped at ``convexgan.choices.MAX_DEFAULT_BASE`` (128), so that
+        a default run can grow up to it.
     crop : {'none', 'center', 'celeba'}
         ``'none'`` (default: the whole frame, squashed with a warning when not square), ``'center'`` (the
         largest centred square) or ``'celeba'`` (the official CelebA box); True / False mean 'celeba' / 'none'.
@@ -194,12 +199,14 @@ class TrainConfig:
         self.include, self.classes = as_names(self.include, "include"), as_names(self.classes, "classes")
         self.resume, self.strict, self.progress = bool(self.resume), bool(self.strict), bool(self.progress)
 
-    def record(self, data: ImageData) -> dict[str, Any]:
-        """The options that define the weights, as written to ``config.json`` (``data``: what was trained on)."""
+    def record(self, data: ImageData, base: int | None = None) -> dict[str, Any]:
+        """The options that define the weights, as written to ``config.json`` (``data``: what was trained on;
+        ``base``: the base resolution when ``base_resolution`` is None, default the largest resolution; the trainer
+        passes :func:`convexgan.progressive.runs.growth.run_base`)."""
         return {
             "data": describe_data(data), "resolutions": self.resolutions, "k": self.k, "beta": self.beta,
             "mode": self.mode, "n_images": self.n_images, "latent": self.latent,
-            "base_resolution": self.base_resolution or self.resolutions[-1], "crop": self.crop,
+            "base_resolution": self.base_resolution or base or self.resolutions[-1], "crop": self.crop,
             "subset": None if self.n_images is None else self.subset,
             "include": None if self.include is None else list(self.include),
             "classes": None if self.classes is None else list(self.classes), "attributes": self.attributes,
@@ -249,6 +256,23 @@ def check_resolutions(resolutions: Iterable[int]) -> list[int]:
     return resolutions
 
 
+def default_k(stages: int) -> list[int]:
+    """The default ``k`` of ``stages`` stages: the official ``[20, 30, 40, 100, 175]`` truncated, continued past five
+    stages geometrically by its last ratio (:data:`convexgan.choices.K_CONTINUATION_RATIO`, 1.75), rounded.
+
+    A longer schedule starts with a shorter one, so that a default run grows with the default ``k``. Like any
+    ``k``, a value must stay below ``d`` and should stay below the number of images.
+
+    Examples
+    --------
+    >>> default_k(3), default_k(7)
+    ([20, 30, 40], [20, 30, 40, 100, 175, 306, 536])
+    """
+    official = list(OFFICIAL_K[:stages])
+    extra = range(1, stages - len(OFFICIAL_K) + 1)
+    return official + [round(OFFICIAL_K[-1] * K_CONTINUATION_RATIO**t) for t in extra]
+
+
 def check_schedule(resolutions: Sequence[int], k: int | Sequence[int] | NDArray[Any] | None,
                    beta: float | Sequence[float] | NDArray[Any] | None) -> tuple[list[int] | None, list[float] | None]:
     """``(k, beta)`` as per-stage lists (one of them None); the official ``k`` when neither is given."""
@@ -256,9 +280,7 @@ def check_schedule(resolutions: Sequence[int], k: int | Sequence[int] | NDArray[
     if k is not None and beta is not None:
         raise ValueError("give k or beta, not both")
     if k is None and beta is None:
-        if T > len(OFFICIAL_K):
-            raise ValueError(f"the default k {list(OFFICIAL_K)} covers {len(OFFICIAL_K)} stages; give k for {T}")
-        return list(OFFICIAL_K[:T]), None
+        return default_k(T), None
     values: Any = k if k is not None else beta
     values = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values] * T
     if len(values) != T:

@@ -50,6 +50,7 @@ from convexgan.progressive.pipeline.moments import Moments, accumulate_moments
 from convexgan.progressive.pipeline.pixels import cache_key, keep_on_disk, start_cache
 from convexgan.progressive.runs.checkpoint import save_stage, stage_path
 from convexgan.progressive.runs.folder import CONFIG, REPORT, grid_path, open_run, read_config, write_json
+from convexgan.progressive.runs.growth import run_base
 from convexgan.progressive.runtime.device import TORCH_DTYPES, resolve_device
 from convexgan.progressive.runtime.agreement import check_ranks_agree
 from convexgan.progressive.runtime.distributed import barrier, init_from_environment, world
@@ -113,13 +114,15 @@ def train(data: ImageData, out: str | os.PathLike[str], config: TrainConfig | No
     device = resolve_device(config.device)
     init_from_environment(device)
     rank, _ = world()
-    record = config.record(data)
     with open_images(data, n_images=config.n_images, subset=config.subset, seed=config.seed, include=config.include,
                      classes=config.classes, crop=config.crop, attributes=config.attributes,
-                     strict=config.strict, background=record["background"]) as source, \
-            _agreed(source, record), \
-            open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
-        return _train_stages(source, Path(out), record, stages, report, device, config)
+                     strict=config.strict, background=config.record(data)["background"]) as source:
+        previous = read_config(out) if config.resume and (Path(out) / CONFIG).is_file() else None
+        record = config.record(data, run_base(config.base_resolution, config.resolutions, config.crop, source.frame,
+                                              previous))
+        with _agreed(source, record), \
+                open_run(out, record, source, resume=config.resume, rank=rank) as (stages, report):
+            return _train_stages(source, Path(out), record, stages, report, device, config)
 
 
 @contextmanager

@@ -67,7 +67,8 @@ def test_train_on_shared_celeba(tmp_path, shared_file):
     (data_pass,) = report["data_passes"]
     assert data_pass["workers"] == 2 and data_pass["cache"]["mode"] == "disk" and data_pass["jpeg_draft"] is False
     assert (run / "pixels_rank0of1.json").is_file() and json.loads((run / "config.json").read_text())["jpeg_draft"] is False
-    X = load_images(path, 4, n_images=300, base=16).reshape(300, -1).astype(np.float64)
+    # the default base resolution: the largest doubling of 16 that the 89 x 109 frames allow, 64
+    X = load_images(path, 4, n_images=300, base=64).reshape(300, -1).astype(np.float64)
     lam = np.linalg.eigvalsh(np.cov(X.T, bias=True))[::-1]
     assert report["stages"][0]["beta"] == pytest.approx(lam[10], rel=1e-5)
     assert load_generator(run).sample(2, seed=0).shape == (2, 16, 16, 3)

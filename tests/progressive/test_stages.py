@@ -15,6 +15,7 @@ from conftest import centred_second_moment
 
 RESOLUTIONS = [2, 4, 8]
 K = [4, 10, 16]
+BASE = 16  # the default base resolution: the toy frames are 16 x 16 (runs grow by default up to the frames)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def soft_threshold(S, beta):
 def test_each_stage_generates_the_soft_thresholded_moment(principled, toy):
     generator, report = principled
     for i, (r, k) in enumerate(zip(RESOLUTIONS, K)):
-        S, mean = centred_second_moment(toy, r, RESOLUTIONS[-1])
+        S, mean = centred_second_moment(toy, r, BASE)
         lam = np.linalg.eigvalsh(S)[::-1]
         beta = lam[k]
         target, _ = soft_threshold(S, beta)
@@ -50,7 +51,7 @@ def test_each_stage_generates_the_soft_thresholded_moment(principled, toy):
 def test_each_stage_agrees_with_duality_solve_on_the_same_moments(principled, toy):
     generator, _ = principled
     for i, (r, k) in enumerate(zip(RESOLUTIONS, K)):
-        S, _ = centred_second_moment(toy, r, RESOLUTIONS[-1])
+        S, _ = centred_second_moment(toy, r, BASE)
         lam, V = np.linalg.eigh(S)
         X = np.sqrt(S.shape[0]) * (V * np.sqrt(np.maximum(lam, 0))).T
         free = solve(X, "quadratic", "free", k=k, method="closed_form")
@@ -70,7 +71,7 @@ def test_fresh_samples_have_the_soft_thresholded_second_moment(principled, toy):
     generator, report = principled
     N = 20000
     x = generator.sample(N, seed=3, dtype=torch.float64).reshape(N, -1).astype(np.float64)
-    S, mean = centred_second_moment(toy, 8, 8)
+    S, mean = centred_second_moment(toy, 8, BASE)
     target, _ = soft_threshold(S, report["stages"][-1]["beta"])
     xc = x - mean
     # E||S_hat - T||_F^2 = (tr(T)^2 + ||T||_F^2) / N for Gaussian samples; allow 4 standard errors.
@@ -112,7 +113,7 @@ def test_bad_arguments_are_named(tmp_path, toy, kwargs, match):
 
 
 def test_beta_schedule_keeps_the_components_above_beta(tmp_path, toy):
-    lams = [np.linalg.eigvalsh(centred_second_moment(toy, r, 8)[0])[::-1] for r in (4, 8)]
+    lams = [np.linalg.eigvalsh(centred_second_moment(toy, r, BASE)[0])[::-1] for r in (4, 8)]
     betas = [float(lam[j] + lam[j + 1]) / 2 for lam, j in zip(lams, (3, 7))]
     train(toy, tmp_path / "b", resolutions=[4, 8], beta=betas, latent=20, dtype="float64", progress=False)
     stages = json.loads((tmp_path / "b" / "report.json").read_text())["stages"]

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from convexgan._validation import check_int
 from convexgan.progressive.runtime.device import resolve_device
+from convexgan.progressive.model.module import AffineGeneratorModule
 from convexgan.progressive.model.seeds import latent_rows
 
 
@@ -173,6 +174,12 @@ class ProgressiveGenerator:
         b : torch.Tensor (d,) float64
             ``b + mean`` is the mean of the samples and :math:`F^T F + b b^T` their centred second moment.
 
+        Notes
+        -----
+        The pixel mean is not included in ``b``: it is ``self.stages[stage].mean``. The ``d`` columns of ``F``,
+        ``b`` and the mean are pixels in HWC order (height, width, channel, row-major), the layout of
+        :meth:`sample`'s ``(n, r, r, C)`` images.
+
         Examples
         --------
         >>> import tempfile, pathlib
@@ -188,6 +195,17 @@ class ProgressiveGenerator:
         True
         """
         return output_map(self.stages[: self._stage_index(stage) + 1])
+
+    def to_module(self, stage: int | None = None) -> AffineGeneratorModule:
+        r"""Stage ``stage`` as a ``torch.nn.Module``: ``forward(z)`` gives :math:`z F + b + \mu_X` as NCHW float32.
+
+        Its images equal :meth:`generate`'s (unclipped, float64 arithmetic) for the same latents, permuted from
+        ``(n, r, r, C)`` to ``(n, C, r, r)``; the module scripts with ``torch.jit.script``.
+        """
+        last = self._stage_index(stage)
+        F, b = self.affine_map(last)
+        s = self.stages[last]
+        return AffineGeneratorModule(F, b + s.mean.to(torch.float64), s.resolution, s.channels)
 
     def centred(self, latents: Sequence[torch.Tensor], stage: int | None = None, dtype: torch.dtype = torch.float32,
                 device: torch.device | str = "cpu") -> torch.Tensor:

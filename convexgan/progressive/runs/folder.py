@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convexgan._files import atomic_write_text, remove_partial_writes
+from convexgan.exceptions import OptionError
 from convexgan.data.fingerprint import Fingerprint, data_fingerprint, describe_changes
 from convexgan.progressive.runs.checkpoint import load_stage, stage_path
 from convexgan.progressive.config import upgrade_record
@@ -380,14 +381,15 @@ def _start(out: Path, config: dict[str, Any], fingerprint: Fingerprint, resume: 
     barrier()
     if exists:
         if not resume:
-            raise ValueError(f"run folder {out} already holds a run; pass resume=True (--resume) or another folder")
+            held = f"run folder {out} already holds a run; pass"
+            raise OptionError(f"{held} resume=True or another folder", f"{held} --resume or another --out")
         previous = read_config(out)
         changed = differences(previous, config)  # appended resolutions are not a difference (growth)
         options = [key for key in changed if key not in DATA_KEYS]  # first: they explain new data
         if not options:
             check_same_data(out, previous, fingerprint)
         if changed:
-            raise ValueError(refusal(out, previous, config, options or changed))
+            raise refusal(out, previous, config, options or changed)
         stages, _ = finished_stages(out, config)
         report = read_report(out / REPORT, len(stages))
         if rank == 0 and previous != config:
