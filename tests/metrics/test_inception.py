@@ -49,3 +49,28 @@ def test_fid_of_a_set_with_itself_is_zero():
     assert feats.shape == (4, 2048)
     assert np.all(np.isfinite(feats))
     assert abs(frechet_distance(feats, feats)) < 1e-6
+
+
+def _tf1_bilinear_by_formula(x: np.ndarray, size: int) -> np.ndarray:
+    """TensorFlow 1 resize_bilinear (align_corners=False, half_pixel_centers=False) written out per pixel."""
+    h, w = x.shape
+    out = np.empty((size, size))
+    for i in range(size):
+        for j in range(size):
+            y, z = i * h / size, j * w / size
+            y0, z0 = int(np.floor(y)), int(np.floor(z))
+            y1, z1 = min(y0 + 1, h - 1), min(z0 + 1, w - 1)
+            a, b = y - y0, z - z0
+            out[i, j] = ((1 - a) * ((1 - b) * x[y0, z0] + b * x[y0, z1])
+                         + a * ((1 - b) * x[y1, z0] + b * x[y1, z1]))
+    return out
+
+
+def test_legacy_resize_is_tensorflow1_bilinear():
+    x = np.random.default_rng(3).random((5, 7)) * 255
+    got = inception.tf1_resize_bilinear(torch.from_numpy(x)[None, None].float(), 13)[0, 0].double().numpy()
+    # float32 grid arithmetic: coordinates good to ~1e-6 pixels, so values to ~1e-3 on a 0..255 scale.
+    assert np.max(np.abs(got - _tf1_bilinear_by_formula(x, 13))) < 1e-3
+    half_pixel = torch.nn.functional.interpolate(torch.from_numpy(x)[None, None].float(), size=(13, 13),
+                                                 mode="bilinear", align_corners=False)[0, 0].double().numpy()
+    assert np.max(np.abs(half_pixel - _tf1_bilinear_by_formula(x, 13))) > 1.0
