@@ -28,6 +28,7 @@ def refusal_cases(tmp):
         "compare": (["compare", "--methods", "adam,bogus"], ["--methods='adam,bogus'", "comma-separated subset"]),
         "demo": (["demo", "--out", tmp / "file.txt"], ["--out=", "file.txt", "is a file"]),
         "evaluate": (["evaluate", tmp, tmp, "--extractor", tmp / "net.pt"], ["net.pt", "--trust-extractor"]),
+        "export": (["export", tmp], ["must be a run folder", "config.json"]),
         "interpolate": (["interpolate", tmp, "--out", tmp / "g.png", "--rows", "0"], ["--rows=0", ">= 1"]),
         "project": (["project", tmp, tmp, "--out", tmp / "g.png", "--n", "0"], ["--n=0", ">= 1"]),
         "sample": (["sample", tmp], ["give --out"]),
@@ -36,7 +37,7 @@ def refusal_cases(tmp):
     }
 
 
-COMMANDS = ["compare", "demo", "evaluate", "interpolate", "project", "sample", "solve", "train"]
+COMMANDS = ["compare", "demo", "evaluate", "export", "interpolate", "project", "sample", "solve", "train"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

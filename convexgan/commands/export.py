@@ -67,7 +67,12 @@ def export_generator(generator: ProgressiveGenerator, fmt: str, path: Path, stag
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the run, export, print the written path."""
+    """Check the arguments, load the run, export, print the written path."""
+    if not (Path(args.run) / "config.json").is_file():
+        raise ValueError(f"RUN={args.run!r} must be a run folder (a folder holding the config.json that "
+                         f"convexgan train writes)")
+    if args.stage is not None and args.stage < 0:
+        raise ValueError(f"--stage={args.stage} must be >= 0 (a finished stage's index)")
     from convexgan.progressive import load_generator
 
     out = Path(args.out) if args.out else Path(args.run) / f"generator{FORMATS[args.format]}"

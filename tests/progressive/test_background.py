@@ -78,7 +78,7 @@ def test_samples_have_white_backgrounds_and_the_pass_counts_alpha(tmp_path, spri
 
 def test_cli_background_summary_and_refused_resume(tmp_path, sprites, capsys):
     run = tmp_path / "run"
-    argv = ["train", str(sprites), "--out", str(run), "--k", "2", "--quiet", "--cache", "memory",
+    argv = ["train", str(sprites), "--out", str(run), "--k", "2", "--cache", "memory",
             "--base-resolution", "8"]
     assert main(argv + ["--resolutions", "4", "--background", "#000000"]) == 0
     assert f"{N_SPRITES} with transparency, background #000000" in capsys.readouterr().out

@@ -63,7 +63,8 @@ def test_second_moment_is_the_integer_sum_reference_bit_for_bit(toy, dtype):
 @pytest.mark.parametrize("eigensolver", ["auto", "operator"])
 def test_default_run_is_certified_against_the_exact_moment(tmp_path, toy, eigensolver):
     run = tmp_path / "run"
-    generator = train(toy, run, resolutions=RESOLUTIONS, k=K, latent=8, progress=False, eigensolver=eigensolver)
+    generator = train(toy, run, resolutions=RESOLUTIONS, k=K, latent=8, progress=False, eigensolver=eigensolver,
+                      base_resolution=max(RESOLUTIONS))
     paths = set()
     for exact, reported, tolerance, path in exact_values(toy, run, generator, RESOLUTIONS):
         paths.add(path)
@@ -83,7 +84,7 @@ def test_duplicated_images_with_k_one_below_the_rank(tmp_path, eigensolver):
         assert int((lam > 1e-12 * lam[-1]).sum()) == 19
     run = tmp_path / "run"
     generator = train(images, run, resolutions=resolutions, k=[18, 18], latent=18, progress=False,
-                      eigensolver=eigensolver)
+                      eigensolver=eigensolver, base_resolution=max(resolutions))
     values = exact_values(images, run, generator, resolutions)
     assert [v[3] for v in values] == ["dense" if eigensolver == "auto" else "gram"] * 2
     for exact, reported, tolerance, _ in values:

@@ -770,7 +770,7 @@ CASES = [
     Case(OUTPUT, "CLI sample --npy under a regular file", cli_sample_npy_under_a_file,
          Exits(1, ("convexgan sample: error:", "file.txt"))),
     _error(OUTPUT, "run folder already holds a run", train_into(lambda t: copy_run(t)), ValueError,
-           "already holds a run", "--resume"),
+           "already holds a run", "resume=True"),
     _error(OUTPUT, "resume with another configuration",
            lambda t: train(str(reference_folder()[0]), copy_run(t), progress=False, resume=True,
                            **{**TRAIN, "k": [3, 4]}), ValueError, "configuration differs in k"),
