@@ -13,6 +13,7 @@ extensions = [
     "numpydoc",
     "myst_parser",
     "sphinxarg.ext",
+    "sphinx-mathjax-offline",
 ]
 autosummary_generate = True
 numpydoc_show_class_members = False
@@ -20,3 +21,4 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 exclude_patterns = ["_build", "README.md", "img"]
 html_theme = "alabaster"
+autosummary_imported_members = True
