@@ -2,15 +2,14 @@
 
 Public API
 ----------
-open_images(data, *, n_images=None, subset='random', seed=0, include=None, classes=None, crop='none',
-            attributes=None, attributes_file=None, strict=False, key=None)
+``open_images(data, *, n_images=None, subset='random', seed=0, include=None, classes=None, crop='none', ...)``
     An :class:`ImageSource`; ``source.iter_chunks(resolutions, chunk_size)`` yields
     ``{r: ndarray (b, r, r, C) float32 in [0, 1]}`` chunk by chunk.
-load_images(data, resolution, **kwargs)
+``load_images(data, resolution, **kwargs)``
     All images of a source at one resolution, ``ndarray (n, r, r, C)`` float32 in [0, 1].
-toy_images(n, size=32, *, channels=3, seed=0)
+``toy_images(n, size=32, *, channels=3, seed=0)``
     Generated uint8 images ``(n, size, size, channels)`` for tests and demos.
-read_idx(path)
+``read_idx(path)``
     An IDX (MNIST distribution) file as a numpy array.
 """
 

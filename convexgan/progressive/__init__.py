@@ -2,22 +2,21 @@
 
 Public API
 ----------
-train(data, out, config=None, **options)
+``train(data, out, config=None, **options)``
     Train into a run folder; returns a :class:`ProgressiveGenerator`. The options (resolutions, k or beta,
     mode, device, seed, resume, ...) are those of :class:`TrainConfig`, given as one object or as keywords.
-load_generator(folder)
+``load_generator(folder)``
     A finished (or partly finished) run as a :class:`ProgressiveGenerator`.
-ProgressiveGenerator.sample(n, seed=0, stage=None, *, clip=False)
+``ProgressiveGenerator.sample(n, seed=0, stage=None, *, clip=False)``
     ``(n, r, r, C)`` float32 images in pixel units (mean added back); ``.resolutions`` lists the stages. Image
     ``i`` depends on ``(seed, i)`` only.
-ProgressiveGenerator.latents(n, seed=0, stage=None), .generate(z, stage=None), .latent_size(stage=None),
-.split_latent(z, stage=None)
+``ProgressiveGenerator.latents``, ``.generate``, ``.latent_size``, ``.split_latent``
     The full latent ``z (n, D)`` (all stages' fresh columns) and its images ``z F + b + mean``.
-interpolate(generator, z0, z1, steps, method="linear", stage=None), project(generator, images, stage=None)
+``interpolate(generator, z0, z1, steps, method="linear", stage=None)``, ``project(generator, images, stage=None)``
     Latent interpolation (linear or spherical) and the minimum-norm least-squares latent of real images.
-evaluate_run(run, data, n=1000, ...)
+``evaluate_run(run, data, n=1000, ...)``
     A run against real images, stage by stage, with the real-vs-real floor.
-accumulate_moments(source, resolutions, ...), top_eigenpairs(S, k, method)
+``accumulate_moments(source, resolutions, ...)``, ``top_eigenpairs(S, k, method)``
     The streaming moments and top-k eigen-solvers the trainer uses.
 
 Layout (imports run down this list, never up; ``tests/test_imports.py`` checks it):
