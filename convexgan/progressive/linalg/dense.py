@@ -26,7 +26,7 @@ import torch
 from numpy.typing import NDArray
 
 from convexgan._validation import check_choice, check_int
-from convexgan.choices import MATRIX_METHODS
+from convexgan.choices import MATRIX_METHODS, NUMERICAL_RANK_FACTOR
 
 SINGLE_THREAD_UP_TO = 2048
 DENSE_METHOD_MAX_D = {"cpu": 1024, "cuda": 16384}
@@ -189,3 +189,29 @@ def matrix_method(d: int, device: torch.device | str = "cpu") -> str:
     """
     limit = DENSE_METHOD_MAX_D.get(torch.device(device).type, DENSE_METHOD_MAX_D["cpu"])
     return "dense" if d <= limit else "eigsh"
+
+
+def check_rank_carries(lam: torch.Tensor, k: int, d: int, argument: str = "k", value: object = None) -> None:
+    r"""Refuse a ``k`` (or the ``beta`` that chose it) that the numerical rank of the spectrum ``lam`` cannot carry.
+
+    The numerical rank is the number of eigenvalues above
+    :math:`\tau = c\, d\, \varepsilon\, \lambda_1` (``c = NUMERICAL_RANK_FACTOR``, :math:`\varepsilon` of
+    ``lam``'s dtype), which is scale-invariant; :math:`\lambda_1 \le 0` is rank 0. ``argument``/``value``
+    name what the user gave.
+
+    Examples
+    --------
+    >>> check_rank_carries(torch.tensor([1.0, 0.5]), 2, 4)
+    >>> check_rank_carries(torch.zeros(2), 1, 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: k=1 needs rank >= 1 but the data moment S_X has numerical rank 0 (lambda_1 = 0); accepted: none
+    """
+    top = float(lam[0]) if lam.numel() else 0.0
+    tau = NUMERICAL_RANK_FACTOR * d * float(torch.finfo(lam.dtype).eps) * top
+    rank = int((lam > tau).sum()) if top > 0 else 0
+    if k > rank:
+        given = f"{argument}={k if value is None else value}"
+        accepted = f"k in 1..{rank}" if rank else "none"
+        raise ValueError(f"{given} needs rank >= {k} but the data moment S_X has numerical rank {rank} "
+                         f"(lambda_1 = {top:.3g}); accepted: {accepted}")

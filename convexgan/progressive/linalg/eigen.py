@@ -24,7 +24,7 @@ from convexgan.choices import (
     OPERATOR_METHODS,
     RESIDUAL_TOLERANCE,
 )
-from convexgan.progressive.linalg.dense import eigen_residual, matrix_eigenpairs, seeded, symmetric_norm
+from convexgan.progressive.linalg.dense import check_rank_carries, eigen_residual, matrix_eigenpairs, seeded, symmetric_norm
 from convexgan.progressive.linalg.gram import gram_eigenpairs
 from convexgan.progressive.linalg.krylov import krylov_eigenpairs
 
@@ -52,8 +52,20 @@ def top_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Ten
         operator also ``passes``, ``columns`` and the Ritz block ``_ritz``.
     """
     if isinstance(S, torch.Tensor):
-        return matrix_eigenpairs(S, k, method)
-    return operator_eigenpairs(S, k, method)
+        lam, V, info = _matrix_top(S, k, method)
+        check_rank_carries(lam.to(S.dtype) if S.dtype.is_floating_point else lam, k, S.shape[0])
+        return lam, V, info
+    lam, V, info = operator_eigenpairs(S, k, method)
+    check_rank_carries(lam, k, S.d)
+    return lam, V, info
+
+
+def _matrix_top(S: torch.Tensor, k: int, method: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+    if not bool(S.any()):
+        zero = torch.zeros(min(k, S.shape[0]), dtype=torch.float64)
+        return zero, torch.eye(S.shape[0], zero.numel(), dtype=torch.float64), {
+            "method": method, "residual": 0.0, "relative_residual": 0.0}
+    return matrix_eigenpairs(S, k, method)
 
 
 def eigenpairs_above(S: Any, beta: float, method: str,
@@ -76,9 +88,10 @@ def eigenpairs_above(S: Any, beta: float, method: str,
     d = S.shape[0]
     q = min(start, d)
     while True:
-        lam, V, info = top_eigenpairs(S, q, method)
+        lam, V, info = _matrix_top(S, q, method)
         if float(lam[-1]) <= beta or q == d:
             k = int((lam > beta).sum())
+            check_rank_carries(lam, max(k, 1), d, "beta", beta)
             return lam[: k + 1], V[:, : k + 1], info
         q = min(2 * q, d)
 
@@ -120,6 +133,7 @@ def operator_eigenpairs_above(A: Any, beta: float, method: str = "operator", sta
         passes, columns = passes + info["passes"], columns + info["columns"]
         if float(lam[-1]) <= beta or q == A.d:
             k = int((lam > beta).sum())
+            check_rank_carries(lam, max(k, 1), A.d, "beta", beta)
             X, AX = info["_ritz"]
             info = dict(info, passes=passes, columns=columns,
                         residuals=info["residuals"][: k + 1], residual=max(info["residuals"][: k + 1]))

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from convexgan._validation import check_int
-from convexgan.progressive.linalg.dense import _fix_signs, matrix_eigenpairs, matrix_method
+from convexgan.progressive.linalg.dense import _fix_signs, check_rank_carries, matrix_eigenpairs, matrix_method
 from convexgan.progressive.runtime.distributed import world
 
 def gram_eigenpairs(A: Any, k: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
@@ -38,6 +38,7 @@ def gram_eigenpairs(A: Any, k: int) -> tuple[torch.Tensor, torch.Tensor, dict[st
     q = min(k + max(8, k // 4), n)
     mu, U, _ = matrix_eigenpairs((K + K.T) / 2, q, matrix_method(n, K.device))
     del K
+    check_rank_carries(mu, k, d)
     mu = mu.clamp_min(float(torch.finfo(torch.float64).tiny))
     V = torch.zeros(d, q, dtype=torch.float64, device=A.device)
     row = 0
