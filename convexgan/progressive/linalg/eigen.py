@@ -24,11 +24,19 @@ from convexgan.choices import (
     OPERATOR_METHODS,
     RESIDUAL_TOLERANCE,
 )
-from convexgan.progressive.linalg.dense import check_rank_carries, eigen_residual, matrix_eigenpairs, seeded, symmetric_norm
+from convexgan.progressive.linalg.dense import (
+    check_rank_carries,
+    eigen_residual,
+    matrix_eigenpairs,
+    relative,
+    seeded,
+    symmetric_norm,
+)
 from convexgan.progressive.linalg.gram import gram_eigenpairs
 from convexgan.progressive.linalg.krylov import krylov_eigenpairs
 
-__all__ = ["eigen_residual", "eigenpairs_above", "gram_eigenpairs", "krylov_eigenpairs", "matrix_eigenpairs",
+__all__ = ["eigen_residual", "eigenpairs_above", "gram_eigenpairs", "krylov_eigenpairs", "leading_eigenpairs",
+           "matrix_eigenpairs",
            "operator_eigenpairs", "operator_eigenpairs_above", "seeded", "symmetric_norm", "top_eigenpairs"]
 
 def top_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
@@ -51,16 +59,19 @@ def top_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Ten
         ``method``, ``residual`` (absolute) and ``relative_residual`` (divided by ``lam[0]``); through an
         operator also ``passes``, ``columns`` and the Ritz block ``_ritz``.
     """
-    if isinstance(S, torch.Tensor):
-        lam, V, info = _matrix_top(S, k, method)
-        check_rank_carries(lam.to(S.dtype) if S.dtype.is_floating_point else lam, k, S.shape[0])
-        return lam, V, info
-    lam, V, info = operator_eigenpairs(S, k, method)
-    check_rank_carries(lam, k, S.d)
+    lam, V, info = leading_eigenpairs(S, k, method)
+    check_rank_carries(lam, k, S.shape[0])
     return lam, V, info
 
 
-def _matrix_top(S: torch.Tensor, k: int, method: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+def leading_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+    """:func:`top_eigenpairs` without the rank refusal, for callers that decide the rank with more knowledge.
+
+    A zero matrix gives zero eigenvalues (ARPACK would refuse its zero start vector);
+    :func:`convexgan.progressive.stages.closed_form.data_spectrum` refuses with the user's ``k`` or ``beta``.
+    """
+    if not isinstance(S, torch.Tensor):
+        return operator_eigenpairs(S, k, method)
     if not bool(S.any()):
         zero = torch.zeros(min(k, S.shape[0]), dtype=torch.float64)
         return zero, torch.eye(S.shape[0], zero.numel(), dtype=torch.float64), {
@@ -88,10 +99,9 @@ def eigenpairs_above(S: Any, beta: float, method: str,
     d = S.shape[0]
     q = min(start, d)
     while True:
-        lam, V, info = _matrix_top(S, q, method)
+        lam, V, info = leading_eigenpairs(S, q, method)
         if float(lam[-1]) <= beta or q == d:
             k = int((lam > beta).sum())
-            check_rank_carries(lam, max(k, 1), d, "beta", beta)
             return lam[: k + 1], V[:, : k + 1], info
         q = min(2 * q, d)
 
@@ -133,11 +143,9 @@ def operator_eigenpairs_above(A: Any, beta: float, method: str = "operator", sta
         passes, columns = passes + info["passes"], columns + info["columns"]
         if float(lam[-1]) <= beta or q == A.d:
             k = int((lam > beta).sum())
-            check_rank_carries(lam, max(k, 1), A.d, "beta", beta)
-            X, AX = info["_ritz"]
             info = dict(info, passes=passes, columns=columns,
                         residuals=info["residuals"][: k + 1], residual=max(info["residuals"][: k + 1]))
-            info["relative_residual"] = info["residual"] / float(lam[0])
+            info["relative_residual"] = relative(info["residual"], float(lam[0]))
             return lam[: k + 1], V[:, : k + 1], info
         previous, q = info["_ritz"][0], min(2 * q, A.d)
 
