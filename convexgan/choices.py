@@ -58,6 +58,9 @@ LAST_RESIDUAL_TOLERANCE = 1e-8
 CERTIFICATE_TOLERANCE = 1e-6
 """A stage whose constraint value :math:`\\|S_X - S_G\\|_2 / \\beta` exceeds ``1 + CERTIFICATE_TOLERANCE`` warns."""
 
+NUMERICAL_RANK_FACTOR = 10.0
+"""An eigenvalue counts in the numerical rank when above ``NUMERICAL_RANK_FACTOR * d * eps(dtype) * lambda_1``."""
+
 # --- transparency (decoding) ---
 DEFAULT_BACKGROUND = "white"
 """Colour that transparent pixels are composited onto in new runs (``none`` drops the alpha channel)."""

@@ -775,3 +775,59 @@ CASES = [
            lambda t: train(str(reference_folder()[0]), copy_run(t), progress=False, resume=True,
                            **{**TRAIN, "k": [3, 4]}), ValueError, "configuration differs in k"),
 ]
+
+
+# ------------------------------------------- spectra block (issue 26 item 3, issue 25 item 4; branch spectra)
+# Degenerate spectra and ties: every training eigen-path refuses what the data's numerical rank or an eigenvalue
+# tie cannot carry, naming the user's k or beta (linalg.dense.check_k_schedule / check_rank_carries).
+
+SPECTRA = "degenerate spectra and ties"
+
+
+def _spectra_train(images, **options):
+    return lambda tmp: train(images, tmp / "run", resolutions=[8], latent=4, progress=False, **options)
+
+
+def _identical_images():
+    return np.stack([np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)] * 40)
+
+
+def _rank_one_images():
+    ramp = np.random.default_rng(1).integers(0, 256, (8, 8, 3)).astype(np.float64)
+    t = np.linspace(0.0, 1.0, 40)[:, None, None, None]
+    return np.clip(np.rint(t * ramp), 0, 255).astype(np.uint8)
+
+
+def _dihedral_images():
+    base = np.random.default_rng(3).integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
+    out = []
+    for image in base:
+        for turns in range(4):
+            turned = np.rot90(image, turns, axes=(0, 1))
+            out += [turned, turned[:, ::-1]]
+    return np.ascontiguousarray(np.stack(out))
+
+
+def _first_tie(images):
+    X = images.reshape(len(images), -1) / 255.0
+    lam = np.linalg.eigvalsh(np.cov(X.T, bias=True))[::-1]
+    return int(np.flatnonzero(lam[:-1] - lam[1:] <= 1e-12 * lam[0])[0]) + 1
+
+
+CASES += [
+    *[_error(SPECTRA, f"identical images, --k 1, {solver}", _spectra_train(_identical_images(), k=1, eigensolver=solver),
+             ValueError, "k=1 needs numerical rank >= 2", "numerical rank 0")
+      for solver in ("dense", "eigsh", "lobpcg", "auto", "operator", "gram")],
+    _error(SPECTRA, "constant colour, --beta 1e-4, gram",
+           _spectra_train(np.full((40, 8, 8, 3), 77, np.uint8), beta=1e-4, eigensolver="gram"),
+           ValueError, "beta=0.0001 needs numerical rank >= 1", "numerical rank 0"),
+    _error(SPECTRA, "rank-1 images, --k 1, dense", _spectra_train(_rank_one_images(), k=1, eigensolver="dense"),
+           ValueError, "k=1 needs numerical rank >= 2", "numerical rank 1"),
+    _error(SPECTRA, "identical images, --beta 1e-12 (below the floor), float64",
+           _spectra_train(_identical_images(), beta=1e-12, dtype="float64", eigensolver="dense"),
+           ValueError, "beta=1e-12 needs numerical rank >= 1"),
+    *[_error(SPECTRA, f"dihedral data, k at the tie, {solver}",
+             _spectra_train(_dihedral_images(), k=_first_tie(_dihedral_images()), eigensolver=solver),
+             ValueError, "is not attainable", "are tied", "nearest attainable k")
+      for solver in ("dense", "operator", "gram")],
+]

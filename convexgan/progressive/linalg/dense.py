@@ -26,7 +26,7 @@ import torch
 from numpy.typing import NDArray
 
 from convexgan._validation import check_choice, check_int
-from convexgan.choices import MATRIX_METHODS
+from convexgan.choices import MATRIX_METHODS, NUMERICAL_RANK_FACTOR
 
 SINGLE_THREAD_UP_TO = 2048
 DENSE_METHOD_MAX_D = {"cpu": 1024, "cuda": 16384}
@@ -189,3 +189,119 @@ def matrix_method(d: int, device: torch.device | str = "cpu") -> str:
     """
     limit = DENSE_METHOD_MAX_D.get(torch.device(device).type, DENSE_METHOD_MAX_D["cpu"])
     return "dense" if d <= limit else "eigsh"
+
+
+def relative(residual: float, top: float) -> float:
+    """``residual / top``, infinite when ``top <= 0`` (a zero spectrum has no relative accuracy)."""
+    return residual / top if top > 0 else (0.0 if residual == 0 else float("inf"))
+
+
+def numerical_rank(lam: torch.Tensor, d: int, eps: float | None = None, raw_scale: float = 0.0) -> tuple[int, float]:
+    r"""The numerical rank of the spectrum ``lam`` of a ``d x d`` moment, and the floor that decides it.
+
+    An eigenvalue counts when above
+
+    .. math::  \tau = c\, d\, \max(\varepsilon_\lambda \lambda_1,\; \varepsilon\, s)
+
+    (``c = NUMERICAL_RANK_FACTOR``). The first term is the eigen-solve's own rounding, relative to
+    :math:`\lambda_1` in ``lam``'s dtype (so the rank is scale-invariant); the second is the rounding of the
+    moment's accumulation, ``eps`` (its dtype's epsilon, default ``lam``'s) times the pixel scale ``s``
+    (``raw_scale``, the largest raw second moment of a coordinate): centring :math:`E[y y^T] - m m^T` in that
+    dtype errs by up to :math:`\varepsilon \|m\|^2 \le \varepsilon\, d\, s` in norm, which is what 40
+    identical images leave in a float32 :math:`S_X = 0`. :math:`\lambda_1 \le 0` is rank 0.
+
+    Examples
+    --------
+    >>> numerical_rank(torch.tensor([1.0, 1e-12], dtype=torch.float64), 4)[0]
+    2
+    >>> numerical_rank(torch.tensor([2.7e-7, 1e-8], dtype=torch.float64), 64, eps=1.2e-7, raw_scale=0.2)[0]
+    0
+    """
+    top = float(lam[0]) if lam.numel() else 0.0
+    solve_eps = float(torch.finfo(lam.dtype).eps)
+    floor = NUMERICAL_RANK_FACTOR * d * max(solve_eps * top, (solve_eps if eps is None else eps) * raw_scale)
+    return (int((lam > floor).sum()) if top > 0 else 0), floor
+
+
+def check_rank_carries(lam: torch.Tensor, k: int, d: int, argument: str = "k", value: object = None, *,
+                       need: int | None = None, eps: float | None = None, raw_scale: float = 0.0) -> None:
+    r"""Refuse a ``k`` (or the ``beta`` that chose it) that the :func:`numerical_rank` of ``lam`` cannot carry.
+
+    ``need`` (default ``k``) eigenvalues must lie above the floor: ``k + 1`` for a ``k`` schedule, whose
+    :math:`\beta = \lambda_{k+1}` must be a real eigenvalue. ``argument``/``value`` name what the user gave.
+
+    Examples
+    --------
+    >>> check_rank_carries(torch.tensor([1.0, 0.5]), 2, 4)
+    >>> try:
+    ...     check_rank_carries(torch.zeros(2), 1, 4)
+    ... except ValueError as refusal:
+    ...     print(str(refusal)[:62])
+    k=1 needs numerical rank >= 1 but the data moment S_X has nume
+    """
+    need = k if need is None else need
+    rank, floor = numerical_rank(lam, d, eps, raw_scale)
+    if need > rank:
+        top = float(lam[0]) if lam.numel() else 0.0
+        given = f"{argument}={k if value is None else value}"
+        why = f" (beta = lambda_{need} must be above the floor)" if need > k else ""
+        accepted = (f"k in 1..{rank - (need - k)}" if rank > need - k else "none") if argument == "k" else (
+            f"beta in [{floor:.3g}, {top:.3g})" if rank else "none")
+        raise ValueError(f"{given} needs numerical rank >= {need}{why} but the data moment S_X has numerical rank "
+                         f"{rank} (lambda_1 = {top:.3g}, floor {floor:.3g}); accepted: {accepted}")
+
+
+def tie_tolerance(lam: torch.Tensor, d: int, eps: float | None = None, raw_scale: float = 0.0,
+                  residual: float = 0.0) -> float:
+    r"""Gap below which two computed eigenvalues of the moment count as tied.
+
+    .. math::  t = c \max(d\, \varepsilon_\lambda \lambda_1,\; \varepsilon \max(\lambda_1, s)) + 2 r
+
+    (``c = NUMERICAL_RANK_FACTOR``): the eigen-solve's rounding (as
+    :func:`convexgan.duality.closed_form.tie_tolerance`, in ``lam``'s dtype), the rounding of the moment's entries
+    in its accumulation dtype (``eps``; a relative error :math:`\varepsilon` per entry moves each eigenvalue by
+    about :math:`\varepsilon \|S_X\|_2`, and by Weyl no more than the error's norm), and the solve's residual
+    ``r`` (a Ritz value within :math:`\|r\|` of an eigenvalue), once per eigenvalue of the pair. Exact double
+    eigenvalues of float32 moments of images closed under the dihedral group split by about
+    :math:`10^{-9} \lambda_1`, inside :math:`c\, \varepsilon_{32} \lambda_1 = 1.2 \cdot 10^{-6} \lambda_1`.
+
+    Examples
+    --------
+    >>> tie_tolerance(torch.tensor([2.0, 1.0], dtype=torch.float64), 10, eps=1.2e-7)
+    2.4e-06
+    """
+    top = max(float(lam[0]), 0.0) if lam.numel() else 0.0
+    solve_eps = float(torch.finfo(lam.dtype).eps)
+    moment_eps = solve_eps if eps is None else eps
+    return NUMERICAL_RANK_FACTOR * max(d * solve_eps * top, moment_eps * max(top, raw_scale)) + 2 * residual
+
+
+def check_k_schedule(lam: torch.Tensor, k: int, d: int, *, eps: float | None = None, raw_scale: float = 0.0,
+                     residual: float = 0.0) -> None:
+    r"""Refuse a user's ``k`` that the leading ``k + 1`` eigenvalues ``lam`` of :math:`S_X` cannot give exactly.
+
+    ``k`` needs :math:`\lambda_{k+1}` above the :func:`numerical_rank` floor (:func:`check_rank_carries`) and
+    :math:`\lambda_k - \lambda_{k+1}` above the :func:`tie_tolerance`: at a tie :math:`\beta = \lambda_{k+1}`
+    also removes :math:`\lambda_k` and any smaller beta keeps more than ``k`` components. The refusal names the
+    nearest attainable ``k`` below, as :func:`convexgan.duality.closed_form.beta_from_k` does.
+
+    Examples
+    --------
+    >>> check_k_schedule(torch.tensor([3.0, 2.0, 1.0], dtype=torch.float64), 2, 4)
+    >>> try:
+    ...     check_k_schedule(torch.tensor([3.0, 2.0, 2.0], dtype=torch.float64), 2, 4)
+    ... except ValueError as refusal:
+    ...     print(str(refusal).split(":")[0])
+    k=2 is not attainable
+    """
+    check_rank_carries(lam, k, d, need=k + 1, eps=eps, raw_scale=raw_scale)
+    tol = tie_tolerance(lam, d, eps, raw_scale, residual)
+    gaps = (lam[:k] - lam[1 : k + 1]).tolist()
+    if gaps[k - 1] <= tol:
+        below = [j + 1 for j in range(k - 1) if gaps[j] > tol][-1:]
+        nearest = f"{below[0]} (or a larger k past the tie)" if below else "a larger k past the tie"
+        raise ValueError(
+            f"k={k} is not attainable: lambda_{k} = {float(lam[k - 1])!r} and lambda_{k + 1} = {float(lam[k])!r} "
+            f"of S_X are tied (gap <= {tol:.1e}), so beta = lambda_{k + 1} keeps fewer than {k} components and a "
+            f"smaller beta more; nearest attainable k: {nearest}"
+        )

@@ -24,11 +24,19 @@ from convexgan.choices import (
     OPERATOR_METHODS,
     RESIDUAL_TOLERANCE,
 )
-from convexgan.progressive.linalg.dense import eigen_residual, matrix_eigenpairs, seeded, symmetric_norm
+from convexgan.progressive.linalg.dense import (
+    check_rank_carries,
+    eigen_residual,
+    matrix_eigenpairs,
+    relative,
+    seeded,
+    symmetric_norm,
+)
 from convexgan.progressive.linalg.gram import gram_eigenpairs
 from convexgan.progressive.linalg.krylov import krylov_eigenpairs
 
-__all__ = ["eigen_residual", "eigenpairs_above", "gram_eigenpairs", "krylov_eigenpairs", "matrix_eigenpairs",
+__all__ = ["eigen_residual", "eigenpairs_above", "gram_eigenpairs", "krylov_eigenpairs", "leading_eigenpairs",
+           "matrix_eigenpairs",
            "operator_eigenpairs", "operator_eigenpairs_above", "seeded", "symmetric_norm", "top_eigenpairs"]
 
 def top_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
@@ -51,9 +59,24 @@ def top_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Ten
         ``method``, ``residual`` (absolute) and ``relative_residual`` (divided by ``lam[0]``); through an
         operator also ``passes``, ``columns`` and the Ritz block ``_ritz``.
     """
-    if isinstance(S, torch.Tensor):
-        return matrix_eigenpairs(S, k, method)
-    return operator_eigenpairs(S, k, method)
+    lam, V, info = leading_eigenpairs(S, k, method)
+    check_rank_carries(lam, k, S.shape[0])
+    return lam, V, info
+
+
+def leading_eigenpairs(S: Any, k: int, method: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+    """:func:`top_eigenpairs` without the rank refusal, for callers that decide the rank with more knowledge.
+
+    A zero matrix gives zero eigenvalues (ARPACK would refuse its zero start vector);
+    :func:`convexgan.progressive.stages.closed_form.data_spectrum` refuses with the user's ``k`` or ``beta``.
+    """
+    if not isinstance(S, torch.Tensor):
+        return operator_eigenpairs(S, k, method)
+    if not bool(S.any()):
+        zero = torch.zeros(min(k, S.shape[0]), dtype=torch.float64)
+        return zero, torch.eye(S.shape[0], zero.numel(), dtype=torch.float64), {
+            "method": method, "residual": 0.0, "relative_residual": 0.0}
+    return matrix_eigenpairs(S, k, method)
 
 
 def eigenpairs_above(S: Any, beta: float, method: str,
@@ -76,7 +99,7 @@ def eigenpairs_above(S: Any, beta: float, method: str,
     d = S.shape[0]
     q = min(start, d)
     while True:
-        lam, V, info = top_eigenpairs(S, q, method)
+        lam, V, info = leading_eigenpairs(S, q, method)
         if float(lam[-1]) <= beta or q == d:
             k = int((lam > beta).sum())
             return lam[: k + 1], V[:, : k + 1], info
@@ -120,10 +143,9 @@ def operator_eigenpairs_above(A: Any, beta: float, method: str = "operator", sta
         passes, columns = passes + info["passes"], columns + info["columns"]
         if float(lam[-1]) <= beta or q == A.d:
             k = int((lam > beta).sum())
-            X, AX = info["_ritz"]
             info = dict(info, passes=passes, columns=columns,
                         residuals=info["residuals"][: k + 1], residual=max(info["residuals"][: k + 1]))
-            info["relative_residual"] = info["residual"] / float(lam[0])
+            info["relative_residual"] = relative(info["residual"], float(lam[0]))
             return lam[: k + 1], V[:, : k + 1], info
         previous, q = info["_ritz"][0], min(2 * q, A.d)
 

@@ -6,8 +6,14 @@ import numpy as np
 import torch
 
 from convexgan._validation import check_int
-from convexgan.progressive.linalg.dense import _fix_signs, matrix_eigenpairs, matrix_method
+from convexgan.progressive.linalg.dense import (
+    _fix_signs,
+    matrix_eigenpairs,
+    matrix_method,
+    relative,
+)
 from convexgan.progressive.runtime.distributed import world
+
 
 def gram_eigenpairs(A: Any, k: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     r"""Top eigenpairs of :math:`S_X` from the ``n x n`` Gram matrix (one process, ``k < n``).
@@ -57,7 +63,7 @@ def gram_eigenpairs(A: Any, k: int) -> tuple[torch.Tensor, torch.Tensor, dict[st
     signs = torch.sign((V * X[:, :k]).sum(0))
     AX = torch.cat([AX[:, :k] * signs, AX[:, k:]], 1)
     residual = float(residuals[:k].max())
-    return lam, V, {"method": "gram", "residual": residual, "relative_residual": residual / float(theta[0]),
+    return lam, V, {"method": "gram", "residual": residual, "relative_residual": relative(residual, float(theta[0])),
                     "residuals": residuals[:k].tolist(), "passes": 3, "columns": q,
                     "_ritz": (torch.cat([V, X[:, k:]], 1), AX)}
 

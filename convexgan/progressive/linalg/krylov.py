@@ -6,8 +6,8 @@ from typing import Any
 import torch
 
 from convexgan._validation import check_int
-from convexgan.exceptions import ConvergenceWarning
 from convexgan.choices import RESIDUAL_TOLERANCE
+from convexgan.exceptions import ConvergenceWarning
 from convexgan.progressive.linalg.dense import _fix_signs, _start_block
 
 WELL_CONDITIONED = 1e-3

@@ -20,12 +20,15 @@ import torch
 
 from convexgan.duality.closed_form import InfeasibleError, quadratic_critic_weights
 from convexgan.progressive.linalg.certificate import certificate
-from convexgan.progressive.linalg.eigen import eigenpairs_above, symmetric_norm, top_eigenpairs
+from convexgan.progressive.linalg.dense import check_k_schedule, check_rank_carries
+from convexgan.progressive.linalg.eigen import (
+    eigenpairs_above,
+    leading_eigenpairs,
+    symmetric_norm,
+)
 
 EPS64 = torch.finfo(torch.float64).eps
 
-
-NOISE_FACTOR = 10.0
 
 
 def data_spectrum(second: Any, *, k: int | None = None, beta: float | None = None, method: str = "dense",
@@ -34,9 +37,11 @@ def data_spectrum(second: Any, *, k: int | None = None, beta: float | None = Non
     r"""Kept eigenpairs of :math:`S_X` and the stage's beta.
 
     Exactly one of ``k`` (then :math:`\beta = \lambda_{k+1}`) and ``beta`` (then
-    :math:`k = \#\{\lambda_i > \beta\}`) is given. Eigenvalues at or below the rounding level
-    ``10 * eps * max(raw_scale, lambda_1)`` count as zero: ``k`` must leave :math:`\lambda_{k+1}` above it
-    (and ``k <= n - 2`` for ``n`` centred images, whose rank is at most ``n - 1``).
+    :math:`k = \#\{\lambda_i > \beta\}`) is given. The one rank decision,
+    :func:`~convexgan.progressive.linalg.dense.check_rank_carries` with the solve's and the moments' rounding
+    (``eps``, ``raw_scale``), refuses, naming the user's ``k`` or ``beta``, a ``k`` whose
+    :math:`\lambda_{k+1}` is not above the floor and a ``beta`` that keeps no eigenvalue above it (and
+    ``k <= n - 2`` for ``n`` centred images, whose rank is at most ``n - 1``).
 
     Parameters
     ----------
@@ -69,22 +74,13 @@ def data_spectrum(second: Any, *, k: int | None = None, beta: float | None = Non
         if n is not None and k > n - 2:
             raise ValueError(f"k={k} needs at least k + 2 = {k + 2} images (the rank of {n} centred images is at "
                              f"most {n - 1} and beta = lambda_(k+1) must be > 0); use fewer components or more images")
-        lam, V, info = top_eigenpairs(second, k + 1, method)
+        lam, V, info = leading_eigenpairs(second, k + 1, method)
+        check_k_schedule(lam, k, d, eps=eps, raw_scale=raw_scale, residual=float(info["residual"]))
         beta = float(lam[k])
-        floor = NOISE_FACTOR * eps * max(raw_scale, float(lam[0]))
-        if beta <= floor:
-            raise ValueError(
-                f"k={k} is not below the rank of the data moment S_X at d = {d}: lambda_{k + 1} = {beta:.3g} is "
-                f"at the rounding level {floor:.3g} of the moments (largest eigenvalue {float(lam[0]):.3g}); "
-                f"use fewer components, more images, or pass beta"
-            )
     else:
         assert beta is not None  # exactly one of k and beta, checked above
         lam, V, info = eigenpairs_above(second, beta, method)
-        floor = NOISE_FACTOR * eps * max(raw_scale, float(lam[0]))
-        if float(lam[0]) <= max(beta, floor):
-            raise ValueError(f"beta={beta!r} keeps no component: the largest eigenvalue of S_X is {float(lam[0])!r}"
-                             f" (rounding level of the moments {floor:.3g}; the data rank may be 0)")
+        check_rank_carries(lam, max(int((lam > beta).sum()), 1), d, "beta", beta, eps=eps, raw_scale=raw_scale)
     k = int((lam > beta).sum())
     info = dict(info, next_eigenvalue=float(lam[k]) if k < lam.numel() else 0.0)
     return lam[:k], V[:, :k], float(beta), info
