@@ -793,9 +793,9 @@ def _identical_images():
 
 
 def _rank_one_images():
-    ramp = np.random.default_rng(1).integers(0, 256, (8, 8, 3)).astype(np.float64)
-    t = np.linspace(0.0, 1.0, 40)[:, None, None, None]
-    return np.clip(np.rint(t * ramp), 0, 255).astype(np.uint8)
+    """40 images i * base (integers: the centred data have rank exactly 1 in exact arithmetic)."""
+    base = np.random.default_rng(1).integers(0, 4, (8, 8, 3))
+    return (np.arange(40)[:, None, None, None] * base).astype(np.uint8)
 
 
 def _dihedral_images():

@@ -82,6 +82,9 @@ def data_spectrum(second: Any, *, k: int | None = None, beta: float | None = Non
         lam, V, info = eigenpairs_above(second, beta, method)
         check_rank_carries(lam, max(int((lam > beta).sum()), 1), d, "beta", beta, eps=eps, raw_scale=raw_scale)
     k = int((lam > beta).sum())
+    if k == 0:
+        raise ValueError(f"beta={beta!r} keeps no component: the largest eigenvalue of S_X is {float(lam[0])!r}; "
+                         f"expected a beta below it")
     info = dict(info, next_eigenvalue=float(lam[k]) if k < lam.numel() else 0.0)
     return lam[:k], V[:, :k], float(beta), info
 
