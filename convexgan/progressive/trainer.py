@@ -130,8 +130,9 @@ def _agreed(source: ImageSource, record: dict[str, Any]) -> Iterator[None]:
     """Check, before any collective, that every rank holds the same data and options (one line if not)."""
     if world()[1] > 1:
         from convexgan.data.fingerprint import data_fingerprint
-        check_ranks_agree({"data fingerprint": data_fingerprint(source).summary, "n": len(source),
-                           "channels": source.channels,
+        # the most telling difference first: channels or count, else the fingerprint, else the options
+        check_ranks_agree({"channels": source.channels, "n": len(source),
+                           "data fingerprint": data_fingerprint(source).summary,
                            "options": {k: v for k, v in record.items() if k != "data"}})
     yield
 
