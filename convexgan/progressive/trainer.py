@@ -174,7 +174,7 @@ def _train_stages(source: ImageSource, out: Path, record: dict[str, Any], stages
     # Solve, save and report each stage.
     pixels = moments[wanted[0]].pixels
     try:
-        with StageBar(todo, record, source.channels, [methods[r] for r in wanted],
+        with StageBar(todo, record, source.channels, [methods[r] for r in wanted], moments[wanted[0]].n,
                       config.progress and not rank) as bar:
             _solve_stages(todo, stages, moments, methods, report, out, record, device, config, bar)
     except KeyboardInterrupt:

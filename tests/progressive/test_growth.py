@@ -5,16 +5,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import checkpoint_arrays
 
 from convexgan.cli import build_parser
+from convexgan.exceptions import OptionError
 from convexgan.progressive import TrainConfig, load_generator, train
 from convexgan.progressive.config import default_k
 from convexgan.progressive.runs.checkpoint import load_stage
-from convexgan.exceptions import OptionError
-from convexgan.progressive.runs.growth import default_base, differences, extends, frame_side
 from convexgan.progressive.runs.folder import read_config
-
-from conftest import checkpoint_arrays
+from convexgan.progressive.runs.growth import (
+    default_base,
+    differences,
+    extends,
+    frame_side,
+)
 
 SHORT = {"resolutions": [2, 4, 8], "k": [4, 10, 16]}
 LONG = {"resolutions": [2, 4, 8, 16], "k": [4, 10, 16, 30]}

@@ -1,41 +1,54 @@
 """Live stages: the cost-weighted stages bar and one row per stage as it ends."""
 
 import json
+import warnings
 
 import pytest
 
 from convexgan.progressive import train
-from convexgan.progressive.runtime.progress import ITERATIVE_FACTOR, RowPrinter, StageBar, header, stage_cost, stage_weights
+from convexgan.progressive.runtime.progress import (
+    BETA_K,
+    COSTS,
+    FIXED_SECONDS,
+    TICKS,
+    RowPrinter,
+    StageBar,
+    header,
+    stage_cost,
+    stage_weights,
+)
 
 
-def test_stage_weights_follow_the_cost_model():
-    dims = [12, 48, 192, 768]
-    weights = stage_weights(dims, [4, 10, 16, 30], ["dense"] * 4, total=100.0)
-    assert sum(weights) == pytest.approx(100.0, rel=1e-12)
-    assert all(a < b for a, b in zip(weights, weights[1:]))  # monotone in d
-    # dense: d^3, so each doubling of the resolution (d x 4) weighs 64 times more
-    assert [b / a for a, b in zip(weights, weights[1:])] == pytest.approx([64.0] * 3, rel=1e-12)
-    # iterative: a d^2 (k + 1), monotone in d and in k
-    iterative = stage_weights([768, 3072, 3072], [40, 100, 175], ["eigsh"] * 3)
-    assert sum(iterative) == pytest.approx(1.0, rel=1e-12) and iterative[0] < iterative[1] < iterative[2]
-    assert stage_cost(3072, 100, "eigsh") == ITERATIVE_FACTOR * 3072**2 * 101
-    # a beta schedule (k unknown) counts 32 pairs; k is capped at d
-    dense, iterative = 12**3, ITERATIVE_FACTOR * 48**2 * 33
-    assert stage_weights([12, 48], [None, None], ["dense", "eigsh"]) == pytest.approx(
-        [dense / (dense + iterative), iterative / (dense + iterative)], rel=1e-12)
-    assert stage_cost(48, min(10**6, 48), "eigsh") == stage_weights([48], [10**6], ["eigsh"], total=stage_cost(
-        48, 48, "eigsh"))[0]
+def test_stage_cost_follows_each_paths_law():
+    d, k, n = 3072, 100, 500
+    assert stage_cost(d, k, "dense", n) == FIXED_SECONDS + COSTS["dense"] * d**3
+    for method in ("eigsh", "lobpcg", "randomized"):
+        assert stage_cost(d, k, method, n) == FIXED_SECONDS + COSTS["iterative"] * d**2 * (k + 1)
+    assert stage_cost(d, k, "operator", n) == FIXED_SECONDS + COSTS["operator"] * n * d * (k + 1)
+    assert stage_cost(d, k, "gram", n) == FIXED_SECONDS + COSTS["gram"] * (n**2 * d + n**3)
+    with pytest.raises(ValueError, match="method='auto' must be a concrete eigen-solver"):
+        stage_cost(d, k, "auto", n)
+    weights = stage_weights([48, 192, 768], [20, None, 10**6], ["dense", "eigsh", "operator"], n, total=100.0)
+    costs = [stage_cost(48, 20, "dense", n), stage_cost(192, BETA_K, "eigsh", n), stage_cost(768, 768, "operator", n)]
+    assert weights == pytest.approx([100 * c / sum(costs) for c in costs], rel=1e-12)
 
-def test_stage_bar_advances_by_cost_and_names_the_stage(capsys):
+
+def test_stage_bar_stays_in_range_and_names_the_stage(capsys):
     config = {"resolutions": [2, 4, 8, 16, 32], "k": [4, 10, 16, 30, 60], "eigensolver": "auto"}
-    with StageBar([2, 3, 4], config, 3, ["dense", "dense", "eigsh"], enabled=True) as bar:
-        expected = stage_weights([192, 768, 3072], [16, 30, 60], ["dense", "dense", "eigsh"], total=100.0)
-        assert [bar.weights[i] for i in (2, 3, 4)] == pytest.approx(expected, rel=1e-12)
-        bar.start(3)
-        assert bar.bar.desc == "stages 4/5 16x16"
-        for i in (2, 3, 4):
-            bar.finish(i)
-        assert bar.bar.n == pytest.approx(100.0, rel=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a TqdmWarning (clamping frac) would fail the test
+        with StageBar([2, 3, 4], config, 3, ["dense", "dense", "eigsh"], 300, enabled=True) as bar:
+            expected = stage_weights([192, 768, 3072], [16, 30, 60], ["dense", "dense", "eigsh"], 300)
+            assert [bar.weights[i] for i in (2, 3, 4)] == pytest.approx(expected, rel=1e-12)
+            bar.start(3)
+            assert bar.bar.desc == "stages 4/5 16x16"
+            seen = []
+            for i in (2, 3, 4):
+                bar.finish(i)
+                seen.append(bar.bar.n)
+                assert 0 <= bar.bar.n / bar.bar.total <= 1
+            assert seen == sorted(seen) and seen[-1] == TICKS
+            assert seen[0] == round(TICKS * expected[0])
     assert "stages 4/5 16x16:" in capsys.readouterr().err
 
 
