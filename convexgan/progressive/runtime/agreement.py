@@ -13,7 +13,7 @@ import torch.distributed as dist
 
 
 def check_ranks_agree(facts: Mapping[str, object]) -> None:
-    """Raise ``ValueError`` on a rank whose ``facts`` differ from rank 0's (rank 0 raises if any rank differs).
+    """Raise ``ValueError`` on a rank whose ``facts`` differ from rank 0's (every rank raises when any rank differs, naming the first).
 
     Does nothing outside a process group or with one process.
     """
@@ -21,13 +21,15 @@ def check_ranks_agree(facts: Mapping[str, object]) -> None:
         return
     gathered: list[object] = [None] * dist.get_world_size()
     dist.all_gather_object(gathered, dict(facts))
-    rank = dist.get_rank()
     reference = gathered[0]
     assert isinstance(reference, dict)  # every rank gathered a dict
     for other, theirs in enumerate(gathered):
         assert isinstance(theirs, dict)
         differing = [name for name in reference if theirs.get(name) != reference[name]]
-        if differing and other in (rank, *([] if rank else range(len(gathered)))):
+        if differing:
             name = differing[0]
+            # Every rank refuses (none is left waiting in a collective); the group ends before the error, so that
+            # gloo's threads do not abort the process at exit.
+            dist.destroy_process_group()
             raise ValueError(f"rank {other}: {name} {str(theirs.get(name))[:80]} differs from rank 0's "
                              f"{str(reference[name])[:80]}; every rank must be given the same data and options")
